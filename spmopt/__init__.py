@@ -1,0 +1,19 @@
+"""spmopt: sales performance management research toolkit.
+
+Exact incentive payouts (``Plan``, ``statements``), reps who respond to the plan, simulation and
+plan optimisation.
+"""
+
+from spmopt.errors import SpmoptInputError, SpmoptNoSolutionError
+from spmopt.plan import CurveFamily, PayoutCurve, Plan
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CurveFamily",
+    "PayoutCurve",
+    "Plan",
+    "SpmoptInputError",
+    "SpmoptNoSolutionError",
+    "__version__",
+]

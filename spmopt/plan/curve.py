@@ -1,0 +1,286 @@
+"""The canonical payout curve: piecewise linear with jumps, evaluated vectorised.
+
+Every payout rule in a plan (marginal, retroactive and interpolated tiers, thresholds, caps,
+payout caps, lump-sum bonuses) compiles to a :class:`PayoutCurve`, so one evaluator serves the
+statements engine, the simulators and the optimiser, and any plan can be drawn and tabulated.
+
+A curve is given by breakpoints ``b_0 < b_1 < … < b_{K-1}`` and, for each breakpoint,
+
+* ``right[k]`` — the limit of the curve from the right at ``b_k`` (the start of piece ``k``),
+* ``slopes[k]`` — the slope of piece ``k`` on ``(b_k, b_{k+1})`` (the last piece runs to +∞),
+* ``at[k]`` — the value exactly at ``b_k``.
+
+``at[k]`` differs from ``right[k]`` only where the curve jumps at ``b_k`` and the value exactly on
+the boundary belongs to the piece below (the plan's ``boundary = "lower"`` rule). Below ``b_0`` the
+curve is zero.
+
+:class:`CurveFamily` is the same object with values and slopes that are linear in a few per-rep
+*scales* (quota, target incentive, …), so that thousands of heterogeneous reps share one set of
+breakpoints and are evaluated in a single vectorised pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+_FLOAT_TOLERANCE = 1e-12
+
+
+def _as_float_array(values) -> np.ndarray:
+    array = np.array(values, dtype=float)
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True, eq=False)
+class PayoutCurve:
+    """A piecewise-linear curve with jumps, f: credited (or attainment) → earnings.
+
+    Parameters
+    ----------
+    breakpoints:
+        Strictly increasing x-values ``b_k`` (units of the x-axis: currency or attainment ratio).
+    right:
+        Value of the curve just to the right of each breakpoint (y units, usually currency).
+    slopes:
+        Slope of each piece after its breakpoint (y units per x unit).
+    at:
+        Value exactly at each breakpoint; defaults to ``right`` (boundary values take the higher
+        piece).
+
+    Examples
+    --------
+    A 10% commission with a 1.5x accelerator above 100 (marginal):
+
+    >>> curve = PayoutCurve([0.0, 100.0], right=[0.0, 10.0], slopes=[0.1, 0.15])
+    >>> curve([50.0, 100.0, 120.0]).tolist()
+    [5.0, 10.0, 13.0]
+    """
+
+    breakpoints: np.ndarray
+    right: np.ndarray
+    slopes: np.ndarray
+    at: np.ndarray | None = None
+
+    def __post_init__(self):
+        breakpoints = _as_float_array(self.breakpoints)
+        right = _as_float_array(self.right)
+        slopes = _as_float_array(self.slopes)
+        at = right if self.at is None else _as_float_array(self.at)
+        if breakpoints.ndim != 1 or breakpoints.size == 0:
+            raise ValueError("a payout curve needs at least one breakpoint")
+        if not (right.shape == slopes.shape == at.shape == breakpoints.shape):
+            raise ValueError("breakpoints, right, slopes and at must have the same length")
+        if np.any(np.diff(breakpoints) <= 0):
+            raise ValueError("breakpoints must be strictly increasing")
+        object.__setattr__(self, "breakpoints", breakpoints)
+        object.__setattr__(self, "right", right)
+        object.__setattr__(self, "slopes", slopes)
+        object.__setattr__(self, "at", at)
+        object.__setattr__(self, "_has_boundary_values", bool(np.any(at != right)))
+
+    # ------------------------------------------------------------------ evaluation
+    def __call__(self, x) -> np.ndarray:
+        """Evaluate the curve at ``x`` (any shape); returns an array of the same shape."""
+        x = np.asarray(x, dtype=float)
+        if x.ndim == 0:
+            return self(x.reshape(1)).reshape(())
+        idx = np.searchsorted(self.breakpoints, x, side="right") - 1
+        below = idx < 0
+        np.maximum(idx, 0, out=idx)
+        y = x - self.breakpoints.take(idx)
+        y *= self.slopes.take(idx)
+        y += self.right.take(idx)
+        if self._has_boundary_values:
+            on_boundary = x == self.breakpoints.take(idx)
+            y = np.where(on_boundary, self.at.take(idx), y)
+        if below.any():
+            y = np.where(below, 0.0, y)
+        return y
+
+    def left_limits(self) -> np.ndarray:
+        """Limit of the curve from the left at each breakpoint (0 at ``b_0``)."""
+        left = np.empty_like(self.right)
+        left[0] = 0.0
+        left[1:] = self.right[:-1] + self.slopes[:-1] * np.diff(self.breakpoints)
+        return left
+
+    def jumps(self) -> np.ndarray:
+        """Size of the jump at each breakpoint: right limit minus left limit."""
+        return self.right - self.left_limits()
+
+    def is_non_decreasing(self) -> bool:
+        """True when the curve never falls (no negative slope, no downward jump)."""
+        tol = _FLOAT_TOLERANCE * max(1.0, float(np.abs(self.right).max()))
+        return bool(np.all(self.slopes >= -tol) and np.all(self.jumps() >= -tol))
+
+    # ------------------------------------------------------------------ algebra
+    def __add__(self, other: PayoutCurve) -> PayoutCurve:
+        """The pointwise sum of two curves (exact, including boundary values)."""
+        if not isinstance(other, PayoutCurve):
+            return NotImplemented
+        b = np.union1d(self.breakpoints, other.breakpoints)
+        return PayoutCurve(
+            b,
+            right=self._right_limit(b) + other._right_limit(b),
+            slopes=self._slope_after(b) + other._slope_after(b),
+            at=self(b) + other(b),
+        )
+
+    def scale(self, x_factor: float = 1.0, y_factor: float = 1.0) -> PayoutCurve:
+        """The curve g(x) = y_factor · f(x / x_factor) (e.g. attainment axis → currency axis)."""
+        if x_factor <= 0:
+            raise ValueError("x_factor must be positive")
+        return PayoutCurve(
+            self.breakpoints * x_factor,
+            right=self.right * y_factor,
+            slopes=self.slopes * (y_factor / x_factor),
+            at=self.at * y_factor,
+        )
+
+    def clip_x(self, upper: float) -> PayoutCurve:
+        """The curve g(x) = f(min(x, upper)): nothing more is earned above ``upper``."""
+        b = np.union1d(self.breakpoints[self.breakpoints < upper], [upper])
+        keep = b < upper
+        slopes = np.where(keep, self._slope_after(b), 0.0)
+        value_at_upper = float(self(np.array(upper)))
+        right = np.where(keep, self._right_limit(b), value_at_upper)
+        at = np.where(keep, self(b), value_at_upper)
+        return PayoutCurve(b, right=right, slopes=slopes, at=at)
+
+    def gate(self, threshold: float, inclusive: bool = True) -> PayoutCurve:
+        """Zero below ``threshold``; from it on the ungated curve (a threshold gate).
+
+        ``inclusive`` decides whether a value exactly at the threshold is paid.
+        """
+        b = np.union1d(self.breakpoints, [threshold])
+        keep = b >= threshold
+        right = np.where(keep, self._right_limit(b), 0.0)
+        slopes = np.where(keep, self._slope_after(b), 0.0)
+        at = np.where((b > threshold) | ((b == threshold) & inclusive), self(b), 0.0)
+        return PayoutCurve(b, right=right, slopes=slopes, at=at)
+
+    def minimum(self, ceiling: float) -> PayoutCurve:
+        """The curve min(f(x), ceiling), exact: new breakpoints where pieces cross the ceiling."""
+        cross = []
+        b = self.breakpoints
+        ends = np.append(b[1:], np.inf)
+        for k in range(b.size):  # a handful of pieces: compile time, not a hot path
+            if self.slopes[k] != 0:
+                x_cross = b[k] + (ceiling - self.right[k]) / self.slopes[k]
+                if b[k] < x_cross < ends[k]:
+                    cross.append(x_cross)
+        grid = np.union1d(b, cross)
+        right = self._right_limit(grid)
+        slopes = self._slope_after(grid)
+        at = self(grid)
+        # a piece lies above the ceiling when its right limit does, or it starts at the ceiling
+        # and rises
+        above = (right > ceiling) | ((right == ceiling) & (slopes > 0))
+        right = np.minimum(right, ceiling)
+        slopes = np.where(above, 0.0, slopes)
+        at = np.minimum(at, ceiling)
+        return PayoutCurve(grid, right=right, slopes=slopes, at=at)
+
+    def _piece_index(self, x: np.ndarray) -> np.ndarray:
+        return np.maximum(np.searchsorted(self.breakpoints, x, side="right") - 1, 0)
+
+    def _right_limit(self, x: np.ndarray) -> np.ndarray:
+        idx = self._piece_index(x)
+        y = self.right[idx] + self.slopes[idx] * (x - self.breakpoints[idx])
+        return np.where(x < self.breakpoints[0], 0.0, y)
+
+    def _slope_after(self, x: np.ndarray) -> np.ndarray:
+        idx = self._piece_index(x)
+        return np.where(x < self.breakpoints[0], 0.0, self.slopes[idx])
+
+    # ------------------------------------------------------------------ presentation
+    def to_frame(self) -> pd.DataFrame:
+        """The curve as a table: one row per breakpoint with its limits, jump and slope."""
+        return pd.DataFrame(
+            {
+                "breakpoint": self.breakpoints,
+                "value_at": self.at,
+                "left_limit": self.left_limits(),
+                "right_limit": self.right,
+                "jump": self.jumps(),
+                "slope": self.slopes,
+            }
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"PayoutCurve(breakpoints={self.breakpoints.tolist()}, right={self.right.tolist()}, "
+            f"slopes={self.slopes.tolist()}, at={self.at.tolist()})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PayoutCurve):
+            return NotImplemented
+        return all(
+            np.array_equal(getattr(self, name), getattr(other, name))
+            for name in ("breakpoints", "right", "slopes", "at")
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, eq=False)
+class CurveFamily:
+    """Payout curves sharing breakpoints, with values and slopes linear in per-rep scales.
+
+    The curve for a rep with scale vector ``s`` (length ``S``) has right limits ``right @ s``,
+    slopes ``slopes @ s`` and boundary values ``at @ s``. A component keyed on attainment, for
+    instance, pays ``quota · (rate part) + target_incentive · (multiplier part)``, so reps with
+    different quotas and target incentives are evaluated together without a loop.
+
+    Parameters
+    ----------
+    breakpoints:
+        Shared breakpoints, shape (K,).
+    right, slopes, at:
+        Coefficient matrices, shape (K, S).
+    scale_names:
+        Names of the S scales, e.g. ``("per_unit", "quota", "base_rate", "target_incentive")``.
+    """
+
+    breakpoints: np.ndarray
+    right: np.ndarray
+    slopes: np.ndarray
+    at: np.ndarray
+    scale_names: tuple[str, ...]
+
+    def __post_init__(self):
+        for name in ("breakpoints", "right", "slopes", "at"):
+            object.__setattr__(self, name, _as_float_array(getattr(self, name)))
+        k, s = self.right.shape
+        if self.breakpoints.shape != (k,) or self.slopes.shape != (k, s) or self.at.shape != (k, s):
+            raise ValueError("curve family arrays do not have matching shapes")
+        if len(self.scale_names) != s:
+            raise ValueError("one scale name per coefficient column is required")
+
+    def bind(self, **scales: float) -> PayoutCurve:
+        """The concrete curve for one set of scales, given by name (missing scales are 0)."""
+        unknown = set(scales) - set(self.scale_names)
+        if unknown:
+            raise KeyError(f"unknown scales {sorted(unknown)}; expected {self.scale_names}")
+        s = np.array([float(scales.get(name, 0.0)) for name in self.scale_names])
+        return PayoutCurve(self.breakpoints, self.right @ s, self.slopes @ s, self.at @ s)
+
+    def evaluate(self, x, scales) -> np.ndarray:
+        """Evaluate at ``x`` (shape (N,)) with per-point scales (shape (N, S)), vectorised."""
+        x = np.asarray(x, dtype=float)
+        scales = np.asarray(scales, dtype=float)
+        idx = np.searchsorted(self.breakpoints, x, side="right") - 1
+        below = idx < 0
+        np.maximum(idx, 0, out=idx)
+        offset = x - self.breakpoints.take(idx)
+        y = np.einsum("ns,ns->n", self.right[idx], scales)
+        y += offset * np.einsum("ns,ns->n", self.slopes[idx], scales)
+        if np.any(self.at != self.right):
+            on_boundary = offset == 0.0
+            y = np.where(on_boundary, np.einsum("ns,ns->n", self.at[idx], scales), y)
+        return np.where(below, 0.0, y)
