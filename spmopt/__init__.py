@@ -5,7 +5,15 @@ plan optimisation.
 """
 
 from spmopt.errors import SpmoptInputError, SpmoptNoSolutionError
-from spmopt.plan import CurveFamily, PayoutCurve, Plan
+from spmopt.plan import (
+    CurveFamily,
+    PayoutCurve,
+    Plan,
+    Statements,
+    read_credits,
+    read_roster,
+    statements,
+)
 
 __version__ = "0.1.0"
 
@@ -15,5 +23,9 @@ __all__ = [
     "Plan",
     "SpmoptInputError",
     "SpmoptNoSolutionError",
+    "Statements",
+    "read_credits",
+    "read_roster",
+    "statements",
     "__version__",
 ]

@@ -7,6 +7,7 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import tomli_w
 from pydantic import ValidationError
 
@@ -242,23 +243,57 @@ class Plan:
         attainment in each of its periods. Exact for plans measured over the year.
         """
         total = PayoutCurve([0.0], right=[0.0], slopes=[0.0])
+        for curve in self.annual_curves().values():
+            total = total + curve
+        return total
+
+    def annual_curves(self) -> dict[str, PayoutCurve]:
+        """Each component's and bonus's annual payout against attainment, keyed
+        ``component_<id>`` / ``bonus_<id>`` (assumptions as in :meth:`attainment_curve`)."""
+        curves = {}
         for component in self.components:
             periods = 12 // component.months_per_measurement_period
             period_quota = component.quota * component.months_per_measurement_period / 12
             annual = self._curve(component).scale(x_factor=1 / period_quota, y_factor=periods)
             if component.max_payout is not None:
                 annual = annual.minimum(component.max_payout)
-            total = total + annual
+            curves[f"component_{component.id}"] = annual
         for bonus in self.bonuses:
             owner = self.quota_of_measure(bonus.measure)
-            periods = 12 // MONTHS_PER_PERIOD[bonus.period]
-            step = self.bonus_curve(bonus).scale(
-                x_factor=1 / (owner.quota * MONTHS_PER_PERIOD[bonus.period] / 12),
-                y_factor=periods,
+            months = MONTHS_PER_PERIOD[bonus.period]
+            curves[f"bonus_{bonus.id}"] = self.bonus_curve(bonus).scale(
+                x_factor=1 / (owner.quota * months / 12), y_factor=12 // months
             )
-            total = total + step
-        return total
+        return curves
 
     def annual_payout(self, attainment) -> np.ndarray:
         """Total annual incentive at weighted ``attainment`` (see :meth:`attainment_curve`)."""
         return self.attainment_curve()(attainment)
+
+
+def payout_table(plan: Plan, max_attainment: float = 2.0, step: float = 0.01) -> pd.DataFrame:
+    """The plan's annual payout from 0 to ``max_attainment`` (ratio) in steps of ``step``.
+
+    One row per attainment level (every measure at that attainment, credits spread evenly over
+    the year) with each component's earnings, bonuses, total incentive (currency), the
+    credited amount (sum of the measures' quotas × attainment), the effective commission rate
+    (incentive / credited) and the cost of sales ((base salary + incentive) / credited).
+    """
+    count = int(round(max_attainment / step)) + 1
+    attainment = np.round(np.linspace(0.0, max_attainment, count), 10)
+    table = pd.DataFrame({"attainment": attainment})
+    credited = np.zeros(count)
+    for measure in plan.measures:
+        credited += attainment * plan.quota_of_measure(measure).quota
+    curves = plan.annual_curves()
+    for name, curve in curves.items():
+        table[name] = curve(attainment)
+    table["incentive"] = table[list(curves)].sum(axis=1)
+    table["credited"] = credited
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["effective_rate"] = np.where(credited > 0, table["incentive"] / credited, np.nan)
+        table["cost_of_sales"] = np.where(
+            credited > 0, (plan.base_salary + table["incentive"]) / credited, np.nan
+        )
+    table["total_pay"] = plan.base_salary + table["incentive"]
+    return table

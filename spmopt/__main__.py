@@ -1,0 +1,5 @@
+import sys
+
+from spmopt.cli import main
+
+sys.exit(main())

@@ -1,0 +1,51 @@
+"""Plots of spmopt tables (matplotlib, file output; no display needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+
+
+def plot_payout_curve(table: pd.DataFrame, path: str | Path, title: str = "") -> Path:
+    """Draw a payout table (see :func:`spmopt.plan.plan.payout_table`) to ``path`` (PNG/SVG/PDF).
+
+    Left: annual incentive by component and in total against attainment. Right: effective
+    commission rate and cost of sales.
+    """
+    path = Path(path)
+    figure, (pay_axis, rate_axis) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
+    attainment = table["attainment"] * 100
+    parts = [c for c in table.columns if c.startswith(("component_", "bonus_"))]
+    if len(parts) > 1:
+        for column in parts:
+            pay_axis.plot(
+                attainment, table[column], lw=1.2, alpha=0.8, label=column.replace("_", " ", 1)
+            )
+    pay_axis.plot(attainment, table["incentive"], lw=2.2, color="black", label="total incentive")
+    pay_axis.set_xlabel("attainment (% of quota)")
+    pay_axis.set_ylabel("annual incentive")
+    pay_axis.axvline(100, color="grey", lw=0.8, ls=":")
+    pay_axis.grid(alpha=0.3)
+    pay_axis.legend(fontsize=8)
+    pay_axis.set_title("payout curve")
+    rate_axis.plot(attainment, table["effective_rate"] * 100, label="effective commission rate")
+    rate_axis.plot(
+        attainment, table["cost_of_sales"] * 100, label="cost of sales (base + incentive)"
+    )
+    rate_axis.set_xlabel("attainment (% of quota)")
+    rate_axis.set_ylabel("% of credited")
+    rate_axis.set_ylim(0, min(100, float((table["cost_of_sales"] * 100).iloc[10:].max()) * 1.1))
+    rate_axis.axvline(100, color="grey", lw=0.8, ls=":")
+    rate_axis.grid(alpha=0.3)
+    rate_axis.legend(fontsize=8)
+    rate_axis.set_title("effective rate and cost of sales")
+    if title:
+        figure.suptitle(title)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path

@@ -1,0 +1,208 @@
+"""The ``spmopt`` command (design §7).
+
+Bad input exits with status 2 and one message naming the file, the key or row, and what was
+expected; outputs are staged and moved into ``--out`` only when the command succeeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from spmopt import __version__
+from spmopt.errors import SpmoptInputError, SpmoptNoSolutionError
+from spmopt.plan import Plan, read_credits, read_roster, statements
+from spmopt.plan.plan import payout_table
+from spmopt.run.output import staged_output
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors with exit status 2 and one line, like bad input."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n(see '{self.prog} --help')\n")
+
+
+def _money_table(frame: pd.DataFrame, money: Sequence[str]) -> str:
+    shown = frame.copy()
+    for column in money:
+        if column in shown:
+            shown[column] = shown[column].map("{:,.2f}".format)
+    if "attainment" in shown:
+        shown["attainment"] = shown["attainment"].map("{:.1%}".format)
+    return shown.to_string(index=False)
+
+
+# ------------------------------------------------------------------------------------ commands
+def _payouts(args: argparse.Namespace) -> int:
+    plans = [Plan.load(path) for path in args.plan]
+    credits = read_credits(args.credits)
+    roster = read_roster(args.roster) if args.roster else None
+    result = statements(
+        plans if len(plans) > 1 else plans[0],
+        credits,
+        roster,
+        credits_source=str(args.credits),
+        roster_source=str(args.roster) if args.roster else "roster",
+    )
+    with staged_output(args.out) as staging:
+        result.write(staging)
+    summary = result.summary()
+    money = [
+        "credited",
+        "earned",
+        "draw_topup",
+        "draw_recovery",
+        "clawback",
+        "paid",
+        "draw_balance",
+        "clawback_balance",
+    ]
+    print(
+        f"Statements for {summary.shape[0]} reps, {len(result.statements)} rows "
+        f"({', '.join(p.id for p in plans)}):"
+    )
+    shown = summary.drop(columns=["plan_id"]) if len(plans) == 1 else summary
+    limit = args.show
+    print(_money_table(shown.head(limit), money))
+    if len(shown) > limit:
+        print(f"… {len(shown) - limit} more reps in {Path(args.out) / 'statements.csv'}")
+    totals = summary[["credited", "earned", "paid"]].sum()
+    at_quota = (summary["attainment"] >= 1.0).mean()
+    print(
+        f"\nTotal credited {totals['credited']:,.2f}; earned {totals['earned']:,.2f}; "
+        f"paid {totals['paid']:,.2f}; cost of incentive {totals['earned'] / totals['credited']:.2%} "
+        f"of credited; {at_quota:.0%} of reps at or above quota."
+    )
+    print(f"Wrote {Path(args.out) / 'statements.csv'} and {Path(args.out) / 'lines.csv'}")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    plans = [Plan.load(path) for path in args.plans]
+    for plan, path in zip(plans, args.plans, strict=True):
+        table = payout_table(plan, max_attainment=1.5, step=0.5)
+        pay = ", ".join(
+            f"{row.attainment:.0%} → {row.incentive:,.0f}" for row in table.itertuples(index=False)
+        )
+        print(
+            f"{path}: ok — plan '{plan.id}', {len(plan.components)} component(s), "
+            f"{len(plan.bonuses)} bonus(es), OTE {plan.on_target_earnings:,.0f} {plan.currency} "
+            f"({plan.base_salary / plan.on_target_earnings:.0%} base); incentive at {pay}"
+        )
+    if args.credits or args.roster:
+        credits = read_credits(args.credits) if args.credits else None
+        roster = read_roster(args.roster) if args.roster else None
+        if credits is not None:
+            statements(
+                plans if len(plans) > 1 else plans[0],
+                credits,
+                roster,
+                credits_source=str(args.credits),
+                roster_source=str(args.roster) if args.roster else "roster",
+            )
+            print(f"{args.credits}: ok — {len(credits)} credit rows")
+        if roster is not None:
+            print(f"{args.roster}: ok — {len(roster)} reps")
+    return 0
+
+
+def _curve(args: argparse.Namespace) -> int:
+    from spmopt.analysis.plots import plot_payout_curve
+
+    plan = Plan.load(args.plan)
+    if args.max_attainment <= 0 or args.step <= 0 or args.step > args.max_attainment:
+        raise SpmoptInputError(
+            "--max-attainment and --step must be positive, with --step below --max-attainment"
+        )
+    table = payout_table(plan, max_attainment=args.max_attainment, step=args.step)
+    breakpoints = plan.attainment_curve().to_frame().rename(columns={"breakpoint": "attainment"})
+    with staged_output(args.out) as staging:
+        table.to_csv(staging / "curve.csv", index=False, float_format="%.10g")
+        breakpoints.to_csv(staging / "curve_breakpoints.csv", index=False, float_format="%.10g")
+        plot_payout_curve(table, staging / "curve.png", title=f"{plan.id}: annual payout curve")
+    marks = table[table["attainment"].isin([0.5, 0.8, 1.0, 1.2, 1.5, 2.0])]
+    print(f"Payout curve of plan '{plan.id}' (annual, every measure at the same attainment):")
+    print(
+        _money_table(
+            marks[
+                ["attainment", "credited", "incentive", "effective_rate", "cost_of_sales"]
+            ].assign(
+                effective_rate=lambda t: t["effective_rate"].map("{:.2%}".format),
+                cost_of_sales=lambda t: t["cost_of_sales"].map("{:.2%}".format),
+            ),
+            ["credited", "incentive"],
+        )
+    )
+    out = Path(args.out)
+    print(f"Wrote {out / 'curve.csv'}, {out / 'curve_breakpoints.csv'} and {out / 'curve.png'}")
+    return 0
+
+
+# ------------------------------------------------------------------------------------ parser
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``spmopt`` command."""
+    parser = _Parser(
+        prog="spmopt",
+        description="Sales performance management research toolkit: exact incentive payouts, "
+        "reps who respond to the plan, and plan optimisation.",
+    )
+    parser.add_argument("--version", action="version", version=f"spmopt {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    payouts = commands.add_parser("payouts", help="compute statements from a plan and credits")
+    payouts.add_argument(
+        "--plan",
+        required=True,
+        action="append",
+        type=Path,
+        metavar="PLAN.toml",
+        help="plan file (repeat for several plans; the roster's plan_id assigns reps)",
+    )
+    payouts.add_argument("--credits", required=True, type=Path, metavar="CREDITS.csv")
+    payouts.add_argument("--roster", type=Path, metavar="ROSTER.csv")
+    payouts.add_argument("--out", required=True, type=Path, metavar="DIR")
+    payouts.add_argument("--show", type=int, default=20, help="reps to print (default 20)")
+    payouts.set_defaults(run=_payouts)
+
+    validate = commands.add_parser(
+        "validate", help="check plan files (and optionally credits, roster)"
+    )
+    validate.add_argument("plans", nargs="+", type=Path, metavar="PLAN.toml")
+    validate.add_argument("--credits", type=Path, metavar="CREDITS.csv")
+    validate.add_argument("--roster", type=Path, metavar="ROSTER.csv")
+    validate.set_defaults(run=_validate)
+
+    curve = commands.add_parser("curve", help="tabulate and plot a plan's payout curve")
+    curve.add_argument("plan", type=Path, metavar="PLAN.toml")
+    curve.add_argument("--out", required=True, type=Path, metavar="DIR")
+    curve.add_argument(
+        "--max-attainment", type=float, default=2.0, help="ratio (default 2.0 = 200%%)"
+    )
+    curve.add_argument("--step", type=float, default=0.01, help="ratio (default 0.01 = 1%%)")
+    curve.set_defaults(run=_curve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``spmopt`` command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (SpmoptInputError, SpmoptNoSolutionError) as error:
+        print(f"spmopt {args.command}: error: {error}", file=sys.stderr)
+        return error.exit_status
+    except (NotADirectoryError, PermissionError) as error:
+        print(f"spmopt {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"spmopt {args.command}: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""The audit trail of a statement run: one line per rep, payout period and component, bonus or
+adjustment, explaining each amount (design §3.3 ``lines.csv``).
+
+For every rep and payout period the lines' ``amount`` sums to the statement's ``paid``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from spmopt.plan.calendar import period_end_months, period_labels, period_of_month
+
+LINE_COLUMNS = (
+    "rep_id",
+    "period",
+    "line",
+    "basis",
+    "amount",
+    "credited_to_date",
+    "quota",
+    "attainment",
+    "earnings_to_date",
+    "previously_earned",
+)
+
+
+def _money(cents: np.ndarray) -> pd.Series:
+    return pd.Series(cents / 100.0).map("{:,.2f}".format)
+
+
+def audit_lines(
+    plan,
+    reps,
+    labels,
+    ends,
+    employed_period,
+    components,
+    component_earned,
+    bonuses,
+    ledgers,
+    credits,
+    counts,
+    month,
+) -> pd.DataFrame:
+    count, periods = employed_period.shape
+    keep = employed_period.ravel()
+    rep_ids = np.repeat(reps.ids, periods)[keep]
+    period_names = np.tile(labels, count)[keep]
+    frames = []
+    for result, earned in zip(components, component_earned, strict=True):
+        component = result.component
+        to_date = result.earnings_to_date[:, ends]
+        previous = np.concatenate([np.zeros((count, 1), dtype=np.int64), to_date[:, :-1]], axis=1)
+        credited = result.credited_to_date[:, ends]
+        quota = result.period_quota[:, ends]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            attainment = np.where(quota > 0, credited / 100.0 / quota, np.nan)
+        capped = result.capped[:, ends].ravel()[keep]
+        basis = (
+            component.measure
+            + " credited "
+            + _money(credited.ravel()[keep])
+            + f" this {component.measurement_period} to date = "
+            + pd.Series(attainment.ravel()[keep]).map("{:.2%}".format)
+            + " of quota "
+            + pd.Series(quota.ravel()[keep]).map("{:,.2f}".format)
+            + f" ({component.method}, {component.evaluation}); earnings to date "
+            + _money(to_date.ravel()[keep])
+            + np.where(capped, f" (capped at max_payout {component.max_payout:,.2f})", "")
+            + " less "
+            + _money(previous.ravel()[keep])
+            + " earned before"
+        )
+        frames.append(
+            pd.DataFrame(
+                {
+                    "rep_id": rep_ids,
+                    "period": period_names,
+                    "line": f"component:{component.id}",
+                    "basis": basis.to_numpy(),
+                    "amount": earned.ravel()[keep] / 100.0,
+                    "credited_to_date": credited.ravel()[keep] / 100.0,
+                    "quota": quota.ravel()[keep],
+                    "attainment": attainment.ravel()[keep],
+                    "earnings_to_date": to_date.ravel()[keep] / 100.0,
+                    "previously_earned": previous.ravel()[keep] / 100.0,
+                }
+            )
+        )
+    payout_of_month = period_of_month(plan.payout_frequency)
+    for result in bonuses:
+        bonus = result.bonus
+        bonus_ends = period_end_months(bonus.period)
+        bonus_labels = period_labels(bonus.period, plan.year_start)
+        rows, which = np.nonzero(result.earned_at_month[:, bonus_ends])
+        if rows.size == 0:
+            continue
+        credited = result.credited[rows, which]
+        quota = result.quota[rows, which]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "rep_id": reps.ids[rows],
+                    "period": labels[payout_of_month[bonus_ends[which]]],
+                    "line": f"bonus:{bonus.id}",
+                    "basis": (
+                        bonus.measure
+                        + " credited "
+                        + _money(credited)
+                        + " in "
+                        + pd.Series(np.asarray(bonus_labels)[which])
+                        + " = "
+                        + pd.Series(credited / 100.0 / quota).map("{:.2%}".format)
+                        + f" of quota, at or above {bonus.at:.0%}: lump sum"
+                    ).to_numpy(),
+                    "amount": result.earned_at_month[rows, bonus_ends[which]] / 100.0,
+                    "credited_to_date": credited / 100.0,
+                    "quota": quota,
+                    "attainment": credited / 100.0 / quota,
+                }
+            )
+        )
+    adjustments = {
+        "draw_topup": (
+            "draw_topup",
+            1,
+            "draw of {draw} per period: earnings below it are topped up",
+        ),
+        "draw_recovery": (
+            "draw_recovery",
+            -1,
+            "recovery of the recoverable draw balance from earnings above the draw",
+        ),
+        "clawback": ("clawback", 1, "negative true-up deferred (+) or recovered from earnings (-)"),
+    }
+    for line, (column, sign, text) in adjustments.items():
+        values = ledgers[column]
+        rows, which = np.nonzero(values)
+        if rows.size == 0:
+            continue
+        draw_text = f"{plan.draw.amount:,.2f}" if plan.draw is not None else ""
+        frames.append(
+            pd.DataFrame(
+                {
+                    "rep_id": reps.ids[rows],
+                    "period": labels[which],
+                    "line": line,
+                    "basis": text.format(draw=draw_text),
+                    "amount": sign * values[rows, which] / 100.0,
+                }
+            )
+        )
+    ignored = np.flatnonzero(~counts)
+    if ignored.size:
+        rows = credits.iloc[ignored]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "rep_id": rows["rep_id"].to_numpy(),
+                    "period": labels[payout_of_month[month[ignored]]],
+                    "line": "cancellation_outside_clawback_window",
+                    "basis": (
+                        "deal "
+                        + rows["deal_id"].astype(str)
+                        + " cancelled on "
+                        + rows["date"].dt.strftime("%Y-%m-%d")
+                        + f" more than {plan.clawback.window_days} days after booking: "
+                        + rows["amount"].map("{:,.2f}".format)
+                        + " not clawed back"
+                    ).to_numpy(),
+                    "amount": 0.0,
+                }
+            )
+        )
+    lines = pd.concat(frames, ignore_index=True).reindex(columns=list(LINE_COLUMNS))
+    order = {label: position for position, label in enumerate(labels)}
+    lines["_order"] = lines["period"].map(order)
+    rep_order = {rep: position for position, rep in enumerate(reps.ids)}
+    lines["_rep"] = lines["rep_id"].map(rep_order)
+    lines = lines.sort_values(["_rep", "_order"], kind="stable").drop(columns=["_order", "_rep"])
+    return lines.reset_index(drop=True)
