@@ -67,7 +67,7 @@ def audit_lines(
             + pd.Series(quota.ravel()[keep]).map("{:,.2f}".format)
             + f" ({component.method}, {component.evaluation}); earnings to date "
             + _money(to_date.ravel()[keep])
-            + np.where(capped, f" (capped at max_payout {component.max_payout:,.2f})", "")
+            + np.where(capped, f" (capped at max_payout {component.max_payout or 0:,.2f})", "")
             + " less "
             + _money(previous.ravel()[keep])
             + " earned before"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from fractions import Fraction
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -72,7 +73,7 @@ class Component(_Frozen):
     threshold: NonNegative | None = None
     cap: Positive | None = None
     max_payout: NonNegative | None = None
-    quota_schedule: tuple[NonNegative, ...] | None = None
+    quota_schedule: tuple[Positive, ...] | None = None
 
     @field_validator("tiers")
     @classmethod
@@ -122,13 +123,19 @@ class Component(_Frozen):
         """Length of the measurement period in months (1, 3 or 12)."""
         return MONTHS_PER_PERIOD[self.measurement_period]
 
-    def monthly_quota_fractions(self) -> tuple[float, ...]:
-        """The share of the annual quota assigned to each month of the plan year (sums to 1)."""
+    def monthly_quota_weights(self) -> tuple[int, ...]:
+        """Whole-number weights of the months in the annual quota, proportional to the schedule.
+
+        Exact (the schedule's decimals as written), so that quotas of whole periods are computed
+        without rounding error: the default even spread is twelve weights of 1.
+        """
         if self.quota_schedule is None:
-            return (1.0 / 12,) * 12
-        if len(self.quota_schedule) == 12:
-            return tuple(self.quota_schedule)
-        return tuple(fraction / 3 for fraction in self.quota_schedule for _ in range(3))
+            return (1,) * 12
+        fractions = [Fraction(str(value)) for value in self.quota_schedule]
+        if len(fractions) == 4:
+            fractions = [fraction / 3 for fraction in fractions for _ in range(3)]
+        scale = math.lcm(*(fraction.denominator for fraction in fractions))
+        return tuple(int(fraction * scale) for fraction in fractions)
 
 
 class Bonus(_Frozen):

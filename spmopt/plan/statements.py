@@ -293,20 +293,51 @@ def _roster_arrays(plan: Plan, roster: pd.DataFrame, source: str) -> _Reps:
     )
 
 
-def _monthly_quota(component: Component, reps: _Reps) -> np.ndarray:
-    """Quota per rep per month (R, 12): the annual quota spread by the schedule, zero before start.
+@dataclass
+class _Quota:
+    """A component's quotas for R reps, computed exactly from whole-number schedule weights.
 
-    A quota given in the roster is the rep's whole (already prorated) annual quota and is spread
-    over the months employed; otherwise the plan's quota is prorated by the months employed.
+    A rep's quota for a span of months is ``base · (weight of those months employed) / denominator``:
+    the plan's quota prorated by the schedule weight of the months employed, or a roster quota
+    (already the rep's whole annual quota) spread over the months employed.
     """
-    fractions = np.asarray(component.monthly_quota_fractions())
-    employed_fractions = fractions[None, :] * reps.employed
-    explicit = reps.explicit_quota[component.id]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        spread = employed_fractions / employed_fractions.sum(axis=1, keepdims=True)
-    from_roster = explicit[:, None] * spread
-    from_plan = component.quota * employed_fractions
-    return np.where(np.isnan(explicit)[:, None], from_plan, from_roster)
+
+    base: np.ndarray  # (R,) plan or roster quota
+    denominator: np.ndarray  # (R,) whole-year weight, or weight of the months employed
+    employed_weight: np.ndarray  # (R, 12) int schedule weights of months employed
+    full_weight: np.ndarray  # (12,) int schedule weights
+
+    @classmethod
+    def of(cls, component: Component, reps: _Reps) -> _Quota:
+        weights = np.asarray(component.monthly_quota_weights(), dtype=np.int64)
+        employed_weight = weights[None, :] * reps.employed
+        explicit = reps.explicit_quota[component.id]
+        from_roster = ~np.isnan(explicit)
+        return cls(
+            base=np.where(from_roster, explicit, component.quota),
+            denominator=np.where(from_roster, employed_weight.sum(axis=1), weights.sum()),
+            employed_weight=employed_weight,
+            full_weight=weights,
+        )
+
+    @property
+    def annual(self) -> np.ndarray:
+        """Each rep's annual quota (R,)."""
+        return self.base * self.employed_weight.sum(axis=1) / self.denominator
+
+    def of_period(self, period: str) -> np.ndarray:
+        """For each month (R, 12), the quota of the whole ``period`` containing it."""
+        weight = _period_total(self.employed_weight, period)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(
+                weight > 0, self.base[:, None] * weight / self.denominator[:, None], 0.0
+            )
+
+    def employed_share(self, period: str) -> np.ndarray:
+        """For each month (R, 12), the schedule share of its ``period`` during which the rep is employed."""
+        return _period_total(self.employed_weight, period) / _period_total(
+            self.full_weight[None, :], period
+        )
 
 
 def _period_total(monthly: np.ndarray, period: str) -> np.ndarray:
@@ -348,9 +379,9 @@ def _component(
     cents: np.ndarray,
 ) -> _ComponentResult:
     count = len(reps.ids)
-    monthly_quota = _monthly_quota(component, reps)
-    annual_quota = monthly_quota.sum(axis=1)
-    period_quota = _period_total(monthly_quota, component.measurement_period)
+    quota = _Quota.of(component, reps)
+    annual_quota = quota.annual
+    period_quota = quota.of_period(component.measurement_period)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(annual_quota[:, None] > 0, period_quota / annual_quota[:, None], 0.0)
     scales = component_scales(
@@ -401,15 +432,11 @@ class _BonusResult:
 def _bonus(
     bonus: Bonus, owner: _ComponentResult, reps: _Reps, monthly_credited: np.ndarray
 ) -> _BonusResult:
-    fractions = np.asarray(owner.component.monthly_quota_fractions())
     ends = period_end_months(bonus.period)
-    # the owner's monthly quota, recovered from its measurement-period totals and the schedule
-    monthly_quota = _monthly_quota(owner.component, reps)
-    quota = _period_total(monthly_quota, bonus.period)[:, ends]
+    owner_quota = _Quota.of(owner.component, reps)
+    quota = owner_quota.of_period(bonus.period)[:, ends]
     credited = _period_to_date(monthly_credited, bonus.period)[:, ends]
-    employed_share = _period_total(fractions[None, :] * reps.employed, bonus.period)[:, ends]
-    full_share = _period_total(fractions[None, :], bonus.period)[:, ends]
-    proration = employed_share / full_share
+    proration = owner_quota.employed_share(bonus.period)[:, ends]
     with np.errstate(divide="ignore", invalid="ignore"):
         reached = (quota > 0) & (credited / 100.0 / quota >= bonus.at)
     earned = np.zeros((len(reps.ids), MONTHS_PER_YEAR))
