@@ -1,0 +1,298 @@
+"""Per-rep payout functions of sales, stacked for vectorised behaviour models.
+
+A :class:`StackedPay` holds N piecewise-linear functions with jumps (one per rep), each with K
+pieces: piece k covers ``[b_k, b_{k+1})`` (``b_0 = −∞``, the last piece runs to +∞) and pays
+``a_k + s_k·x`` there; ``at_k`` is the value exactly at ``b_k`` (it differs from the right limit
+only where a plan pays the lower tier on a boundary). Breakpoints may repeat (zero-width pieces).
+
+Built from a plan through its compiled :class:`~spmopt.plan.curve.CurveFamily` and per-rep scales,
+which reproduces ``plan.attainment_curve()(S / Q)`` for a rep with the plan's quota and target
+incentive, and generalises it to per-rep quotas and target incentives exactly (rate tiers scale with
+the quota, multiplier tiers with the target incentive, bonuses are fixed sums, ``max_payout``
+ceilings cut each rep's curve where it crosses them). A rep's quota scales every component's
+quota in proportion; all measures are assumed at the same attainment (as in
+``attainment_curve``), and a component measured per quarter or month earns its curve at that
+attainment in each of its periods.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from spmopt.errors import SpmoptInputError
+from spmopt.plan.compile import component_scales
+from spmopt.plan.curve import PayoutCurve
+from spmopt.plan.model import MONTHS_PER_PERIOD
+
+
+@dataclass(frozen=True, eq=False)
+class StackedPay:
+    """N piecewise-linear pay functions with jumps over a shared number of pieces K.
+
+    Arrays have shape (N, K) (or (1, K), broadcasting over reps): ``breakpoints`` (first column
+    −∞), ``intercepts`` a, ``slopes`` s, ``at`` (value exactly at each breakpoint).
+    """
+
+    breakpoints: np.ndarray
+    intercepts: np.ndarray
+    slopes: np.ndarray
+    at: np.ndarray
+
+    @property
+    def n_pieces(self) -> int:
+        return self.breakpoints.shape[1]
+
+    def upper_ends(self) -> np.ndarray:
+        """End of each piece: the next breakpoint (+∞ for the last)."""
+        ends = np.empty_like(self.breakpoints)
+        ends[:, :-1] = self.breakpoints[:, 1:]
+        ends[:, -1] = np.inf
+        return ends
+
+    def _index(self, x: np.ndarray) -> np.ndarray:
+        """Piece of each x (rows of x match rows of the curves; extra trailing dims allowed)."""
+        b = self.breakpoints.reshape(self.breakpoints.shape[:1] + (1,) * (x.ndim - 1) + (-1,))
+        return np.sum(x[..., None] >= b, axis=-1) - 1
+
+    def _take(self, values: np.ndarray, index: np.ndarray) -> np.ndarray:
+        rows = values.shape[0]
+        values = values.reshape((rows,) + (1,) * (index.ndim - 1) + (-1,))
+        values = np.broadcast_to(values, index.shape + (values.shape[-1],))
+        return np.take_along_axis(values, index[..., None], axis=-1)[..., 0]
+
+    def __call__(self, x) -> np.ndarray:
+        """Pay at ``x`` of shape (N, ...) (or (1, ...) broadcasting); exact on breakpoints."""
+        x = np.asarray(x, dtype=float)
+        index = self._index(x)
+        value = self._take(self.intercepts, index) + self._take(self.slopes, index) * x
+        on_break = x == self._take(self.breakpoints, index)
+        if on_break.any():
+            value = np.where(on_break, self._take(self.at, index), value)
+        return value
+
+    def right_limit(self, x) -> np.ndarray:
+        """Value of the piece starting at or containing ``x`` (the limit from the right)."""
+        x = np.asarray(x, dtype=float)
+        index = self._index(x)
+        return self._take(self.intercepts, index) + self._take(self.slopes, index) * x
+
+    def slope_after(self, x) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        return self._take(self.slopes, self._index(x))
+
+    def take(self, rows) -> StackedPay:
+        """The pay functions of the reps at ``rows`` (a single shared row broadcasts)."""
+        if self.breakpoints.shape[0] == 1:
+            return self
+        return StackedPay(*(v[rows] for v in self._arrays()))
+
+    def broadcast(self, n: int) -> StackedPay:
+        """Explicit (n, K) arrays."""
+        return StackedPay(*(np.broadcast_to(v, (n, v.shape[1])).copy() for v in self._arrays()))
+
+    def _arrays(self):
+        return self.breakpoints, self.intercepts, self.slopes, self.at
+
+    def scale_x(self, factor) -> StackedPay:
+        """The functions g(y) = f(y·factor) for per-rep ``factor`` (N,) or scalar, factor > 0.
+
+        E.g. ``pay.scale_x(quota)`` turns a function of sales into one of attainment.
+        """
+        factor = np.asarray(factor, dtype=float).reshape(-1, 1)
+        return StackedPay(
+            self.breakpoints / factor, self.intercepts, self.slopes * factor, self.at.copy()
+        )
+
+    def stretch(self, x_factor) -> StackedPay:
+        """The functions g(x) = f(x / x_factor), x_factor > 0 per rep (N,) or scalar.
+
+        E.g. ``pay.stretch(quota)`` turns a function of attainment into one of sales.
+        """
+        factor = np.asarray(x_factor, dtype=float).reshape(-1, 1)
+        return StackedPay(
+            self.breakpoints * factor, self.intercepts, self.slopes / factor, self.at.copy()
+        )
+
+    def __add__(self, other: StackedPay) -> StackedPay:
+        """Pointwise sum (exact, including values on breakpoints)."""
+        n = max(self.breakpoints.shape[0], other.breakpoints.shape[0])
+        b = np.concatenate(
+            [
+                np.broadcast_to(self.breakpoints, (n, self.n_pieces)),
+                np.broadcast_to(other.breakpoints[:, 1:], (n, other.n_pieces - 1)),
+            ],
+            axis=1,
+        )
+        b = np.sort(b, axis=1)
+        finite = np.where(np.isfinite(b), b, 0.0)
+        a = self._take_piece(self.intercepts, b) + other._take_piece(other.intercepts, b)
+        s = self._take_piece(self.slopes, b) + other._take_piece(other.slopes, b)
+        at = self(finite) + other(finite)
+        at[:, 0] = np.nan
+        return StackedPay(b, a, s, at)
+
+    def _take_piece(self, values: np.ndarray, x: np.ndarray) -> np.ndarray:
+        return self._take(values, self._index(x))
+
+    def minimum(self, ceiling) -> StackedPay:
+        """min(f, ceiling) with per-rep ``ceiling`` (N,) or scalar; exact crossing points."""
+        ceiling = np.asarray(ceiling, dtype=float).reshape(-1, 1)
+        ends = self.upper_ends()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cross = (ceiling - self.intercepts) / self.slopes
+        inside = (self.slopes != 0) & (cross > self.breakpoints) & (cross < ends)
+        extra = np.where(inside, cross, self.breakpoints)  # duplicates make zero-width pieces
+        b = np.sort(np.concatenate([self.breakpoints, extra[:, 1:]], axis=1), axis=1)
+        n = b.shape[0]
+        a = np.broadcast_to(self._take_piece(self.intercepts, b), b.shape).copy()
+        s = np.broadcast_to(self._take_piece(self.slopes, b), b.shape).copy()
+        ends = np.empty_like(b)
+        ends[:, :-1] = b[:, 1:]
+        ends[:, -1] = np.inf
+        probe = np.where(
+            np.isfinite(b) & np.isfinite(ends),
+            (b + ends) / 2,
+            np.where(np.isfinite(b), b + 1.0, ends - 1.0),
+        )
+        probe[:, 0] = np.where(np.isfinite(ends[:, 0]), ends[:, 0] - 1.0, 0.0)
+        above = a + s * probe > np.broadcast_to(ceiling, (n, 1))
+        ceiling_b = np.broadcast_to(ceiling, b.shape)
+        a = np.where(above, ceiling_b, a)
+        s = np.where(above, 0.0, s)
+        finite = np.where(np.isfinite(b), b, 0.0)
+        at = np.minimum(self(finite), ceiling_b)
+        at[:, 0] = np.nan
+        return StackedPay(b, a, s, at)
+
+    def max_slope(self) -> np.ndarray:
+        """Largest slope of each rep's function (N,)."""
+        return self.slopes.max(axis=1)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_curve(cls, curve: PayoutCurve, x_factor=1.0) -> StackedPay:
+        """From a :class:`PayoutCurve` (zero below its first breakpoint) of ``x / x_factor``.
+
+        With ``x_factor`` the rep's quota (N,), an attainment curve becomes pay against sales.
+        """
+        b = np.concatenate([[-np.inf], curve.breakpoints])
+        slopes = np.concatenate([[0.0], curve.slopes])
+        intercepts = np.concatenate([[0.0], curve.right - curve.slopes * curve.breakpoints])
+        at = np.concatenate([[np.nan], curve.at])
+        pay = cls(b[None], intercepts[None], slopes[None], at[None])
+        factor = np.asarray(x_factor, dtype=float)
+        if factor.ndim == 0 and factor == 1.0:
+            return pay
+        return pay.stretch(factor)
+
+    @classmethod
+    def linear(cls, slope, intercept=0.0) -> StackedPay:
+        """The function a + s·x on the whole line (per-rep arrays allowed)."""
+        slope = np.asarray(slope, dtype=float).reshape(-1, 1)
+        intercept = np.broadcast_to(np.asarray(intercept, dtype=float).reshape(-1, 1), slope.shape)
+        b = np.full(slope.shape, -np.inf)
+        return cls(b, intercept.copy(), slope.copy(), np.full(slope.shape, np.nan))
+
+    @classmethod
+    def kinked(cls, kink, slope_below, slope_above) -> StackedPay:
+        """Continuous function zero at ``kink`` with the given slopes on either side (N,)."""
+        kink = np.asarray(kink, dtype=float).reshape(-1, 1)
+        below = np.broadcast_to(np.asarray(slope_below, dtype=float).reshape(-1, 1), kink.shape)
+        above = np.broadcast_to(np.asarray(slope_above, dtype=float).reshape(-1, 1), kink.shape)
+        b = np.concatenate([np.full(kink.shape, -np.inf), kink], axis=1)
+        s = np.concatenate([below, above], axis=1)
+        a = -s * kink
+        at = np.concatenate([np.full(kink.shape, np.nan), np.zeros(kink.shape)], axis=1)
+        return cls(b, a, s, at)
+
+
+def plan_quota(plan) -> float:
+    """The plan's primary annual quota: that of its first component."""
+    return float(plan.components[0].quota)
+
+
+def _measurement_months(plan) -> int:
+    months = {c.months_per_measurement_period for c in plan.components}
+    months |= {MONTHS_PER_PERIOD[b.period] for b in plan.bonuses}
+    if len(months) != 1:
+        raise SpmoptInputError(
+            f"plan '{plan.id}': components and bonuses are measured over different periods "
+            f"({sorted(months)} months); a per-period payout needs one measurement period"
+        )
+    return months.pop()
+
+
+def plan_pay(plan, quota=None, target_incentive=None, horizon: str = "year") -> StackedPay:
+    """Pay as a function of a rep's sales, for N reps with annual ``quota`` and ``target_incentive``.
+
+    ``horizon = "year"``: total annual incentive against annual sales S (credits spread evenly
+    over the measurement periods, as :meth:`spmopt.Plan.attainment_curve`). ``horizon =
+    "period"``: incentive of one measurement period against sales credited in it (all components
+    and bonuses must share the measurement period). Arguments default to the plan's figures.
+    """
+    primary = plan_quota(plan)
+    quota = np.atleast_1d(np.asarray(primary if quota is None else quota, dtype=float))
+    ti = plan.target_incentive if target_incentive is None else target_incentive
+    ti = np.broadcast_to(np.asarray(ti, dtype=float), quota.shape)
+    if horizon not in ("year", "period"):
+        raise ValueError("horizon must be 'year' or 'period'")
+    if horizon == "period":
+        _measurement_months(plan)
+    total = StackedPay.linear(np.zeros(1))
+    for component in plan.components:
+        months = component.months_per_measurement_period
+        share = months / 12
+        periods = 12 // months if horizon == "year" else 1
+        quota_c = component.quota * quota / primary
+        family = plan.families[component.id]
+        scales = component_scales(component, quota_c, ti, share)  # (N, 4)
+        curve_pay = StackedPay(
+            np.concatenate(
+                [np.full((quota.size, 1), -np.inf), np.tile(family.breakpoints, (quota.size, 1))],
+                axis=1,
+            ),
+            *(
+                np.concatenate(
+                    [np.zeros((quota.size, 1)), (getattr(family, name) @ scales.T).T], axis=1
+                )
+                for name in ("right", "slopes", "at")
+            ),
+        )
+        # convert right limits to intercepts of x (the family's own axis)
+        x_axis_b = curve_pay.breakpoints
+        intercepts = curve_pay.intercepts - curve_pay.slopes * np.where(
+            np.isfinite(x_axis_b), x_axis_b, 0.0
+        )
+        at = curve_pay.at.copy()
+        at[:, 0] = np.nan
+        curve_pay = StackedPay(
+            x_axis_b, intercepts * periods, curve_pay.slopes * periods, at * periods
+        )
+        # x = S / stretch: attainment basis x = S / Q (year) or S / (Q·share) (one period);
+        # amount basis x = credited in one period = S·(Q_c/Q)·share (year) or S·Q_c/Q (period)
+        if component.basis == "attainment":
+            stretch = quota if horizon == "year" else quota * share
+        else:
+            stretch = quota / (quota_c * (share if horizon == "year" else 1.0))
+        curve_pay = curve_pay.stretch(stretch)
+        if component.max_payout is not None:
+            curve_pay = curve_pay.minimum(component.max_payout)
+        total = total + curve_pay
+    for bonus in plan.bonuses:
+        months = MONTHS_PER_PERIOD[bonus.period]
+        periods = 12 // months if horizon == "year" else 1
+        if horizon == "year":
+            level = bonus.at * quota  # same attainment on every measure, credits spread evenly
+        else:
+            level = bonus.at * quota * months / 12
+        n = quota.size
+        step = StackedPay(
+            np.column_stack([np.full(n, -np.inf), np.maximum(level, 0.0)]),
+            np.column_stack([np.zeros(n), np.full(n, bonus.amount * periods)]),
+            np.zeros((n, 2)),
+            np.column_stack([np.full(n, np.nan), np.full(n, bonus.amount * periods)]),
+        )
+        total = total + step
+    return total
