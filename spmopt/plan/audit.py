@@ -26,7 +26,24 @@ LINE_COLUMNS = (
 
 
 def _money(cents: np.ndarray) -> pd.Series:
-    return pd.Series(cents / 100.0).map("{:,.2f}".format)
+    return pd.Series([f"{value:,.2f}" for value in (np.asarray(cents) / 100.0).tolist()])
+
+
+def describe_component(component) -> str:
+    """The rule behind a component line, in words; the figures are in the line's other columns."""
+    basis = "attainment of the quota" if component.basis == "attainment" else "credited amount"
+    evaluation = (
+        f"credited to date in the {component.measurement_period}"
+        if component.evaluation == "period_to_date"
+        else "each credit on its own"
+    )
+    parts = [f"{component.method} tiers on {basis} ({component.measure}, {evaluation})"]
+    if component.threshold is not None:
+        parts.append(f"threshold {component.threshold:g}")
+    if component.cap is not None:
+        parts.append(f"cap {component.cap:g}")
+    parts.append("amount = earnings_to_date - previously_earned")
+    return "; ".join(parts)
 
 
 def audit_lines(
@@ -57,20 +74,9 @@ def audit_lines(
         with np.errstate(divide="ignore", invalid="ignore"):
             attainment = np.where(quota > 0, credited / 100.0 / quota, np.nan)
         capped = result.capped[:, ends].ravel()[keep]
-        basis = (
-            component.measure
-            + " credited "
-            + _money(credited.ravel()[keep])
-            + f" this {component.measurement_period} to date = "
-            + pd.Series(attainment.ravel()[keep]).map("{:.2%}".format)
-            + " of quota "
-            + pd.Series(quota.ravel()[keep]).map("{:,.2f}".format)
-            + f" ({component.method}, {component.evaluation}); earnings to date "
-            + _money(to_date.ravel()[keep])
-            + np.where(capped, f" (capped at max_payout {component.max_payout or 0:,.2f})", "")
-            + " less "
-            + _money(previous.ravel()[keep])
-            + " earned before"
+        rule = describe_component(component)
+        basis = np.where(
+            capped, f"{rule}; capped at max_payout {component.max_payout or 0:,.2f}", rule
         )
         frames.append(
             pd.DataFrame(
@@ -78,7 +84,7 @@ def audit_lines(
                     "rep_id": rep_ids,
                     "period": period_names,
                     "line": f"component:{component.id}",
-                    "basis": basis.to_numpy(),
+                    "basis": basis,
                     "amount": earned.ravel()[keep] / 100.0,
                     "credited_to_date": credited.ravel()[keep] / 100.0,
                     "quota": quota.ravel()[keep],

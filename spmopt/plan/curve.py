@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 _FLOAT_TOLERANCE = 1e-12
+_FAR_AWAY = 1e12  # the last piece is extended this far (relative) for numpy.interp
 
 
 def _as_float_array(values) -> np.ndarray:
@@ -80,26 +81,46 @@ class PayoutCurve:
         object.__setattr__(self, "right", right)
         object.__setattr__(self, "slopes", slopes)
         object.__setattr__(self, "at", at)
-        object.__setattr__(self, "_has_boundary_values", bool(np.any(at != right)))
+        self._prepare_evaluation()
 
     # ------------------------------------------------------------------ evaluation
     def __call__(self, x) -> np.ndarray:
-        """Evaluate the curve at ``x`` (any shape); returns an array of the same shape."""
+        """Evaluate the curve at ``x`` (any shape); returns an array of the same shape.
+
+        The continuous part runs through ``numpy.interp``; each jump adds its size where
+        ``x >= b_k``, and boundary values are set where ``x == b_k`` (a loop over the curve's few
+        breakpoints, never over points).
+        """
         x = np.asarray(x, dtype=float)
         if x.ndim == 0:
             return self(x.reshape(1)).reshape(())
-        idx = np.searchsorted(self.breakpoints, x, side="right") - 1
-        below = idx < 0
-        np.maximum(idx, 0, out=idx)
-        y = x - self.breakpoints.take(idx)
-        y *= self.slopes.take(idx)
-        y += self.right.take(idx)
-        if self._has_boundary_values:
-            on_boundary = x == self.breakpoints.take(idx)
-            y = np.where(on_boundary, self.at.take(idx), y)
-        if below.any():
-            y = np.where(below, 0.0, y)
+        y = np.interp(x, self._interp_x, self._interp_y)
+        for breakpoint, jump in self._jump_steps:
+            np.add(y, jump, out=y, where=x >= breakpoint)
+        for breakpoint, value in self._boundary_values:
+            np.copyto(y, value, where=x == breakpoint)
         return y
+
+    def _prepare_evaluation(self) -> None:
+        """Precompute the interpolation table, jump steps and boundary values (at construction)."""
+        b = self.breakpoints
+        continuous = np.concatenate([[0.0], np.cumsum(self.slopes[:-1] * np.diff(b))])
+        reach = _FAR_AWAY * max(1.0, float(np.abs(b).max()))
+        interp_x = np.append(b, b[-1] + reach)
+        interp_y = np.append(continuous, continuous[-1] + self.slopes[-1] * reach)
+        jumps = self.jumps()
+        object.__setattr__(self, "_interp_x", interp_x)
+        object.__setattr__(self, "_interp_y", interp_y)
+        object.__setattr__(
+            self,
+            "_jump_steps",
+            tuple((float(b[k]), float(jumps[k])) for k in np.flatnonzero(jumps)),
+        )
+        object.__setattr__(
+            self,
+            "_boundary_values",
+            tuple((float(b[k]), float(self.at[k])) for k in np.flatnonzero(self.at != self.right)),
+        )
 
     def left_limits(self) -> np.ndarray:
         """Limit of the curve from the left at each breakpoint (0 at ``b_0``)."""

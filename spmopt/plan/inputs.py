@@ -138,7 +138,13 @@ def validate_credits(frame: pd.DataFrame, source: str = "credits") -> pd.DataFra
         typed["deal_id"] = ""
     if LINE_COLUMN in frame.columns:
         typed[LINE_COLUMN] = frame[LINE_COLUMN].to_numpy()
+    typed.attrs["validated"] = "credits"
     return typed
+
+
+def is_validated(frame, what: str) -> bool:
+    """True when ``frame`` came out of :func:`validate_credits` / :func:`validate_roster`."""
+    return isinstance(frame, pd.DataFrame) and frame.attrs.get("validated") == what
 
 
 def read_credits(path: str | Path) -> pd.DataFrame:
@@ -193,6 +199,7 @@ def validate_roster(frame: pd.DataFrame, source: str = "roster") -> pd.DataFrame
         typed[column] = values
     if LINE_COLUMN in frame.columns:
         typed[LINE_COLUMN] = frame[LINE_COLUMN].to_numpy()
+    typed.attrs["validated"] = "roster"
     return typed
 
 

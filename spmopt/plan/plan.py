@@ -216,59 +216,84 @@ class Plan:
         return curve
 
     def _curve(self, component: Component, quota=None, target_incentive=None) -> PayoutCurve:
+        """One measurement period's earnings against credited amount in that period."""
         annual_quota = component.quota if quota is None else quota
+        curve = self._basis_curve(component, annual_quota, target_incentive)
+        if component.basis == "attainment":
+            curve = curve.scale(
+                x_factor=annual_quota * component.months_per_measurement_period / 12
+            )
+        return curve
+
+    def _basis_curve(self, component: Component, annual_quota: float, target_incentive=None):
+        """One measurement period's earnings against the component's basis (attainment or amount)."""
         ti = self.target_incentive if target_incentive is None else target_incentive
         share = component.months_per_measurement_period / 12
         scales = component_scales(component, annual_quota, ti, share)
         family = self.families[component.id]
-        curve = family.bind(**dict(zip(family.scale_names, scales, strict=True)))
-        if component.basis == "attainment":
-            curve = curve.scale(x_factor=annual_quota * share)
-        return curve
+        return family.bind(**dict(zip(family.scale_names, scales, strict=True)))
 
     def bonus_curve(self, bonus: Bonus, *, quota: float | None = None) -> PayoutCurve:
         """A bonus as a step curve over credited amount in the bonus period."""
         owner = self.quota_of_measure(bonus.measure)
         annual_quota = owner.quota if quota is None else quota
         level = bonus.at * annual_quota * MONTHS_PER_PERIOD[bonus.period] / 12
-        if level <= 0:
-            return PayoutCurve([0.0], right=[bonus.amount], slopes=[0.0])
-        return PayoutCurve([0.0, level], right=[0.0, bonus.amount], slopes=[0.0, 0.0])
+        return _step(level, bonus.amount)
 
-    def attainment_curve(self) -> PayoutCurve:
-        """Total annual incentive (components and bonuses) against weighted attainment.
+    def attainment_curve(
+        self, *, quota: float | None = None, target_incentive: float | None = None
+    ) -> PayoutCurve:
+        """Total annual incentive (components and bonuses) against weighted attainment (ratio).
 
         Assumes every measure is at the same attainment and that credits are spread evenly over
         the year, so that a component measured per quarter (or month) earns its curve at that
-        attainment in each of its periods. Exact for plans measured over the year.
+        attainment in each of its periods. Exact for plans measured over the year. ``quota``
+        (single-measure plans) and ``target_incentive`` give a rep's own annual figures.
         """
         total = PayoutCurve([0.0], right=[0.0], slopes=[0.0])
-        for curve in self.annual_curves().values():
+        for curve in self.annual_curves(quota=quota, target_incentive=target_incentive).values():
             total = total + curve
         return total
 
-    def annual_curves(self) -> dict[str, PayoutCurve]:
+    def annual_curves(
+        self, *, quota: float | None = None, target_incentive: float | None = None
+    ) -> dict[str, PayoutCurve]:
         """Each component's and bonus's annual payout against attainment, keyed
         ``component_<id>`` / ``bonus_<id>`` (assumptions as in :meth:`attainment_curve`)."""
+        if quota is not None and len(self.measures) > 1:
+            raise ValueError("a single quota applies to single-measure plans only")
         curves = {}
         for component in self.components:
+            annual_quota = component.quota if quota is None else quota
             periods = 12 // component.months_per_measurement_period
-            period_quota = component.quota * component.months_per_measurement_period / 12
-            annual = self._curve(component).scale(x_factor=1 / period_quota, y_factor=periods)
+            by_basis = self._basis_curve(component, annual_quota, target_incentive)
+            if component.basis == "amount":  # amount axis → attainment axis of the period
+                period_quota = annual_quota * component.months_per_measurement_period / 12
+                by_basis = PayoutCurve(
+                    by_basis.breakpoints / period_quota,
+                    right=by_basis.right,
+                    slopes=by_basis.slopes * period_quota,
+                    at=by_basis.at,
+                )
+            annual = by_basis.scale(y_factor=periods)
             if component.max_payout is not None:
                 annual = annual.minimum(component.max_payout)
             curves[f"component_{component.id}"] = annual
         for bonus in self.bonuses:
-            owner = self.quota_of_measure(bonus.measure)
-            months = MONTHS_PER_PERIOD[bonus.period]
-            curves[f"bonus_{bonus.id}"] = self.bonus_curve(bonus).scale(
-                x_factor=1 / (owner.quota * months / 12), y_factor=12 // months
-            )
+            periods = 12 // MONTHS_PER_PERIOD[bonus.period]
+            curves[f"bonus_{bonus.id}"] = _step(bonus.at, bonus.amount * periods)
         return curves
 
     def annual_payout(self, attainment) -> np.ndarray:
         """Total annual incentive at weighted ``attainment`` (see :meth:`attainment_curve`)."""
         return self.attainment_curve()(attainment)
+
+
+def _step(level: float, amount: float) -> PayoutCurve:
+    """A lump sum ``amount`` paid from ``level`` on (a step curve)."""
+    if level <= 0:
+        return PayoutCurve([0.0], right=[amount], slopes=[0.0])
+    return PayoutCurve([0.0, level], right=[0.0, amount], slopes=[0.0, 0.0])
 
 
 def payout_table(plan: Plan, max_attainment: float = 2.0, step: float = 0.01) -> pd.DataFrame:

@@ -43,7 +43,7 @@ from spmopt.plan.calendar import (
     year_end,
 )
 from spmopt.plan.compile import component_scales
-from spmopt.plan.inputs import describe_row, validate_credits, validate_roster
+from spmopt.plan.inputs import describe_row, is_validated, validate_credits, validate_roster
 from spmopt.plan.model import MONTHS_PER_PERIOD, Bonus, Component
 from spmopt.plan.plan import Plan
 
@@ -167,11 +167,9 @@ def statements(
     by_id = {p.id: p for p in plans}
     if len(by_id) != len(plans):
         raise SpmoptInputError("two plans share an id; plan ids must be unique")
-    if not isinstance(credits, pd.DataFrame) or "source_line" not in credits.columns:
+    if not is_validated(credits, "credits"):
         credits = validate_credits(credits, credits_source)
-    if roster is not None and (
-        not isinstance(roster, pd.DataFrame) or "source_line" not in roster.columns
-    ):
+    if roster is not None and not is_validated(roster, "roster"):
         roster = validate_roster(roster, roster_source)
     if roster is None:
         if len(plans) > 1:
@@ -180,9 +178,9 @@ def statements(
             )
         rep_ids = pd.unique(credits["rep_id"].to_numpy())
         roster = pd.DataFrame({"rep_id": np.sort(rep_ids.astype(str))})
-    assignments = _assign_plans(roster, by_id, roster_source)
-    known = pd.Index(roster["rep_id"])
-    unknown = ~credits["rep_id"].isin(known).to_numpy()
+    assignments = np.asarray(_assign_plans(roster, by_id, roster_source))
+    roster_row = pd.Index(roster["rep_id"]).get_indexer(credits["rep_id"])
+    unknown = roster_row < 0
     if unknown.any():
         position = int(np.flatnonzero(unknown)[0])
         raise SpmoptInputError(
@@ -190,16 +188,23 @@ def statements(
             "in the roster; expected every credited rep to have a roster row",
             credits_source,
         )
-    rep_plan = pd.Series(assignments, index=known)
-    credit_plan = rep_plan.reindex(credits["rep_id"]).to_numpy()
+    credit_plan = assignments[roster_row]
     parts = []
     for plan_id, one_plan in by_id.items():
-        plan_roster = roster[np.asarray(assignments) == plan_id]
-        if plan_roster.empty:
+        on_plan = assignments == plan_id
+        if not on_plan.any():
             continue
-        plan_credits = credits[credit_plan == plan_id]
+        position_in_plan = np.cumsum(on_plan) - 1  # roster row → row of this plan's roster
+        selected = credit_plan == plan_id
         parts.append(
-            _plan_statements(one_plan, plan_credits, plan_roster, credits_source, roster_source)
+            _plan_statements(
+                one_plan,
+                credits[selected],
+                position_in_plan[roster_row[selected]],
+                roster[on_plan],
+                credits_source,
+                roster_source,
+            )
         )
     return Statements(
         statements=pd.concat([part.statements for part in parts], ignore_index=True),
@@ -455,8 +460,12 @@ def _clawback_window(plan: Plan, credits: pd.DataFrame) -> np.ndarray:
     has_deal = (credits["deal_id"].to_numpy() != "") & negative
     if not has_deal.any():
         return counts
+    cancelled_deals = credits["deal_id"].to_numpy()[has_deal]
+    bookings = (credits["amount"].to_numpy() > 0) & credits["deal_id"].isin(
+        cancelled_deals
+    ).to_numpy()
     originals = (
-        credits.loc[credits["amount"].to_numpy() > 0, ["rep_id", "deal_id", "measure", "date"]]
+        credits.loc[bookings, ["rep_id", "deal_id", "measure", "date"]]
         .groupby(["rep_id", "deal_id", "measure"], sort=False)["date"]
         .min()
         .rename("booked")
@@ -514,14 +523,19 @@ def _ledgers(plan: Plan, earned: np.ndarray, employed_period: np.ndarray, start_
 
 
 def _plan_statements(
-    plan: Plan, credits: pd.DataFrame, roster: pd.DataFrame, credits_source: str, roster_source: str
+    plan: Plan,
+    credits: pd.DataFrame,
+    rep_index: np.ndarray,
+    roster: pd.DataFrame,
+    credits_source: str,
+    roster_source: str,
 ) -> Statements:
+    """Statements of the reps on one plan; ``rep_index`` gives each credit's row in ``roster``."""
     year_start: dt.date = plan.year_start
     reps = _roster_arrays(plan, roster, roster_source)
     count = len(reps.ids)
     _check_credits(plan, credits, credits_source)
     month = np.asarray(month_index(credits["date"], year_start), dtype=np.int64)
-    rep_index = pd.Index(reps.ids).get_indexer(credits["rep_id"].to_numpy().astype(str))
     early = month < reps.start_month[rep_index]
     if early.any():
         position = int(np.flatnonzero(early)[0])
