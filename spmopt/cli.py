@@ -52,32 +52,24 @@ def _payouts(args: argparse.Namespace) -> int:
     with staged_output(args.out) as staging:
         result.write(staging)
     summary = result.summary()
-    money = [
-        "credited",
-        "earned",
-        "draw_topup",
-        "draw_recovery",
-        "clawback",
-        "paid",
-        "draw_balance",
-        "clawback_balance",
-    ]
-    print(
-        f"Statements for {summary.shape[0]} reps, {len(result.statements)} rows "
-        f"({', '.join(p.id for p in plans)}):"
-    )
-    shown = summary.drop(columns=["plan_id"]) if len(plans) == 1 else summary
-    limit = args.show
-    print(_money_table(shown.head(limit), money))
-    if len(shown) > limit:
-        print(f"… {len(shown) - limit} more reps in {Path(args.out) / 'statements.csv'}")
-    totals = summary[["credited", "earned", "paid"]].sum()
-    at_quota = (summary["attainment"] >= 1.0).mean()
-    print(
-        f"\nTotal credited {totals['credited']:,.2f}; earned {totals['earned']:,.2f}; "
-        f"paid {totals['paid']:,.2f}; cost of incentive {totals['earned'] / totals['credited']:.2%} "
-        f"of credited; {at_quota:.0%} of reps at or above quota."
-    )
+    money = ["credited", "earned", "draw_topup", "draw_recovery", "clawback", "paid"]
+    money += ["draw_balance", "clawback_balance"]
+    print(f"Statements for {len(summary)} reps, {len(result.statements)} rep-period rows.")
+    for plan in plans:
+        rows = summary[summary["plan_id"] == plan.id].drop(columns=["plan_id"])
+        if rows.empty:
+            continue
+        totals = rows[["credited", "earned", "paid"]].sum()
+        print(f"\nPlan '{plan.id}' ({len(rows)} reps), year totals per rep:")
+        print(_money_table(rows.head(args.show), money))
+        if len(rows) > args.show:
+            print(f"… {len(rows) - args.show} more reps in statements.csv")
+        print(
+            f"Total credited {totals['credited']:,.2f} {plan.currency}; earned "
+            f"{totals['earned']:,.2f}; paid {totals['paid']:,.2f} "
+            f"({totals['earned'] / totals['credited']:.2%} of credited); "
+            f"{(rows['attainment'] >= 1.0).mean():.0%} of reps at or above quota."
+        )
     print(f"Wrote {Path(args.out) / 'statements.csv'} and {Path(args.out) / 'lines.csv'}")
     return 0
 
@@ -166,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     payouts.add_argument("--credits", required=True, type=Path, metavar="CREDITS.csv")
     payouts.add_argument("--roster", type=Path, metavar="ROSTER.csv")
     payouts.add_argument("--out", required=True, type=Path, metavar="DIR")
-    payouts.add_argument("--show", type=int, default=20, help="reps to print (default 20)")
+    payouts.add_argument("--show", type=int, default=20, help="reps to print per plan (default 20)")
     payouts.set_defaults(run=_payouts)
 
     validate = commands.add_parser(

@@ -1,0 +1,367 @@
+"""Sales technologies: the distribution of a rep's sales in a span of the year for an effort level.
+
+Both technologies have expected sales ``x·(h + k·e)`` where ``x`` is the span's *exposure*: the sum
+over its months of seasonality weight × ramp factor (1 for a fully ramped rep over the whole year;
+see :func:`spmopt.reps.seasonality.productivity`). Effort ``e`` is an annualised intensity held
+over the span. They differ in the shape of the distribution:
+
+* :class:`NormalSales` — ``S = x·(h + k·e) + ε``, ``ε ~ N(0, x·σ²)``: the agency-theory benchmark,
+  a location family (effort shifts the distribution, the noise does not depend on it).
+* :class:`DealSales` — won deals ~ Poisson(x·(h + k·e)/m) with lognormal sizes of mean ``m``
+  (leads arrive at rate won/p and are won with probability p; deals close after a Gamma cycle
+  time). Mean ``x·(h + k·e)``, variance ``x·(h + k·e)·m·exp(σ_d²)``, both exact. The distribution
+  is a Poisson mixture over the number of deals n of n-fold lognormal sums, each approximated by
+  the lognormal with the same mean and variance (Fenton–Wilkinson); n = 0 and 1 are exact and the
+  mixture's mean and variance are exact.
+
+Every technology offers ``mean``, ``variance``, ``sample``, ``cdf`` and ``prepare`` (expectations
+of a pay function for the behaviour models). Random draws take a numpy ``Generator``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special, stats
+
+from spmopt.reps._checks import number
+from spmopt.reps.expectation import lognormal_piece_integrals, normal_pay_moments
+from spmopt.reps.payfunction import StackedPay
+from spmopt.reps.population import RepArrays
+from spmopt.reps.seasonality import MONTHS, Seasonality
+
+
+def _column(values, like: np.ndarray) -> np.ndarray:
+    """Per-rep values (N,) shaped to broadcast against ``like`` (N, ...)."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 0:
+        return values
+    return values.reshape(values.shape + (1,) * (like.ndim - values.ndim))
+
+
+def expected_sales(reps: RepArrays, effort, exposure=1.0) -> np.ndarray:
+    """Expected sales ``x·(h + k·e)`` [currency], shape of ``effort`` (N, ...)."""
+    effort = np.asarray(effort, dtype=float)
+    h = _column(reps.base_sales, effort)
+    k = _column(reps.effectiveness, effort)
+    return _column(exposure, effort) * (h + k * effort)
+
+
+class Prepared:
+    """Expectations of one pay function (per rep) under a technology, reusable across efforts."""
+
+    def moments(self, effort) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+        """(expected pay, certainty equivalent of pay) at ``effort`` of shape (N, E)."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class NormalSales:
+    """Normal sales: S = x·(h + k·e) + ε, ε ~ N(0, x·σ²), σ of annual sales [currency/yr].
+
+    A population column ``sales_sd`` overrides ``sigma`` rep by rep.
+
+    Examples
+    --------
+    >>> NormalSales(sigma=100_000).sigma
+    100000.0
+    """
+
+    sigma: float
+    name = "normal"
+    location_family = True
+
+    def __post_init__(self):
+        object.__setattr__(
+            self, "sigma", number("NormalSales.sigma (σ of annual sales)", self.sigma, low=0)
+        )
+
+    def sd_annual(self, reps: RepArrays) -> np.ndarray:
+        """σ of each rep's annual sales (N,)."""
+        if reps.sales_sd is not None:
+            return reps.sales_sd
+        return np.full(len(reps), self.sigma)
+
+    def mean(self, reps, effort, exposure=1.0):
+        return expected_sales(reps, effort, exposure)
+
+    def variance(self, reps, effort, exposure=1.0):
+        effort = np.asarray(effort, dtype=float)
+        return np.broadcast_to(
+            _column(exposure, effort) * _column(self.sd_annual(reps), effort) ** 2, effort.shape
+        )
+
+    def noise_sd(self, reps, exposure=1.0) -> np.ndarray:
+        """σ of the span's sales noise (N,) (does not depend on effort)."""
+        return np.sqrt(np.asarray(exposure, dtype=float)) * self.sd_annual(reps)
+
+    def sample(self, reps, effort, exposure, rng: np.random.Generator, size=None):
+        """Draws of sales; ``size`` prepends replication axes."""
+        mean = self.mean(reps, effort, exposure)
+        sd = np.sqrt(self.variance(reps, effort, exposure))
+        shape = mean.shape if size is None else tuple(np.atleast_1d(size)) + mean.shape
+        return mean + sd * rng.standard_normal(shape)
+
+    def cdf(self, x, reps, effort, exposure=1.0):
+        """P(S ≤ x)."""
+        mean = self.mean(reps, effort, exposure)
+        sd = np.sqrt(self.variance(reps, effort, exposure))
+        x = np.asarray(x, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = (x - mean) / sd
+        return np.where(sd > 0, special.ndtr(z), (x >= mean).astype(float))
+
+    def prepare(self, pay: StackedPay, reps: RepArrays, exposure=1.0, risk_aversion=None):
+        return _PreparedNormal(self, pay, reps, exposure, risk_aversion)
+
+
+class _PreparedNormal(Prepared):
+    def __init__(self, technology, pay, reps, exposure, risk_aversion):
+        self.technology = technology
+        self.pay = pay
+        self.reps = reps
+        self.exposure = np.asarray(exposure, dtype=float)
+        self.sd = technology.noise_sd(reps, exposure)
+        self.r = reps.risk_aversion if risk_aversion is None else np.asarray(risk_aversion)
+
+    def moments(self, effort):
+        effort = np.asarray(effort, dtype=float)
+        mu = expected_sales(self.reps, effort, self.exposure)
+        sd = _column(self.sd, effort)
+        r = _column(self.r, effort)
+        shape = (effort.shape[0],) + (1,) * (effort.ndim - 1) + (-1,)
+        lo = self.pay.breakpoints.reshape(shape)
+        hi = self.pay.upper_ends().reshape(shape)
+        a = self.pay.intercepts.reshape(shape)
+        s = self.pay.slopes.reshape(shape)
+        positive = sd > 0
+        safe_sd = np.where(positive, sd, 1.0)
+        expected, ce = normal_pay_moments(mu, safe_sd, lo, hi, a, s, r)
+        if not np.all(positive):
+            exact = self.pay(mu)
+            expected = np.where(positive, expected, exact)
+            ce = np.where(positive, ce, exact)
+        return expected, ce
+
+
+@dataclass(frozen=True)
+class DealSales:
+    """Deal-by-deal sales: Poisson leads, win probability, lognormal sizes, Gamma cycle times.
+
+    Parameters
+    ----------
+    win_probability:
+        Share of leads that are won (0 < p ≤ 1).
+    deal_size_mean:
+        Mean size of a won deal [currency].
+    deal_size_sigma:
+        σ of the logarithm of deal sizes (0 = every deal the same size).
+    cycle_months_mean, cycle_months_shape:
+        Gamma distribution of the time from lead to close [months].
+
+    Expected sales are ``x·(h + k·e)`` as for :class:`NormalSales`: the rep's lead rate is
+    ``x·(h + k·e)/(p·m)`` leads per year, so effort and seasonality scale the lead flow.
+    """
+
+    win_probability: float = 0.25
+    deal_size_mean: float = 50_000.0
+    deal_size_sigma: float = 0.8
+    cycle_months_mean: float = 3.0
+    cycle_months_shape: float = 2.0
+    name = "deals"
+    location_family = False
+
+    def __post_init__(self):
+        number("DealSales.win_probability", self.win_probability, low=0, low_open=True, high=1)
+        number("DealSales.deal_size_mean", self.deal_size_mean, low=0, low_open=True)
+        number("DealSales.deal_size_sigma", self.deal_size_sigma, low=0, high=5)
+        number("DealSales.cycle_months_mean", self.cycle_months_mean, low=0, low_open=True)
+        number("DealSales.cycle_months_shape", self.cycle_months_shape, low=0, low_open=True)
+
+    # ------------------------------------------------------------------ moments
+    @property
+    def size_log_mu(self) -> float:
+        """μ of log deal size: log(m) − σ²/2."""
+        return math.log(self.deal_size_mean) - self.deal_size_sigma**2 / 2
+
+    def won_deals(self, reps, effort, exposure=1.0):
+        """Expected number of won deals in the span."""
+        return expected_sales(reps, effort, exposure) / self.deal_size_mean
+
+    def lead_rate(self, reps, effort, exposure=1.0):
+        """Expected number of leads in the span."""
+        return self.won_deals(reps, effort, exposure) / self.win_probability
+
+    def mean(self, reps, effort, exposure=1.0):
+        return expected_sales(reps, effort, exposure)
+
+    def variance(self, reps, effort, exposure=1.0):
+        """Compound Poisson: E[N]·E[size²] = mean·m·exp(σ_d²)."""
+        return (
+            self.mean(reps, effort, exposure)
+            * self.deal_size_mean
+            * math.exp(self.deal_size_sigma**2)
+        )
+
+    def third_central_moment(self, reps, effort, exposure=1.0):
+        """E[N]·E[size³] = mean·m²·exp(3σ_d²)."""
+        return (
+            self.mean(reps, effort, exposure)
+            * self.deal_size_mean**2
+            * math.exp(3 * self.deal_size_sigma**2)
+        )
+
+    # ------------------------------------------------------------------ sampling
+    def sample(self, reps, effort, exposure, rng: np.random.Generator, size=None):
+        """Draws of span sales: a Poisson number of won deals, lognormal sizes summed."""
+        rate = self.won_deals(reps, effort, exposure)
+        shape = rate.shape if size is None else tuple(np.atleast_1d(size)) + rate.shape
+        counts = rng.poisson(np.broadcast_to(rate, shape))
+        sizes = rng.lognormal(self.size_log_mu, self.deal_size_sigma, size=int(counts.sum()))
+        cell = np.repeat(np.arange(counts.size), counts.ravel())
+        return np.bincount(cell, weights=sizes, minlength=counts.size).reshape(shape)
+
+    def sample_deals(self, reps, effort_by_month, rng, seasonality=None, productivity=None):
+        """Leads of one plan year as deal-level arrays (for the event engine).
+
+        ``effort_by_month`` (N, 12); ``productivity`` (N, 12) defaults to the seasonality weights
+        (fully ramped reps). Returns a dict of arrays, one entry per lead: ``rep_index``,
+        ``created_month`` (fractional months from year start), ``won``, ``size`` [currency],
+        ``cycle_months`` and ``close_month`` (created + cycle; may fall after month 12).
+        """
+        weights = (seasonality or Seasonality.flat()).weights
+        exposure = weights if productivity is None else np.asarray(productivity, dtype=float)
+        exposure = np.broadcast_to(exposure, (len(reps), MONTHS))
+        leads = self.lead_rate(reps, np.asarray(effort_by_month, dtype=float), exposure)
+        counts = rng.poisson(leads)
+        total = int(counts.sum())
+        flat = np.repeat(np.arange(counts.size), counts.ravel())
+        rep_index, month = np.divmod(flat, MONTHS)
+        created = month + rng.uniform(size=total)
+        won = rng.uniform(size=total) < self.win_probability
+        size = rng.lognormal(self.size_log_mu, self.deal_size_sigma, size=total)
+        cycle = rng.gamma(
+            self.cycle_months_shape, self.cycle_months_mean / self.cycle_months_shape, size=total
+        )
+        return {
+            "rep_index": rep_index,
+            "created_month": created,
+            "won": won,
+            "size": size,
+            "cycle_months": cycle,
+            "close_month": created + cycle,
+        }
+
+    def closing_profile(self, seasonality: Seasonality | None = None) -> np.ndarray:
+        """Share of a steady year's closings in each month (12,), sums to 1.
+
+        Leads created with the seasonality profile, repeating every year, close after the Gamma
+        cycle time: a circular convolution of the lead profile with P(floor(U + T) = d), U the
+        uniform time of creation within its month.
+        """
+        weights = (seasonality or Seasonality.flat()).weights
+        shape = self.cycle_months_shape
+        scale = self.cycle_months_mean / shape
+        horizon = int(stats.gamma.ppf(1 - 1e-12, shape, scale=scale)) + 2
+        u = (np.arange(400) + 0.5) / 400
+        d = np.arange(horizon + 1)
+        cdf = stats.gamma.cdf(d[:, None] + 1 - u, shape, scale=scale) - stats.gamma.cdf(
+            np.maximum(d[:, None] - u, 0.0), shape, scale=scale
+        )
+        lag = cdf.mean(axis=1)
+        lag /= lag.sum()
+        profile = np.zeros(MONTHS)
+        for delay, mass in enumerate(lag):  # a handful of lags
+            profile += mass * np.roll(weights, delay)
+        return profile
+
+    # ------------------------------------------------------------------ distribution
+    def _components(self, n: np.ndarray):
+        """Lognormal (μ_n, σ_n) matching the mean and variance of an n-deal sum (n ≥ 1)."""
+        m = self.deal_size_mean
+        s2 = np.log1p(math.expm1(self.deal_size_sigma**2) / n)
+        return np.log(n * m) - s2 / 2, np.sqrt(s2)
+
+    def _count_range(self, rate_max: float) -> int:
+        return int(math.ceil(rate_max + 9 * math.sqrt(rate_max) + 10))
+
+    def cdf(self, x, reps, effort, exposure=1.0):
+        """P(S ≤ x) from the Poisson–lognormal mixture (exact for ≤ 1 deal; see module doc)."""
+        rate = self.won_deals(reps, effort, exposure)
+        x = np.broadcast_to(np.asarray(x, dtype=float), rate.shape)
+        n = np.arange(1, self._count_range(float(np.max(rate))) + 1)
+        mu, sigma = self._components(n)
+        weights = stats.poisson.pmf(n, rate[..., None])
+        with np.errstate(divide="ignore"):
+            z = (np.log(np.maximum(x, 1e-300))[..., None] - mu) / sigma
+        below = np.sum(weights * special.ndtr(z), axis=-1)
+        return np.where(x >= 0, np.exp(-rate) + below, 0.0)
+
+    def prepare(
+        self, pay: StackedPay, reps: RepArrays, exposure=1.0, risk_aversion=None, effort_max=None
+    ):
+        return _PreparedDeals(self, pay, reps, exposure, risk_aversion, effort_max)
+
+
+class _PreparedDeals(Prepared):
+    """Component integrals per number of deals n, computed once; efforts only reweight them."""
+
+    _CHUNK_ELEMENTS = 4_000_000
+
+    def __init__(self, technology, pay, reps, exposure, risk_aversion, effort_max):
+        self.technology = technology
+        self.reps = reps
+        self.exposure = np.asarray(exposure, dtype=float)
+        self.r = reps.risk_aversion if risk_aversion is None else np.asarray(risk_aversion)
+        n_reps = len(reps)
+        if effort_max is None:
+            effort_max = np.full(n_reps, 10.0)
+        top_rate = technology.won_deals(reps, np.asarray(effort_max, float), self.exposure)
+        self.n_max = technology._count_range(float(np.max(top_rate)))
+        n = np.arange(1, self.n_max + 1)
+        mu, sigma = technology._components(n)
+        pay = pay.broadcast(n_reps)
+        zero_pay = pay(np.zeros((n_reps, 1)))[:, 0]
+        self.zero_pay = zero_pay
+        # shift: the smallest pay at a node keeps exp(−r(pay − shift)) ≤ 1 for increasing pay
+        self.shift = np.minimum(zero_pay, pay.right_limit(np.zeros((n_reps, 1)))[:, 0])
+        expected = np.empty((n_reps, n.size))
+        utility = np.empty((n_reps, n.size))
+        pieces = pay.n_pieces
+        chunk = max(1, self._CHUNK_ELEMENTS // (n.size * pieces * 32))
+        lo, hi = pay.breakpoints, pay.upper_ends()
+        for start in range(0, n_reps, chunk):  # bounded memory, not a per-rep loop
+            rows = slice(start, start + chunk)
+            expected[rows], utility[rows] = lognormal_piece_integrals(
+                np.broadcast_to(mu, (lo[rows].shape[0], n.size)),
+                np.broadcast_to(sigma, (lo[rows].shape[0], n.size)),
+                lo[rows][:, None, :],
+                hi[rows][:, None, :],
+                pay.intercepts[rows][:, None, :],
+                pay.slopes[rows][:, None, :],
+                self.r[rows][:, None],
+                self.shift[rows][:, None],
+            )
+        self.expected = expected
+        self.utility = utility
+        self.n = n
+
+    def moments(self, effort):
+        effort = np.asarray(effort, dtype=float)
+        rate = self.technology.won_deals(self.reps, effort, self.exposure)
+        weights = stats.poisson.pmf(self.n, rate[..., None])
+        p0 = np.exp(-rate)
+        shape = (effort.shape[0],) + (1,) * (effort.ndim - 1) + (-1,)
+        expected = p0 * _column(self.zero_pay, effort) + np.sum(
+            weights * self.expected.reshape(shape), axis=-1
+        )
+        r = _column(self.r, effort)
+        shift = _column(self.shift, effort)
+        with np.errstate(over="ignore"):
+            zero_term = np.exp(-r * (_column(self.zero_pay, effort) - shift))
+        mean_utility = p0 * zero_term + np.sum(weights * self.utility.reshape(shape), axis=-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ce = np.where(r > 0, shift - np.log(mean_utility) / np.where(r > 0, r, 1.0), expected)
+        return expected, ce
