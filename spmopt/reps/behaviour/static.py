@@ -1,0 +1,295 @@
+"""Static best response: one effort for the plan year maximising the rep's certainty equivalent.
+
+The rep chooses effort e ≥ 0 to maximise
+
+    CE(e) = base_salary + CE_r[pay(S_e)] − c·e^γ/γ,   CE_r[Y] = −log E[exp(−r·Y)] / r,
+
+where ``pay`` is the plan's full annual payout against annual sales (thresholds, tiers,
+accelerators, caps, bonuses) and S_e the sales technology's distribution at effort e (for normal
+sales the expectation is closed form, see :mod:`spmopt.reps.expectation`). CARA utility over
+``pay − cost`` gives exactly this certainty equivalent because the cost is certain.
+
+Finding the global optimum. Jumps and accelerators make CE(e) multi-modal, so the search
+1. bounds effort: with s_max the steepest slope of pay and J the sum of its upward jumps,
+   ``pay(S + Δ) ≤ pay(S) + s_max·Δ + J``; so any e above e_lin = (k·x·s_max/c)^(1/(γ−1)) with
+   ``cost(e) − cost(e_lin) − s_max·k·x·(e − e_lin) > J`` is worse than e_lin;
+2. evaluates CE on a grid over [0, e_hi] joined with the efforts that put expected sales on each
+   breakpoint (and just past it) and each piece's deterministic stationary point;
+3. refines around the best candidate by golden-section search, keeping the refined effort only if
+   it is strictly better. With no noise (σ = 0) the candidates contain the exact optimum.
+
+Everything is vectorised over reps (a loop runs over the refinement iterations only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from spmopt.reps._checks import number
+from spmopt.reps.behaviour.contract import EffortModel, TablePolicy
+from spmopt.reps.payfunction import StackedPay
+from spmopt.reps.population import Population
+from spmopt.reps.situation import Situation, as_population
+from spmopt.reps.technology import expected_sales
+
+_GOLDEN = (np.sqrt(5) - 1) / 2
+_REFINE_ITERATIONS = 60
+_NUDGE = 1e-9
+
+RESULT_COLUMNS = (
+    "rep_id",
+    "effort",
+    "expected_sales",
+    "expected_pay",
+    "certainty_equivalent",
+    "effort_cost",
+    "p_quota",
+    "participates",
+)
+
+
+def effort_cost(effort, cost, exponent) -> np.ndarray:
+    """c·e^γ/γ [currency/yr]."""
+    effort = np.asarray(effort, dtype=float)
+    return cost * np.power(np.maximum(effort, 0.0), exponent) / exponent
+
+
+def _col(values, width_like):
+    values = np.asarray(values, dtype=float)
+    return values.reshape(values.shape + (1,) * (width_like.ndim - values.ndim))
+
+
+def upward_jumps(pay: StackedPay) -> np.ndarray:
+    """Sum of the upward jumps of each rep's pay function (N,)."""
+    b = pay.breakpoints[:, 1:]
+    right = pay.intercepts[:, 1:] + pay.slopes[:, 1:] * b
+    left = pay.intercepts[:, :-1] + pay.slopes[:, :-1] * b
+    at = np.where(np.isnan(pay.at[:, 1:]), right, pay.at[:, 1:])
+    jump = np.maximum(right, at) - left
+    return np.sum(np.where(np.isfinite(jump), np.maximum(jump, 0.0), 0.0), axis=1)
+
+
+def effort_upper_bound(pay: StackedPay, h, k, c, gamma, x) -> np.ndarray:
+    """An effort above which no effort can be optimal (see module docstring), (N,)."""
+    n = h.shape[0]
+    s_max = np.maximum(np.broadcast_to(pay.max_slope(), (n,)), 0.0)
+    jumps = np.broadcast_to(upward_jumps(pay), (n,))
+    marginal = k * x * s_max
+    e_lin = np.power(marginal / c, 1.0 / (gamma - 1.0))
+
+    def excess(e):
+        return (
+            effort_cost(e, c, gamma) - effort_cost(e_lin, c, gamma) - marginal * (e - e_lin) - jumps
+        )
+
+    high = np.maximum(2 * e_lin, 1.0)
+    for _ in range(200):  # doubling until dominated (a few iterations)
+        short = excess(high) <= 0
+        if not short.any():
+            break
+        high = np.where(short, 2 * high, high)
+    low = e_lin.copy()
+    for _ in range(60):  # bisection
+        mid = (low + high) / 2
+        dominated = excess(mid) > 0
+        high = np.where(dominated, mid, high)
+        low = np.where(dominated, low, mid)
+    return np.where((s_max <= 0) & (jumps <= 0), 0.0, high * (1 + 1e-9))
+
+
+def _candidates(pay: StackedPay, h, k, c, gamma, x, e_hi, grid_points) -> np.ndarray:
+    """Candidate efforts (N, M), sorted, within [0, e_hi]."""
+    n = h.shape[0]
+    grid = e_hi[:, None] * np.linspace(0.0, 1.0, grid_points)
+    b = np.broadcast_to(pay.breakpoints[:, 1:], (n, pay.n_pieces - 1))
+    kxe = np.where(k * x > 0, k * x, np.inf)[:, None]
+    kink = (b / np.where(x > 0, x, 1.0)[:, None] - h[:, None]) * (1.0 / kxe) * x[:, None]
+    kink = np.where(np.isfinite(kink), kink, 0.0)
+    nudged = kink + _NUDGE * (1.0 + np.abs(kink))
+    slopes = np.broadcast_to(pay.slopes, (n, pay.n_pieces))
+    stationary = np.power(
+        np.maximum(k[:, None] * x[:, None] * slopes, 0.0) / c[:, None],
+        1.0 / (gamma[:, None] - 1.0),
+    )
+    every = np.concatenate([grid, kink, nudged, stationary], axis=1)
+    every = np.clip(every, 0.0, e_hi[:, None])
+    return np.sort(every, axis=1)
+
+
+def solve_static(
+    situation: Situation,
+    pay: StackedPay | None = None,
+    grid_points: int = 48,
+) -> dict[str, np.ndarray]:
+    """Best responses of every rep: arrays (N,) of effort, expected_sales, expected_pay, … .
+
+    ``pay`` replaces the plan's annual pay as the objective (e.g. with ratchet anticipation);
+    ``expected_pay`` and ``certainty_equivalent`` are always reported for the plan's own pay.
+    """
+    reps = situation.reps
+    h, k, c = reps.base_sales, reps.effectiveness, reps.effort_cost
+    gamma, r = reps.effort_exponent, reps.risk_aversion
+    x = situation.exposure
+    plan_pay = situation.annual_pay
+    objective_pay = plan_pay if pay is None else pay
+    e_hi = effort_upper_bound(objective_pay, h, k, c, gamma, x)
+    prepared = _prepare(situation, objective_pay, e_hi)
+
+    def total(effort):
+        _, ce = prepared.moments(effort)
+        return ce - effort_cost(effort, _col(c, effort), _col(gamma, effort))
+
+    candidates = _candidates(objective_pay, h, k, c, gamma, x, e_hi, grid_points)
+    values = total(candidates)
+    best = np.argmax(values, axis=1)
+    rows = np.arange(len(h))
+    best_effort = candidates[rows, best]
+    best_value = values[rows, best]
+    low = candidates[rows, np.maximum(best - 1, 0)]
+    high = candidates[rows, np.minimum(best + 1, candidates.shape[1] - 1)]
+    # golden-section search on [low, high], vectorised over reps
+    a, b = low.copy(), high.copy()
+    x1 = b - _GOLDEN * (b - a)
+    x2 = a + _GOLDEN * (b - a)
+    f1 = total(x1[:, None])[:, 0]
+    f2 = total(x2[:, None])[:, 0]
+    for _ in range(_REFINE_ITERATIONS):
+        left = f1 >= f2
+        b = np.where(left, x2, b)
+        a = np.where(left, a, x1)
+        new = np.where(left, b - _GOLDEN * (b - a), a + _GOLDEN * (b - a))
+        f_new = total(new[:, None])[:, 0]
+        x2, f2, x1, f1 = (
+            np.where(left, x1, new),
+            np.where(left, f1, f_new),
+            np.where(left, new, x1),
+            np.where(left, f_new, f1),
+        )
+    refined = np.where(f1 >= f2, x1, x2)
+    refined_value = np.maximum(f1, f2)
+    better = refined_value > best_value + 1e-9 * np.maximum(1.0, np.abs(best_value))
+    effort = np.where(better, refined, best_effort)
+    if pay is None:
+        expected_pay, ce_pay = prepared.moments(effort[:, None])
+    else:
+        expected_pay, ce_pay = _prepare(situation, plan_pay, e_hi).moments(effort[:, None])
+    cost = effort_cost(effort, c, gamma)
+    ce = situation.base_salary + ce_pay[:, 0] - cost
+    mean = expected_sales(reps, effort, x)
+    p_quota = (
+        1.0
+        - situation.sales.cdf(
+            np.nextafter(situation.quota, -np.inf), reps, effort[:, None], x[:, None]
+        )[:, 0]
+    )
+    return {
+        "effort": effort,
+        "expected_sales": mean,
+        "expected_pay": expected_pay[:, 0],
+        "certainty_equivalent": ce,
+        "effort_cost": cost,
+        "p_quota": p_quota,
+        "participates": ce >= reps.outside_option,
+    }
+
+
+def _prepare(situation: Situation, pay: StackedPay, e_hi):
+    sales = situation.sales
+    if getattr(sales, "location_family", False):
+        return sales.prepare(pay, situation.reps, situation.exposure)
+    return sales.prepare(pay, situation.reps, situation.exposure, effort_max=e_hi)
+
+
+@dataclass(frozen=True)
+class BestResponse:
+    """The best response of one rep (money in currency per year).
+
+    ``certainty_equivalent`` includes base salary and subtracts the effort cost;
+    ``p_quota`` is the probability that annual sales reach the quota.
+    """
+
+    effort: float
+    expected_sales: float
+    expected_pay: float
+    certainty_equivalent: float
+    effort_cost: float
+    p_quota: float
+    participates: bool
+
+
+def best_response(
+    plan,
+    rep_or_population,
+    sales,
+    *,
+    seasonality=None,
+    ramp=None,
+    ratchet=None,
+    grid_points: int = 48,
+):
+    """The effort maximising each rep's certainty equivalent under the plan's full payout.
+
+    Parameters
+    ----------
+    plan:
+        A :class:`spmopt.Plan` (or an attainment :class:`spmopt.PayoutCurve`).
+    rep_or_population:
+        A :class:`Rep` (returns a :class:`BestResponse`) or a :class:`Population` (returns a
+        DataFrame with columns ``rep_id, effort, expected_sales, expected_pay,
+        certainty_equivalent, effort_cost, p_quota, participates``, one row per rep).
+    sales:
+        The technology, :class:`NormalSales` or :class:`DealSales`.
+    seasonality, ramp:
+        Only the ramp matters for the annual decision (a ramping rep produces less).
+    ratchet:
+        A :class:`~spmopt.reps.behaviour.ratchet.RatchetAnticipation`; the rep then also weighs
+        the effect of this year's sales on future quotas.
+
+    Examples
+    --------
+    >>> import spmopt
+    >>> from spmopt.reps.population import Rep
+    >>> from spmopt.reps.technology import NormalSales
+    >>> plan = spmopt.Plan.from_dict({"schema_version": 1, "plan": {"id": "c", "year_start": "2027-01-01",
+    ...     "target_incentive": 1e5, "components": [{"id": "b", "measure": "b", "quota": 1e6,
+    ...     "tiers": [{"from": 0, "rate": 0.1}]}]}})
+    >>> rep = Rep(base_sales=8e5, effectiveness=2e5, effort_cost=1e4)
+    >>> round(best_response(plan, rep, NormalSales(sigma=1e5)).effort, 6)  # β·k/c = 0.1·2e5/1e4
+    2.0
+    """
+    number("grid_points", grid_points, low=8, integer=True)
+    population = as_population(rep_or_population)
+    kwargs = {}
+    if seasonality is not None:
+        kwargs["seasonality"] = seasonality
+    if ramp is not None:
+        kwargs["ramp"] = ramp
+    situation = Situation(plan, population, sales, **kwargs)
+    pay = None if ratchet is None else ratchet.adjusted_pay(situation)
+    result = solve_static(situation, pay=pay, grid_points=int(grid_points))
+    if not isinstance(rep_or_population, Population):
+        if len(population) == 1:
+            return BestResponse(**{name: value[0].item() for name, value in result.items()})
+    frame = pd.DataFrame({"rep_id": population.rep_ids, **result})
+    return frame[list(RESULT_COLUMNS)]
+
+
+@dataclass(frozen=True)
+class StaticBestResponse(EffortModel):
+    """Effort model ``"static"``: each rep's best response, held all year."""
+
+    grid_points: int = 48
+    ratchet: object = None
+    name: ClassVar[str] = "static"
+
+    def __post_init__(self):
+        number("behaviour.effort.grid_points", self.grid_points, low=8, integer=True)
+
+    def solve(self, situation: Situation) -> TablePolicy:
+        pay = None if self.ratchet is None else self.ratchet.adjusted_pay(situation)
+        result = solve_static(situation, pay=pay, grid_points=int(self.grid_points))
+        return TablePolicy(result["effort"])
