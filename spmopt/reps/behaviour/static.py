@@ -132,7 +132,7 @@ def solve_static(
     """
     reps = situation.reps
     h, k, c = reps.base_sales, reps.effectiveness, reps.effort_cost
-    gamma, r = reps.effort_exponent, reps.risk_aversion
+    gamma = reps.effort_exponent
     x = situation.exposure
     plan_pay = situation.annual_pay
     objective_pay = plan_pay if pay is None else pay
