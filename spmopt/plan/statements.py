@@ -39,12 +39,11 @@ from spmopt.plan.calendar import (
     month_index,
     period_end_months,
     period_labels,
-    period_of_month,
     year_end,
 )
-from spmopt.plan.compile import component_scales
+from spmopt.plan.earnings import CreditRows, RepTerms, plan_earnings, to_cents
 from spmopt.plan.inputs import describe_row, is_validated, validate_credits, validate_roster
-from spmopt.plan.model import MONTHS_PER_PERIOD, Bonus, Component
+from spmopt.plan.model import MONTHS_PER_PERIOD
 from spmopt.plan.plan import Plan
 
 STATEMENT_COLUMNS = (
@@ -76,13 +75,6 @@ MONEY_COLUMNS = (
     "earnings_to_date",
     "previously_earned",
 )
-
-
-def to_cents(amount) -> np.ndarray:
-    """Whole cents (int64) of a currency amount, rounding half away from zero."""
-    amount = np.asarray(amount, dtype=float)
-    cents = np.round(np.abs(amount) * 100.0, 6)  # absorb representation error before rounding
-    return (np.sign(amount) * np.floor(cents + 0.5)).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -232,18 +224,8 @@ def _assign_plans(roster: pd.DataFrame, by_id: dict[str, Plan], source: str) -> 
 
 
 # --------------------------------------------------------------------------------------- one plan
-@dataclass
-class _Reps:
-    """Per-rep inputs of one plan, as arrays over the R reps."""
-
-    ids: np.ndarray
-    start_month: np.ndarray  # int (R,), 0 = employed from the plan year's start
-    employed: np.ndarray  # bool (R, 12)
-    target_incentive: np.ndarray  # float (R,), annual, prorated unless explicit
-    explicit_quota: dict[str, np.ndarray]  # component id -> float (R,), NaN where not given
-
-
-def _roster_arrays(plan: Plan, roster: pd.DataFrame, source: str) -> _Reps:
+def _roster_terms(plan: Plan, roster: pd.DataFrame, source: str) -> RepTerms:
+    """Each rep's start month, target incentive and explicit quotas from the roster."""
     year_start = plan.year_start
     count = len(roster)
     start_month = np.zeros(count, dtype=int)
@@ -289,165 +271,11 @@ def _roster_arrays(plan: Plan, roster: pd.DataFrame, source: str) -> _Reps:
                 values = roster[column].to_numpy(dtype=float)
                 quota = np.where(np.isnan(values), quota, values)
         explicit_quota[component.id] = quota
-    return _Reps(
+    return RepTerms(
         ids=roster["rep_id"].to_numpy().astype(str),
         start_month=start_month,
-        employed=employed,
         target_incentive=target_incentive,
         explicit_quota=explicit_quota,
-    )
-
-
-@dataclass
-class _Quota:
-    """A component's quotas for R reps, computed exactly from whole-number schedule weights.
-
-    A rep's quota for a span of months is ``base · (weight of those months employed) / denominator``:
-    the plan's quota prorated by the schedule weight of the months employed, or a roster quota
-    (already the rep's whole annual quota) spread over the months employed.
-    """
-
-    base: np.ndarray  # (R,) plan or roster quota
-    denominator: np.ndarray  # (R,) whole-year weight, or weight of the months employed
-    employed_weight: np.ndarray  # (R, 12) int schedule weights of months employed
-    full_weight: np.ndarray  # (12,) int schedule weights
-
-    @classmethod
-    def of(cls, component: Component, reps: _Reps) -> _Quota:
-        weights = np.asarray(component.monthly_quota_weights(), dtype=np.int64)
-        employed_weight = weights[None, :] * reps.employed
-        explicit = reps.explicit_quota[component.id]
-        from_roster = ~np.isnan(explicit)
-        return cls(
-            base=np.where(from_roster, explicit, component.quota),
-            denominator=np.where(from_roster, employed_weight.sum(axis=1), weights.sum()),
-            employed_weight=employed_weight,
-            full_weight=weights,
-        )
-
-    @property
-    def annual(self) -> np.ndarray:
-        """Each rep's annual quota (R,)."""
-        return self.base * self.employed_weight.sum(axis=1) / self.denominator
-
-    def of_period(self, period: str) -> np.ndarray:
-        """For each month (R, 12), the quota of the whole ``period`` containing it."""
-        weight = _period_total(self.employed_weight, period)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(
-                weight > 0, self.base[:, None] * weight / self.denominator[:, None], 0.0
-            )
-
-    def employed_share(self, period: str) -> np.ndarray:
-        """For each month (R, 12), the schedule share of its ``period`` during which the rep is employed."""
-        return _period_total(self.employed_weight, period) / _period_total(
-            self.full_weight[None, :], period
-        )
-
-
-def _period_total(monthly: np.ndarray, period: str) -> np.ndarray:
-    """For each month, the total of ``monthly`` (R, 12) over the whole period containing it."""
-    length = MONTHS_PER_PERIOD[period]
-    totals = monthly.reshape(len(monthly), -1, length).sum(axis=2)
-    return np.repeat(totals, length, axis=1)
-
-
-def _period_to_date(monthly: np.ndarray, period: str) -> np.ndarray:
-    """Cumulative sum of ``monthly`` (R, 12) within each period (resetting at period starts)."""
-    length = MONTHS_PER_PERIOD[period]
-    return monthly.reshape(len(monthly), -1, length).cumsum(axis=2).reshape(monthly.shape)
-
-
-def _year_to_date(period_to_date: np.ndarray, period: str) -> np.ndarray:
-    """Year-to-date totals from period-to-date values (R, 12) of resetting periods."""
-    ends = period_end_months(period)
-    completed = np.cumsum(period_to_date[:, ends], axis=1)
-    before = np.concatenate([np.zeros((len(period_to_date), 1)), completed[:, :-1]], axis=1)
-    return before[:, period_of_month(period)] + period_to_date
-
-
-@dataclass
-class _ComponentResult:
-    component: Component
-    credited_to_date: np.ndarray  # cents (R, 12), within the measurement period
-    period_quota: np.ndarray  # currency (R, 12), quota of the measurement period containing month
-    earnings_to_date: np.ndarray  # cents (R, 12), year to date, ceilings applied
-    capped: np.ndarray  # bool (R, 12): max_payout binds
-
-
-def _component(
-    plan: Plan,
-    component: Component,
-    reps: _Reps,
-    rep_index: np.ndarray,
-    month: np.ndarray,
-    cents: np.ndarray,
-) -> _ComponentResult:
-    count = len(reps.ids)
-    quota = _Quota.of(component, reps)
-    annual_quota = quota.annual
-    period_quota = quota.of_period(component.measurement_period)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(annual_quota[:, None] > 0, period_quota / annual_quota[:, None], 0.0)
-    scales = component_scales(
-        component, annual_quota[:, None], reps.target_incentive[:, None], share
-    )
-    family = plan.families[component.id]
-    flat = rep_index * MONTHS_PER_YEAR + month
-    credited = np.bincount(flat, weights=cents, minlength=count * MONTHS_PER_YEAR).reshape(
-        count, MONTHS_PER_YEAR
-    )
-    credited_to_date = _period_to_date(credited, component.measurement_period)
-    by_attainment = component.basis == "attainment"
-    if component.evaluation == "period_to_date":
-        amount = credited_to_date / 100.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            x = np.where(period_quota > 0, amount / period_quota, 0.0) if by_attainment else amount
-        earned = family.evaluate(x.ravel(), scales.reshape(-1, scales.shape[-1])).reshape(x.shape)
-        earned = np.where(period_quota > 0, earned, 0.0)
-        year_to_date = _year_to_date(earned, component.measurement_period)
-    else:  # per_transaction: each credit on the tiers alone; a cancellation reverses its amount
-        size = np.abs(cents) / 100.0
-        quota_of_credit = period_quota[rep_index, month]
-        x = size / quota_of_credit if by_attainment else size
-        earned_each = np.sign(cents) * family.evaluate(x, scales[rep_index, month])
-        earned = np.bincount(flat, weights=earned_each, minlength=count * MONTHS_PER_YEAR)
-        year_to_date = earned.reshape(count, MONTHS_PER_YEAR).cumsum(axis=1)
-    capped = np.zeros(year_to_date.shape, dtype=bool)
-    if component.max_payout is not None:
-        capped = year_to_date > component.max_payout
-        year_to_date = np.minimum(year_to_date, component.max_payout)
-    return _ComponentResult(
-        component=component,
-        credited_to_date=credited_to_date,
-        period_quota=period_quota,
-        earnings_to_date=to_cents(year_to_date),
-        capped=capped,
-    )
-
-
-@dataclass
-class _BonusResult:
-    bonus: Bonus
-    earned_at_month: np.ndarray  # cents (R, 12): the lump sum, at the month its period ends
-    credited: np.ndarray  # cents (R, n_periods) at each bonus period's end
-    quota: np.ndarray  # currency (R, n_periods)
-
-
-def _bonus(
-    bonus: Bonus, owner: _ComponentResult, reps: _Reps, monthly_credited: np.ndarray
-) -> _BonusResult:
-    ends = period_end_months(bonus.period)
-    owner_quota = _Quota.of(owner.component, reps)
-    quota = owner_quota.of_period(bonus.period)[:, ends]
-    credited = _period_to_date(monthly_credited, bonus.period)[:, ends]
-    proration = owner_quota.employed_share(bonus.period)[:, ends]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        reached = (quota > 0) & (credited / 100.0 / quota >= bonus.at)
-    earned = np.zeros((len(reps.ids), MONTHS_PER_YEAR))
-    earned[:, ends] = np.where(reached, bonus.amount * proration, 0.0)
-    return _BonusResult(
-        bonus=bonus, earned_at_month=to_cents(earned), credited=credited, quota=quota
     )
 
 
@@ -532,7 +360,7 @@ def _plan_statements(
 ) -> Statements:
     """Statements of the reps on one plan; ``rep_index`` gives each credit's row in ``roster``."""
     year_start: dt.date = plan.year_start
-    reps = _roster_arrays(plan, roster, roster_source)
+    reps = _roster_terms(plan, roster, roster_source)
     count = len(reps.ids)
     _check_credits(plan, credits, credits_source)
     month = np.asarray(month_index(credits["date"], year_start), dtype=np.int64)
@@ -548,27 +376,13 @@ def _plan_statements(
     cents = np.where(counts, to_cents(credits["amount"].to_numpy()), 0).astype(float)
     measure = credits["measure"].to_numpy()
 
-    monthly_by_measure = {}
-    for name in plan.measures:
-        mask = measure == name
-        monthly_by_measure[name] = np.bincount(
-            rep_index[mask] * MONTHS_PER_YEAR + month[mask],
-            weights=cents[mask],
-            minlength=count * MONTHS_PER_YEAR,
-        ).reshape(count, MONTHS_PER_YEAR)
-    components = []
-    for component in plan.components:
-        mask = measure == component.measure
-        components.append(
-            _component(plan, component, reps, rep_index[mask], month[mask], cents[mask])
-        )
-    owners = {}
-    for result in components:
-        owners.setdefault(result.component.measure, result)
-    bonuses = [
-        _bonus(bonus, owners[bonus.measure], reps, monthly_by_measure[bonus.measure])
-        for bonus in plan.bonuses
-    ]
+    rows_by_measure = {
+        name: CreditRows(rep_index[measure == name], month[measure == name], cents[measure == name])
+        for name in plan.measures
+    }
+    monthly_by_measure = {name: rows.monthly(count) for name, rows in rows_by_measure.items()}
+    earnings = plan_earnings(plan, reps, monthly_by_measure, rows_by_measure)
+    components, bonuses = earnings.components, earnings.bonuses
 
     payout = plan.payout_frequency
     ends = period_end_months(payout)

@@ -166,6 +166,15 @@ class StackedPay:
         at[:, 0] = np.nan
         return StackedPay(b, a, s, at)
 
+    def compact(self) -> StackedPay:
+        """The same functions without pieces that have zero width for every rep."""
+        width_zero = np.zeros(self.n_pieces, dtype=bool)
+        width_zero[:-1] = np.all(self.breakpoints[:, :-1] == self.breakpoints[:, 1:], axis=0)
+        if not width_zero.any():
+            return self
+        keep = ~width_zero
+        return StackedPay(*(v[:, keep] for v in self._arrays()))
+
     def max_slope(self) -> np.ndarray:
         """Largest slope of each rep's function (N,)."""
         return self.slopes.max(axis=1)
@@ -295,4 +304,4 @@ def plan_pay(plan, quota=None, target_incentive=None, horizon: str = "year") -> 
             np.column_stack([np.full(n, np.nan), np.full(n, bonus.amount * periods)]),
         )
         total = total + step
-    return total
+    return total.compact()

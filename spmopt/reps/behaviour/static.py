@@ -37,7 +37,7 @@ from spmopt.reps.situation import Situation, as_population
 from spmopt.reps.technology import expected_sales
 
 _GOLDEN = (np.sqrt(5) - 1) / 2
-_REFINE_ITERATIONS = 60
+_REFINE_ITERATIONS = 40
 _NUDGE = 1e-9
 
 RESULT_COLUMNS = (
@@ -73,12 +73,14 @@ def upward_jumps(pay: StackedPay) -> np.ndarray:
     return np.sum(np.where(np.isfinite(jump), np.maximum(jump, 0.0), 0.0), axis=1)
 
 
-def effort_upper_bound(pay: StackedPay, h, k, c, gamma, x) -> np.ndarray:
-    """An effort above which no effort can be optimal (see module docstring), (N,)."""
-    n = h.shape[0]
-    s_max = np.maximum(np.broadcast_to(pay.max_slope(), (n,)), 0.0)
-    jumps = np.broadcast_to(upward_jumps(pay), (n,))
-    marginal = k * x * s_max
+def effort_upper_bound(s_max, jumps, k_x, c, gamma) -> np.ndarray:
+    """An effort above which no effort can be optimal (module docstring, step 1), (N,).
+
+    ``s_max``: steepest slope of pay per unit of output; ``jumps``: sum of upward jumps;
+    ``k_x``: output per unit of effort; ``c``, ``gamma``: the cost c·e^γ/γ.
+    """
+    s_max = np.maximum(s_max, 0.0)
+    marginal = k_x * s_max
     e_lin = np.power(marginal / c, 1.0 / (gamma - 1.0))
 
     def excess(e):
@@ -98,7 +100,15 @@ def effort_upper_bound(pay: StackedPay, h, k, c, gamma, x) -> np.ndarray:
         dominated = excess(mid) > 0
         high = np.where(dominated, mid, high)
         low = np.where(dominated, low, mid)
-    return np.where((s_max <= 0) & (jumps <= 0), 0.0, high * (1 + 1e-9))
+    return np.where(((s_max <= 0) & (jumps <= 0)) | (k_x <= 0), 0.0, high * (1 + 1e-9))
+
+
+def pay_effort_bound(pay: StackedPay, h, k, c, gamma, x) -> np.ndarray:
+    """:func:`effort_upper_bound` for a pay function of sales with output x·(h + k·e)."""
+    n = h.shape[0]
+    s_max = np.broadcast_to(pay.max_slope(), (n,))
+    jumps = np.broadcast_to(upward_jumps(pay), (n,))
+    return effort_upper_bound(s_max, jumps, k * x, c, gamma)
 
 
 def _candidates(pay: StackedPay, h, k, c, gamma, x, e_hi, grid_points) -> np.ndarray:
@@ -136,7 +146,7 @@ def solve_static(
     x = situation.exposure
     plan_pay = situation.annual_pay
     objective_pay = plan_pay if pay is None else pay
-    e_hi = effort_upper_bound(objective_pay, h, k, c, gamma, x)
+    e_hi = pay_effort_bound(objective_pay, h, k, c, gamma, x)
     prepared = _prepare(situation, objective_pay, e_hi)
 
     def total(effort):
@@ -183,7 +193,7 @@ def solve_static(
     p_quota = (
         1.0
         - situation.sales.cdf(
-            np.nextafter(situation.quota, -np.inf), reps, effort[:, None], x[:, None]
+            np.nextafter(situation.quota, -np.inf)[:, None], reps, effort[:, None], x
         )[:, 0]
     )
     return {
