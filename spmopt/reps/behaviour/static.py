@@ -111,7 +111,7 @@ def pay_effort_bound(pay: StackedPay, h, k, c, gamma, x) -> np.ndarray:
     return effort_upper_bound(s_max, jumps, k * x, c, gamma)
 
 
-def _candidates(pay: StackedPay, h, k, c, gamma, x, e_hi, grid_points) -> np.ndarray:
+def _candidates(pay: StackedPay, h, k, c, gamma, x, e_hi, grid_points, nudge) -> np.ndarray:
     """Candidate efforts (N, M), sorted, within [0, e_hi]."""
     n = h.shape[0]
     grid = e_hi[:, None] * np.linspace(0.0, 1.0, grid_points)
@@ -125,7 +125,8 @@ def _candidates(pay: StackedPay, h, k, c, gamma, x, e_hi, grid_points) -> np.nda
         np.maximum(k[:, None] * x[:, None] * slopes, 0.0) / c[:, None],
         1.0 / (gamma[:, None] - 1.0),
     )
-    every = np.concatenate([grid, kink, nudged, stationary], axis=1)
+    parts = [grid, kink, nudged, stationary] if nudge else [grid, kink, stationary]
+    every = np.concatenate(parts, axis=1)
     every = np.clip(every, 0.0, e_hi[:, None])
     return np.sort(every, axis=1)
 
@@ -153,7 +154,8 @@ def solve_static(
         _, ce = prepared.moments(effort)
         return ce - effort_cost(effort, _col(c, effort), _col(gamma, effort))
 
-    candidates = _candidates(objective_pay, h, k, c, gamma, x, e_hi, grid_points)
+    deterministic = bool(np.any(situation.sales.variance(reps, np.zeros(len(h)), x) == 0))
+    candidates = _candidates(objective_pay, h, k, c, gamma, x, e_hi, grid_points, deterministic)
     values = total(candidates)
     best = np.argmax(values, axis=1)
     rows = np.arange(len(h))
