@@ -1,0 +1,171 @@
+"""Deal timing: at the end of a measurement period reps may pull deals in or push them out.
+
+At the close of a measurement period a rep has credited C in the period. It may
+
+* **pull** deals worth x (face value, at most ``pull_share`` of next month's expected sales) into
+  this period by conceding a price discount δ: the period is credited ``(1 − δ)·x``, the next
+  period loses x, and the company loses ``δ·x`` of revenue (``discount_lost``);
+* **push** bookings worth y (at most ``push_share`` of this month's) into the next period.
+
+The rep compares ``pay_now(C + (1 − δ)·x) + CE[pay_next(S − x)]`` (or ``pay_now(C − y) +
+CE[pay_next(S + y)]``) with doing nothing, where ``pay_now`` is the period's payout against credit
+and S the next period's sales, normal with the mean and σ the caller gives (CE closed form, see
+:mod:`spmopt.reps.expectation`). This period's pay is known, so with CARA utility the comparison
+of certainty equivalents is exact. Candidates are a grid on the feasible range joined with every
+amount that lands credit exactly on a breakpoint of the period curve (thresholds, tier starts,
+bonus levels, caps); the best strictly profitable move is taken, ties mean no gaming.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from spmopt.reps._checks import number
+from spmopt.reps.expectation import normal_pay_moments
+from spmopt.reps.payfunction import StackedPay
+
+DECISION_COLUMNS = ("pulled", "pulled_credit", "discount_lost", "pushed", "gain")
+
+
+@dataclass(frozen=True, eq=False)
+class TimingDecision:
+    """Per-rep timing moves at one period end (currency; zeros where the rep does nothing).
+
+    ``pulled``: face value of deals pulled in; ``pulled_credit = (1 − δ)·pulled`` credited now;
+    ``discount_lost = δ·pulled``, revenue the company gives up; ``pushed``: bookings moved to
+    the next period; ``gain``: the rep's gain in certainty equivalent.
+    """
+
+    pulled: np.ndarray
+    pulled_credit: np.ndarray
+    discount_lost: np.ndarray
+    pushed: np.ndarray
+    gain: np.ndarray
+
+    @property
+    def credit_change(self) -> np.ndarray:
+        """Change in this period's credit: + pulled credit − pushed."""
+        return self.pulled_credit - self.pushed
+
+    @property
+    def next_period_change(self) -> np.ndarray:
+        """Change in the next period's sales: − pulled face value + pushed."""
+        return self.pushed - self.pulled
+
+
+class NoTiming:
+    """Timing model ``"none"``: reps never move deals across period ends."""
+
+    name: ClassVar[str] = "none"
+
+    def decide(
+        self, pay, credited, pull_capacity, push_capacity, next_mean, next_sd, risk_aversion=0.0
+    ) -> TimingDecision:
+        zero = np.zeros(np.shape(credited))
+        return TimingDecision(zero, zero, zero, zero, zero)
+
+
+@dataclass(frozen=True)
+class DealTiming:
+    """Timing model ``"pull_push"``.
+
+    Parameters
+    ----------
+    discount:
+        Price concession δ to pull a deal into the period (share of its value, 0 ≤ δ < 1).
+    pull_share, push_share:
+        Shares of next month's expected sales that can be pulled and of this month's bookings
+        that can be pushed (0 disables either move).
+    grid_points:
+        Grid of amounts searched besides the breakpoint-landing amounts.
+    """
+
+    discount: float = 0.10
+    pull_share: float = 0.5
+    push_share: float = 0.5
+    grid_points: int = 33
+    name: ClassVar[str] = "pull_push"
+
+    def __post_init__(self):
+        number("behaviour.timing.discount", self.discount, low=0, high=0.99)
+        number("behaviour.timing.pull_share", self.pull_share, low=0, high=1)
+        number("behaviour.timing.push_share", self.push_share, low=0, high=1)
+        number("behaviour.timing.grid_points", self.grid_points, low=2, integer=True)
+
+    def decide(
+        self,
+        pay: StackedPay,
+        credited,
+        pull_capacity,
+        push_capacity,
+        next_mean,
+        next_sd,
+        risk_aversion=0.0,
+    ) -> TimingDecision:
+        """The moves of N reps at a period end.
+
+        ``pay``: period payout against credit per rep (e.g. ``situation.period_pay``);
+        ``credited``: credit so far in the closing period; ``pull_capacity``: face value that can
+        be pulled (e.g. ``pull_share`` × next month's expected sales — the caller applies the
+        share); ``push_capacity``: bookings that can be pushed; ``next_mean``, ``next_sd``: the
+        next period's sales without any move. All (N,) [currency].
+        """
+        credited = np.asarray(credited, dtype=float)
+        n = credited.shape[0]
+        pay = pay.broadcast(n) if pay.breakpoints.shape[0] != n else pay
+        r = np.broadcast_to(np.asarray(risk_aversion, dtype=float), (n,))
+        next_mean = np.broadcast_to(np.asarray(next_mean, dtype=float), (n,))
+        next_sd = np.broadcast_to(np.asarray(next_sd, dtype=float), (n,))
+        keep = 1.0 - self.discount
+        pull_cap = np.maximum(np.asarray(pull_capacity, dtype=float), 0.0)
+        push_cap = np.maximum(np.asarray(push_capacity, dtype=float), 0.0)
+        b = np.where(np.isfinite(pay.breakpoints), pay.breakpoints, np.nan)
+        fractions = np.linspace(0.0, 1.0, int(self.grid_points))
+        pull = np.concatenate(
+            [pull_cap[:, None] * fractions, (b - credited[:, None]) / keep], axis=1
+        )
+        pull = np.clip(np.nan_to_num(pull, nan=0.0), 0.0, pull_cap[:, None])
+        push = np.concatenate([push_cap[:, None] * fractions, credited[:, None] - b], axis=1)
+        push = np.clip(np.nan_to_num(push, nan=0.0), 0.0, push_cap[:, None])
+
+        def value(now_credit, next_shift):
+            now = pay(now_credit)
+            lo = pay.breakpoints[:, None, :]
+            hi = pay.upper_ends()[:, None, :]
+            mu = next_mean[:, None] + next_shift
+            sd = np.where(next_sd > 0, next_sd, 1e-9 * np.maximum(1.0, np.abs(next_mean)))
+            _, ce = normal_pay_moments(
+                mu,
+                sd[:, None],
+                lo,
+                hi,
+                pay.intercepts[:, None, :],
+                pay.slopes[:, None, :],
+                np.broadcast_to(r[:, None], mu.shape),
+            )
+            return now + ce
+
+        base = value(credited[:, None], np.zeros((n, 1)))[:, 0]
+        pull_value = value(credited[:, None] + keep * pull, -pull)
+        push_value = value(credited[:, None] - push, push)
+        rows = np.arange(n)
+        best_pull = np.argmax(pull_value, axis=1)
+        best_push = np.argmax(push_value, axis=1)
+        pull_gain = pull_value[rows, best_pull] - base
+        push_gain = push_value[rows, best_push] - base
+        tolerance = 1e-9 * np.maximum(1.0, np.abs(base))
+        do_pull = (pull_gain > tolerance) & (pull_gain >= push_gain)
+        do_push = (push_gain > tolerance) & ~do_pull
+        pulled = np.where(do_pull, pull[rows, best_pull], 0.0)
+        pushed = np.where(do_push, push[rows, best_push], 0.0)
+        gain = np.where(do_pull, pull_gain, np.where(do_push, push_gain, 0.0))
+        return TimingDecision(
+            pulled=pulled,
+            pulled_credit=keep * pulled,
+            discount_lost=self.discount * pulled,
+            pushed=pushed,
+            gain=gain,
+        )
