@@ -157,7 +157,10 @@ def solve_static(
     deterministic = bool(np.any(situation.sales.variance(reps, np.zeros(len(h)), x) == 0))
     candidates = _candidates(objective_pay, h, k, c, gamma, x, e_hi, grid_points, deterministic)
     values = total(candidates)
-    best = np.argmax(values, axis=1)
+    # among numerically tied candidates (a few ulps) take the least effort
+    top = values.max(axis=1, keepdims=True)
+    tied = values >= top - 8 * np.finfo(float).eps * np.maximum(1.0, np.abs(top))
+    best = np.argmax(tied, axis=1)
     rows = np.arange(len(h))
     best_effort = candidates[rows, best]
     best_value = values[rows, best]
@@ -175,11 +178,11 @@ def solve_static(
         a = np.where(left, a, x1)
         new = np.where(left, b - _GOLDEN * (b - a), a + _GOLDEN * (b - a))
         f_new = total(new[:, None])[:, 0]
-        x2, f2, x1, f1 = (
+        x1, f1, x2, f2 = (
+            np.where(left, new, x2),
+            np.where(left, f_new, f2),
             np.where(left, x1, new),
             np.where(left, f1, f_new),
-            np.where(left, new, x1),
-            np.where(left, f_new, f1),
         )
     refined = np.where(f1 >= f2, x1, x2)
     refined_value = np.maximum(f1, f2)
