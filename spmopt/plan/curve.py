@@ -198,10 +198,11 @@ class PayoutCurve:
         right = self._right_limit(grid)
         slopes = self._slope_after(grid)
         at = self(grid)
-        # a piece lies above the ceiling when its right limit does, or it starts at the ceiling
-        # and rises
-        above = (right > ceiling) | ((right == ceiling) & (slopes > 0))
-        right = np.minimum(right, ceiling)
+        # each piece of the refined grid lies wholly on one side of the ceiling: decide which by
+        # the original curve inside the piece, not at its start (robust to rounding at crossings)
+        following = np.append(grid[1:], grid[-1] + max(1.0, abs(grid[-1])))
+        above = self._right_limit((grid + following) / 2) > ceiling
+        right = np.where(above, ceiling, np.minimum(right, ceiling))
         slopes = np.where(above, 0.0, slopes)
         at = np.minimum(at, ceiling)
         return PayoutCurve(grid, right=right, slopes=slopes, at=at)

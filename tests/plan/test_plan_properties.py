@@ -28,32 +28,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import tomli_w
-from hypothesis import HealthCheck, Phase, assume, given, note, settings
+from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 
 import spmopt
 from spmopt import PayoutCurve
 
-# PayoutCurve.minimum decides whether a piece lies above the ceiling from the piece's start value;
-# at a crossing point that value is the ceiling up to rounding, so a rising piece that starts a
-# hair below the ceiling keeps its slope and the curve rises through the ceiling (and a falling
-# piece a hair above it is flattened). Reported to the engine's owner; the deterministic
-# regression below is strict, so it fails (XPASS) once the engine is fixed — then drop these marks.
-MINIMUM_CROSSING_ROUNDING = pytest.mark.xfail(
-    reason="PayoutCurve.minimum keeps a rising slope after a ceiling crossing when the crossing "
-    "value rounds below the ceiling (reported; see test_max_payout_caps_a_curve_crossing_it)",
-    strict=False,
-)
-
 RELATIVE = 1e-9
 EXAMPLES = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-# known failures (xfail): find one, do not spend the time budget shrinking it
-XFAIL_EXAMPLES = settings(
-    max_examples=60,
-    deadline=None,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    suppress_health_check=[HealthCheck.too_slow],
-)
 STATEMENT_EXAMPLES = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -241,8 +223,7 @@ def test_payout_non_decreasing_in_credits(plan):
     assert_non_decreasing(plan)
 
 
-@MINIMUM_CROSSING_ROUNDING
-@XFAIL_EXAMPLES
+@EXAMPLES
 @given(plan=monotone_plans(max_payout="always"))
 def test_payout_non_decreasing_in_credits_with_max_payout(plan):
     """As above with a ``max_payout``: a rising piece wrongly kept above the ceiling ends in a
@@ -303,8 +284,7 @@ def _statements(plan: spmopt.Plan, rows: list[tuple[str, float]]) -> pd.DataFram
 # ============================================================================================
 
 
-@MINIMUM_CROSSING_ROUNDING
-@XFAIL_EXAMPLES
+@EXAMPLES
 @given(plan=monotone_plans(extras=False, max_payout="never"), ceiling=st.integers(0, 400))
 def test_max_payout_is_never_exceeded_by_the_curve(plan, ceiling):
     document = plan.to_dict()
@@ -319,9 +299,6 @@ def test_max_payout_is_never_exceeded_by_the_curve(plan, ceiling):
     assert_close(values, np.minimum(uncapped, max_payout), scale=max_payout)
 
 
-@pytest.mark.xfail(
-    reason="PayoutCurve.minimum rounding at the ceiling crossing (reported)", strict=True
-)
 def test_max_payout_caps_a_curve_crossing_it():
     """Regression for the rounding at a ceiling crossing in ``PayoutCurve.minimum``.
 
@@ -683,8 +660,7 @@ def test_curve_sum_is_pointwise_sum(f, g, x):
     assert_close(h(points), f(points) + g(points), scale=magnitude(f, g))
 
 
-@MINIMUM_CROSSING_ROUNDING
-@XFAIL_EXAMPLES
+@EXAMPLES
 @given(
     f=payout_curves(),
     ceiling=st.floats(0, 100, allow_nan=False),
