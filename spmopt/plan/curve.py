@@ -96,7 +96,7 @@ class PayoutCurve:
             return self(x.reshape(1)).reshape(())
         y = np.interp(x, self._interp_x, self._interp_y)
         for breakpoint, jump in self._jump_steps:
-            np.add(y, jump, out=y, where=x >= breakpoint)
+            y += jump * (x >= breakpoint)
         for breakpoint, value in self._boundary_values:
             np.copyto(y, value, where=x == breakpoint)
         return y
