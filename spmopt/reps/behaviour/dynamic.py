@@ -16,9 +16,10 @@ plus the sum of each period's W_0(0).
 Numerics, per rep type on its own uniform grid of attainment (linear extrapolation outside):
 * the last block's expectation is closed form against the payout curve (exact with jumps);
   earlier ones use Gauss–Hermite quadrature of the interpolated W_{b+1};
-* the inner maximisation is exact for the piecewise-linear interpolant of V(y) = CE[W(y + ε)]:
-  on each segment the stationary effort solves k·D·V′ = (L/12)·c·e^(γ−1) and is clipped to the
-  segment, and the best segment wins (a band of segments reachable with bounded effort).
+* the inner maximisation uses V(y) = CE[W(y + ε)] with V′ from central differences interpolated
+  linearly (V locally quadratic): on each reachable segment the first-order condition
+  k·D·V′(y(e)) = (L/12)·c·e^(γ−1) is solved and clipped to the segment, and the best
+  candidate wins; effort errors shrink roughly with the square of the grid step.
 Everything is vectorised over rep types and grid points; Python loops run over blocks only.
 """
 
@@ -154,7 +155,7 @@ class DynamicBestResponse(EffortModel):
 
     cadence: str = "month"
     grid_points: int = 301
-    quadrature_nodes: int = 24
+    quadrature_nodes: int = 48
     attainment_max: float | None = None
     ratchet: object = None
     name: ClassVar[str] = "dynamic"
@@ -272,31 +273,30 @@ def _solve(model: DynamicBestResponse, situation: Situation, period: int, block:
 
 
 def _maximise(v, grid, step, drift, h, k, cost_scale, gamma, e_hi):
-    """max over e ≥ 0 of V(A + D·(h + k·e)) − cost(e) for V linear between grid points.
+    """max over e ≥ 0 of V(A + D·(h + k·e)) − cost(e), V known on the grid.
 
-    Returns (effort, value), each (N, n). Only the band of segments reachable with effort in
-    [0, e_hi] is searched.
+    V′ is taken by central differences at the grid points and interpolated linearly, so V is
+    locally quadratic on each segment; the first-order condition k·D·V′(y(e)) = cost′(e) is
+    solved on every reachable segment (closed form for γ = 2, Newton otherwise), clipped to the
+    segment, and the best candidate (with the segment ends) wins. Returns (effort, value), (N, n).
     """
     n_reps, n = v.shape
     cost_scale = cost_scale[:, 0]
-    slope = np.empty_like(v)
-    slope[:, :-1] = np.diff(v, axis=1) / step[:, None]
-    slope[:, -1] = slope[:, -2]  # last segment extends to +∞ (linear extrapolation)
-    # stationary effort on each segment: k·D·V' = cost_scale·e^(γ−1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        stationary = np.power(
-            np.maximum(k * drift, 0.0)[:, None] * np.maximum(slope, 0.0) / cost_scale[:, None],
-            1.0 / (gamma[:, None] - 1.0),
-        )
+    dv = np.empty_like(v)
+    dv[:, 1:-1] = (v[:, 2:] - v[:, :-2]) / (2 * step[:, None])
+    dv[:, 0] = (v[:, 1] - v[:, 0]) / step
+    dv[:, -1] = (v[:, -1] - v[:, -2]) / step
+    curvature = np.zeros_like(v)  # d²V on segment l: (V'_{l+1} − V'_l)/Δ; 0 on the open end
+    curvature[:, :-1] = np.diff(dv, axis=1) / step[:, None]
     start = grid + (drift * h)[:, None]  # y at zero effort (N, n)
     span = (drift * k * e_hi) / step  # segments crossed at the top effort
     band = int(np.ceil(np.nanmax(span))) + 2 if n_reps else 2
     band = max(2, min(band, n))
     first = np.clip(np.floor((start - grid[:, :1]) / step[:, None]), 0, n - 1).astype(np.intp)
     segments = np.minimum(first[:, :, None] + np.arange(band), n - 1)  # (N, n, band)
+    rows = np.arange(n_reps)[:, None, None]
     seg_lo = grid[:, :1, None] + step[:, None, None] * segments
-    seg_hi = np.where(segments >= n - 2, np.inf, seg_lo + step[:, None, None])
-    seg_hi = np.where(segments == n - 1, np.inf, seg_hi)
+    seg_hi = np.where(segments >= n - 1, np.inf, seg_lo + step[:, None, None])
     dk = (drift * k)[:, None, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         e_lo = np.where(dk > 0, (seg_lo - start[:, :, None]) / dk, 0.0)
@@ -304,13 +304,48 @@ def _maximise(v, grid, step, drift, h, k, cost_scale, gamma, e_hi):
     e_lo = np.maximum(e_lo, 0.0)
     e_top = np.minimum(e_top, e_hi[:, None, None])
     feasible = e_top >= e_lo
-    rows = np.arange(n_reps)[:, None, None]
-    e_star = np.clip(stationary[rows, segments], e_lo, np.maximum(e_top, e_lo))
-    y = start[:, :, None] + dk * e_star
-    seg_value = v[rows, segments] + slope[rows, segments] * (y - seg_lo)
-    total = seg_value - effort_cost(e_star, cost_scale[:, None, None], gamma[:, None, None])
-    total = np.where(feasible, total, -np.inf)
-    best = np.argmax(total, axis=2)
-    effort = np.take_along_axis(e_star, best[..., None], axis=2)[..., 0]
-    value = np.take_along_axis(total, best[..., None], axis=2)[..., 0]
-    return effort, value
+    e_top = np.maximum(e_top, e_lo)
+    v0 = v[rows, segments]
+    d0 = dv[rows, segments]
+    m = curvature[rows, segments]
+    cs = cost_scale[:, None, None]
+    g = gamma[:, None, None]
+    offset = start[:, :, None] - seg_lo  # y(e) − y_l = offset + dk·e
+    # FOC: dk·(d0 + m·(offset + dk·e)) = cs·e^(γ−1)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        quadratic = np.all(gamma == 2.0)
+        if quadratic:
+            denominator = cs - dk * dk * m
+            e_star = np.where(denominator > 0, dk * (d0 + m * offset) / denominator, e_top)
+        else:
+            e_star = np.power(np.maximum(dk * d0, 0.0) / cs, 1.0 / (g - 1.0))
+            for _ in range(8):  # Newton on the FOC, safeguarded by the clip below
+                e_safe = np.clip(e_star, e_lo, e_top)
+                residual = dk * (d0 + m * (offset + dk * e_safe)) - cs * np.power(e_safe, g - 1)
+                slope = dk * dk * m - cs * (g - 1) * np.power(np.maximum(e_safe, 1e-300), g - 2)
+                e_star = np.where(slope < 0, e_safe - residual / slope, e_top)
+    e_star = np.nan_to_num(e_star, nan=0.0, posinf=0.0)
+
+    def objective(effort):
+        t = offset + dk * effort
+        value = v0 + d0 * t + 0.5 * m * t * t
+        return value - effort_cost(effort, cs, g)
+
+    best_effort = None
+    best_value = None
+    for candidate in (
+        np.clip(e_star, e_lo, e_top),
+        e_lo,
+        np.where(np.isfinite(e_top), e_top, e_lo),
+    ):
+        value = np.where(feasible, objective(candidate), -np.inf)
+        index = np.argmax(value, axis=2)[..., None]
+        effort = np.take_along_axis(candidate, index, axis=2)[..., 0]
+        value = np.take_along_axis(value, index, axis=2)[..., 0]
+        if best_value is None:
+            best_effort, best_value = effort, value
+        else:
+            better = value > best_value
+            best_effort = np.where(better, effort, best_effort)
+            best_value = np.where(better, value, best_value)
+    return best_effort, best_value

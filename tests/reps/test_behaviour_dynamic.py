@@ -1,0 +1,190 @@
+"""Dynamic policy (backward induction on month × attainment) against theory and the static model.
+
+Notation: monthly sales x_m·(h + k·e) + ε_m with ε_m ~ N(0, x_m·σ²), x_m = 1/12 (flat
+seasonality, ramped reps); monthly effort cost c·e²/2/12; attainment A = credited / Q.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from reps_helpers import QUOTA, Z_FAIL, bonus_plan, commission_plan, make_plan, one_rep
+
+from spmopt.errors import SpmoptInputError
+from spmopt.reps.behaviour.dynamic import DynamicBestResponse
+from spmopt.reps.behaviour.static import best_response
+from spmopt.reps.population import Population
+from spmopt.reps.situation import Situation
+from spmopt.reps.technology import DealSales, NormalSales
+from spmopt.sim.streams import RandomStreams
+
+K, C, H, SIGMA = 200_000.0, 20_000.0, 700_000.0, 200_000.0
+
+
+def _situation(plan, rep=None, sigma=SIGMA):
+    rep = rep or one_rep(base_sales=H, effectiveness=K, effort_cost=C)
+    return Situation(plan, rep.to_population(), NormalSales(sigma=sigma))
+
+
+def test_annual_cadence_equals_static_best_response():
+    """With one review a year the dynamic problem is the static one: W_0(0) = max_e CE(e)."""
+    plan = make_plan(
+        [{"from": 0.0, "rate": 0.08}, {"from": 1.0, "multiplier": 1.5}],
+        threshold=0.5,
+        cap=2.0,
+        bonuses=[{"at": 1.0, "amount": 10_000}],
+    )
+    reps = Population.from_reps(
+        [one_rep(risk_aversion=r, rep_id=f"r{i}") for i, r in enumerate([0.0, 1e-5, 3e-5])]
+    )
+    technology = NormalSales(sigma=150_000)
+    static = best_response(plan, reps, technology)
+    policy = DynamicBestResponse(cadence="year", grid_points=1001).solve(
+        Situation(plan, reps, technology)
+    )
+    rows = np.arange(3)
+    np.testing.assert_allclose(policy.effort(rows, 0, 0.0), static.effort, rtol=2e-3)
+    np.testing.assert_allclose(
+        policy.certainty_equivalent(), static.certainty_equivalent, rtol=1e-5
+    )
+
+
+def test_martingale_of_effort_under_year_end_bonus():
+    """Risk-neutral rep, quadratic cost, bonus B at year-end quota, monthly reviews.
+
+    FOC in month m: (c/12)·e_m = (k/12Q)·E_m[W′_{m+1}(A_{m+1})], i.e. e_m = (k/cQ)·E_m[W′_{m+1}];
+    envelope: W′_m(A_m) = E_m[W′_{m+1}(A_{m+1})]. Hence E_m[e_{m+1}] = (k/cQ)·E_m[W′_{m+1}] = e_m:
+    optimal effort is a martingale along the path (W′ > 0, so effort is interior).
+    Checked at attainment levels where effort is material, by 80-node Gauss–Hermite over the
+    monthly shock; tolerance 1% of the peak effort, the discretisation error of a 1,001-point
+    grid with 64 nodes (it falls as the grid is refined; see benchmarks/results/behaviour.md).
+    """
+    situation = _situation(bonus_plan(50_000.0))
+    policy = DynamicBestResponse(grid_points=1001, quadrature_nodes=64).solve(situation)
+    nodes, weights = np.polynomial.hermite_e.hermegauss(80)
+    weights = weights / weights.sum()
+    attainment = np.linspace(0.0, 1.2, 49)
+    zeros = np.zeros(attainment.shape, dtype=int)
+    peak = 0.0
+    worst = 0.0
+    for month in range(11):
+        effort = policy.effort(zeros, month, attainment)
+        following = (
+            attainment[:, None]
+            + ((H + K * effort[:, None]) / 12 + SIGMA / np.sqrt(12) * nodes) / QUOTA
+        )
+        expected_next = (
+            policy.effort(np.zeros(following.shape, int), month + 1, following) @ weights
+        )
+        material = effort > 0.05
+        worst = max(worst, float(np.max(np.abs(expected_next - effort)[material])))
+        peak = max(peak, float(effort.max()))
+    assert worst < 0.01 * peak
+
+
+def test_martingale_mean_effort_is_flat_over_the_year_by_simulation():
+    """Unconditional consequence: E[e_m] = e_0 for every month. Simulated paths under the policy;
+    tolerance Z_FAIL·SE (false-failure rate 1.1e-5 per month) plus the 1% numerical allowance."""
+    situation = _situation(bonus_plan(50_000.0))
+    policy = DynamicBestResponse(grid_points=1001, quadrature_nodes=64).solve(situation)
+    rng = RandomStreams(5).generator("martingale-paths")
+    paths = 40_000
+    attainment = np.zeros(paths)
+    rows = np.zeros(paths, dtype=int)
+    e0 = float(policy.effort([0], 0, 0.0)[0])
+    for month in range(12):
+        effort = policy.effort(rows, month, attainment)
+        se = effort.std() / np.sqrt(paths)
+        assert abs(effort.mean() - e0) < Z_FAIL * se + 0.01 * e0
+        shock = SIGMA / np.sqrt(12) * rng.standard_normal(paths)
+        attainment = attainment + ((H + K * effort) / 12 + shock) / QUOTA
+
+
+def test_quota_chasing_and_giving_up():
+    """Bonus at quota, three months left: effort peaks where quota is within reach, is near zero
+    far below it (giving up) and far above it (already made)."""
+    situation = _situation(bonus_plan(50_000.0))
+    policy = DynamicBestResponse().solve(situation)
+    attainment = np.linspace(0.0, 1.5, 151)
+    effort = policy.effort(np.zeros(151, int), 9, attainment)
+    peak = effort.max()
+    peak_at = attainment[np.argmax(effort)]
+    # with 3 months left base sales add 3/12·h/Q = 0.175 of quota: the peak is below 1 − 0.175
+    assert 0.5 < peak_at < 1.0 - 3 / 12 * H / QUOTA + 0.05
+    assert effort[attainment <= 0.2].max() < 0.05 * peak  # gives up far below
+    assert effort[attainment >= 1.3].max() < 0.05 * peak  # made it: stops
+    assert peak > 3 * K * 0 + 0.5
+
+
+def test_coasting_above_a_cap():
+    """Commission β capped at 1.2 × quota: past the cap more sales pay nothing, so effort is zero
+    (up to the chance that normal shocks — which can be negative — carry attainment back below
+    the cap: effort ≤ 1% of β·k/c just past it, ≤ 1e-6 well past it; exactly 0 without noise);
+    far below the cap effort is the linear-contract β·k/c."""
+    beta = 0.1
+    linear = beta * K / C
+    plan = commission_plan(beta, cap=1.2)
+    policy = DynamicBestResponse().solve(_situation(plan))
+    effort = policy.effort(np.zeros(3, int), 6, np.array([1.25, 1.8, 2.0]))
+    assert effort[0] < 0.01 * linear
+    assert np.all(effort[1:] < 1e-6 * linear)
+    assert policy.effort([0], 6, 0.2)[0] == pytest.approx(linear, rel=2e-3)
+    exact = DynamicBestResponse().solve(_situation(plan, sigma=0.0))
+    assert np.all(exact.effort(np.zeros(3, int), 6, np.array([1.25, 1.5, 2.0])) == 0.0)
+
+
+def test_overachievement_rate_keeps_effort_up_past_quota():
+    """An accelerator β2 above quota: well past quota (all remaining risk above the kink) effort is
+    the linear-contract β2·k/c; the same plan capped at quota stops effort there."""
+    beta1, beta2 = 0.05, 0.15
+    accelerated = make_plan([{"from": 0.0, "rate": beta1}, {"from": 1.0, "rate": beta2}])
+    capped = make_plan([{"from": 0.0, "rate": beta1}], cap=1.0)
+    rows = np.zeros(1, int)
+    on = DynamicBestResponse().solve(_situation(accelerated)).effort(rows, 8, 1.6)[0]
+    off = DynamicBestResponse().solve(_situation(capped)).effort(rows, 8, 1.6)[0]
+    assert on == pytest.approx(beta2 * K / C, rel=2e-3)
+    assert off < 1e-9 * on
+
+
+def test_more_frequent_feedback_is_worth_at_least_as_much():
+    """A rep who reviews monthly could follow the quarterly policy, and quarterly the annual one,
+    so certainty equivalents are ordered (up to grid error, 1e-4 relative)."""
+    situation = _situation(bonus_plan(50_000.0, base_salary=0.0))
+    values = [
+        DynamicBestResponse(cadence=cadence).solve(situation).certainty_equivalent()[0]
+        for cadence in ("year", "quarter", "month")
+    ]
+    assert values[0] <= values[1] * (1 + 1e-4)
+    assert values[1] <= values[2] * (1 + 1e-4)
+    assert values[2] > values[0]
+
+
+def test_review_months_follow_the_cadence():
+    situation = _situation(bonus_plan(50_000.0))
+    policy = DynamicBestResponse(cadence="quarter").solve(situation)
+    assert policy.review_months == (0, 3, 6, 9)
+    np.testing.assert_array_equal(policy.review_month([0, 2, 3, 11]), [0, 0, 3, 9])
+
+
+def test_quarterly_measurement_resets_attainment():
+    """A quarterly bonus plan: each quarter is the same problem (flat seasonality), so the policy at
+    the start of every quarter is the same function of quarter-to-date attainment."""
+    plan = bonus_plan(12_000.0, measurement_period="quarter")
+    policy = DynamicBestResponse().solve(_situation(plan))
+    attainment = np.linspace(0.0, 1.5, 31)
+    rows = np.zeros(31, int)
+    first = policy.effort(rows, 0, attainment)
+    for month in (3, 6, 9):
+        np.testing.assert_allclose(policy.effort(rows, month, attainment), first, rtol=1e-12)
+    assert first.max() > 0
+
+
+def test_dynamic_rejects_deal_sales_and_long_cadence():
+    with pytest.raises(SpmoptInputError, match="location-family"):
+        DynamicBestResponse().solve(
+            Situation(bonus_plan(1.0), one_rep().to_population(), DealSales())
+        )
+    with pytest.raises(SpmoptInputError, match="cadence"):
+        DynamicBestResponse(cadence="year").solve(
+            _situation(bonus_plan(1.0, measurement_period="quarter"))
+        )
