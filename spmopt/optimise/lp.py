@@ -1,0 +1,907 @@
+"""The plan-choice programme in PuLP: build, solve, round, report (the only module using pulp).
+
+Variables x[u,j] ∈ [0, 1] weigh candidate j of unit u; ``choose[u]``: Σ_j x[u,j] = 1. The
+objective maximises expected profit Σ x·(margin − incentive − base − discount). The constraint
+families and their row names are documented in :mod:`spmopt.optimise.constraints`.
+
+Solving (:func:`solve`) has three modes:
+
+``round`` (default)
+    Solve the LP relaxation, keep every unit whose weights are already 0/1 (at a vertex of the
+    LP all but at most one unit per binding coupling row are), and re-solve the few fractional
+    units as a small binary programme with the others fixed. If that restricted problem has no
+    feasible point, fall back to the full binary programme under a gap and time limit. Reports
+    the LP bound, the rounded objective and the integrality gap.
+``relaxation``
+    The LP relaxation itself; weights may be fractional (mixtures of candidates).
+``milp``
+    The full binary programme; needs an explicit ``gap_rel`` and ``time_limit_s``.
+
+Shadow prices always come from the LP relaxation.
+
+Examples
+--------
+>>> import pandas as pd
+>>> frame = pd.DataFrame({
+...     "unit": ["east", "east", "west", "west"], "candidate": ["lean", "rich"] * 2,
+...     "revenue": [1.0e6, 1.3e6, 0.8e6, 1.0e6], "margin": [5.0e5, 6.5e5, 4.0e5, 5.0e5],
+...     "incentive_cost": [5e4, 1.5e5, 4e4, 1.2e5], "base_cost": [1e5] * 4,
+...     "discount_cost": [0.0] * 4, "certainty_equivalent": [1.5e5] * 4,
+...     "outside_option": [1.2e5] * 4, "p_quota": [0.5, 0.6, 0.5, 0.6], "reps": [1] * 4,
+...     "quota": [1e6] * 4, "attrition": [0.1] * 4})
+>>> result = solve(frame, Constraints(budget=4.1e5))
+>>> result.choice[["unit", "candidate"]].to_dict("records")
+[{'unit': 'east', 'candidate': 'rich'}, {'unit': 'west', 'candidate': 'lean'}]
+>>> round(result.objective), round(result.lp_bound), round(result.shadow_price("budget"), 3)
+(660000, 665000, 0.25)
+>>> result.fractional_units
+('west',)
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import pulp
+
+from spmopt.errors import SpmoptInputError, SpmoptNoSolutionError
+from spmopt.optimise.constraints import (
+    Auxiliary,
+    Constraints,
+    Row,
+    build_rows,
+    optimal_auxiliary,
+    parameter_sensitivity,
+    row_activity,
+    row_violation,
+    totals,
+)
+from spmopt.optimise.responses import ResponseTable
+
+MODES = ("round", "relaxation", "milp")
+# weights within this of 0 or 1 count as integral
+INTEGRALITY_TOLERANCE = 1e-6
+# restricted binary programme over the fractional units: defaults when the caller gives none
+ROUNDING_GAP_REL = 1e-6
+ROUNDING_TIME_LIMIT_S = 60.0
+# above this many variables HiGHS's interior point (with crossover to a vertex) beats simplex
+IPM_THRESHOLD_VARIABLES = 5_000
+
+_SENSES = {"<=": pulp.LpConstraintLE, ">=": pulp.LpConstraintGE, "==": pulp.LpConstraintEQ}
+_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
+
+
+# ---------------------------------------------------------------------------------------------
+# Solvers
+
+
+@dataclass(frozen=True)
+class Solver:
+    """Which LP/MILP backend solves the programme.
+
+    Parameters
+    ----------
+    name:
+        ``"highs"`` (HiGHS through highspy, the default) or ``"cbc"`` (COIN-OR CBC: a ``cbc`` on
+        the PATH, else the one bundled with PuLP).
+    lp_method:
+        HiGHS's LP algorithm: ``"auto"`` (interior point with crossover above
+        :data:`IPM_THRESHOLD_VARIABLES` variables, else dual simplex), ``"simplex"``, ``"ipm"``
+        or ``"choose"`` (HiGHS decides). Ignored by CBC.
+    threads:
+        Solver threads (None = the solver's default).
+    msg:
+        Show the solver's log.
+
+    Examples
+    --------
+    >>> Solver("highs").available()
+    True
+    """
+
+    name: str = "highs"
+    lp_method: str = "auto"
+    threads: int | None = None
+    msg: bool = False
+
+    def __post_init__(self):
+        if self.name not in ("highs", "cbc"):
+            raise SpmoptInputError(f"solver: expected 'highs' or 'cbc', got {self.name!r}")
+        if self.lp_method not in ("auto", "simplex", "ipm", "choose"):
+            raise SpmoptInputError(
+                f"solver.lp_method: expected auto, simplex, ipm or choose, got {self.lp_method!r}"
+            )
+
+    def available(self) -> bool:
+        """Whether this backend can run here."""
+        try:
+            return bool(self._backend(mip=False).available())
+        except pulp.PulpSolverError:
+            return False
+
+    def _backend(
+        self,
+        *,
+        mip: bool,
+        gap_rel: float | None = None,
+        time_limit_s: float | None = None,
+        method: str | None = None,
+    ) -> pulp.LpSolver:
+        if self.name == "highs":
+            options = {}
+            if method is not None:
+                options["solver"] = method
+                if method == "ipm":
+                    options["run_crossover"] = "on"
+            return pulp.HiGHS(
+                mip=mip,
+                msg=self.msg,
+                gapRel=gap_rel,
+                timeLimit=time_limit_s,
+                threads=self.threads,
+                **options,
+            )
+        kwargs = dict(
+            mip=mip, msg=self.msg, gapRel=gap_rel, timeLimit=time_limit_s, threads=self.threads
+        )
+        system = pulp.COIN_CMD(**kwargs)
+        if system.available():
+            return system
+        with warnings.catch_warnings():  # PuLP 3.3 deprecates its bundled CBC for 4.0
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return pulp.PULP_CBC_CMD(**kwargs)
+
+    def lp(self, n_variables: int, time_limit_s: float | None = None) -> pulp.LpSolver:
+        """The backend configured for an LP of ``n_variables`` variables."""
+        method = None
+        if self.name == "highs":
+            method = self.lp_method
+            if method == "auto":
+                method = "ipm" if n_variables > IPM_THRESHOLD_VARIABLES else "simplex"
+        return self._backend(mip=False, time_limit_s=time_limit_s, method=method)
+
+    def milp(self, gap_rel: float, time_limit_s: float) -> pulp.LpSolver:
+        """The backend configured for a binary programme with a relative gap and time limit."""
+        return self._backend(mip=True, gap_rel=gap_rel, time_limit_s=time_limit_s)
+
+    def dual_sign(self) -> float:
+        """Factor turning the backend's row duals into d(maximised objective)/d(rhs).
+
+        PuLP hands HiGHS the negated objective of a maximisation (HiGHS minimises), so HiGHS's
+        duals are those of the minimisation; CBC receives the sense and reports duals of the
+        maximisation.
+        """
+        return -1.0 if self.name == "highs" else 1.0
+
+    def describe(self, method: str | None = None) -> str:
+        """``HiGHS (ipm)`` or ``CBC``."""
+        if self.name == "cbc":
+            return "CBC"
+        return f"HiGHS ({method})" if method else "HiGHS"
+
+
+def as_solver(solver: str | Solver) -> Solver:
+    """``solver`` as a :class:`Solver` (a name gives the default settings)."""
+    if isinstance(solver, Solver):
+        return solver
+    if isinstance(solver, str):
+        return Solver(solver.lower())
+    raise SpmoptInputError(f"solver: expected 'highs', 'cbc' or a Solver, got {solver!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Building
+
+
+@dataclass(frozen=True, eq=False)
+class ModelIndex:
+    """Where everything of a built model is, by stable name.
+
+    Attributes
+    ----------
+    table, constraints:
+        What the model was built from.
+    x:
+        The decision variable of each response-table row (None where the row was fixed).
+    rows:
+        PuLP constraint by stable row name (``budget``, ``participation[smb]``, ``choose[east]``).
+    specs:
+        The numeric definition (:class:`~spmopt.optimise.constraints.Row`) of each family row.
+    auxiliary:
+        Auxiliary variables by name (``eta``, ``z[3]``, ``pay_max``, ``pay_min``).
+    integer:
+        Whether x is binary.
+    fixed:
+        Per row, the fixed weight (NaN where x is a variable), or None when nothing is fixed.
+    """
+
+    table: ResponseTable
+    constraints: Constraints
+    x: tuple[pulp.LpVariable | None, ...]
+    rows: Mapping[str, pulp.LpConstraint]
+    specs: Mapping[str, Row]
+    auxiliary: Mapping[str, pulp.LpVariable]
+    integer: bool
+    fixed: np.ndarray | None = None
+    slacks: Mapping[str, tuple[pulp.LpVariable, ...]] = field(default_factory=dict)
+
+    def weights(self) -> np.ndarray:
+        """Current values of x per response row (fixed rows at their fixed value)."""
+        values = np.array(
+            [np.nan if v is None or v.varValue is None else v.varValue for v in self.x]
+        )
+        if self.fixed is not None:
+            values = np.where(np.isnan(self.fixed), values, self.fixed)
+        return values
+
+
+class BuiltModel(NamedTuple):
+    """A PuLP problem and its index (unpacks as ``problem, index``)."""
+
+    problem: pulp.LpProblem
+    index: ModelIndex
+
+
+def _safe(labels: list[str], prefix: str) -> list[str]:
+    """LP-file-safe, unique names ``prefix_label`` (falling back to ``prefix_<position>``)."""
+    names = [f"{prefix}_{_UNSAFE.sub('_', label)}"[:80] for label in labels]
+    if len(set(names)) != len(names):
+        names = [f"{prefix}_{position}" for position in range(len(labels))]
+    return names
+
+
+def _variable_names(table: ResponseTable) -> list[str]:
+    units = [str(u) for u in table.units]
+    labels = [
+        f"{units[code]}__{candidate}"
+        for code, candidate in zip(
+            table.unit_codes.tolist(), table.candidates.tolist(), strict=True
+        )
+    ]
+    return _safe(labels, "x")
+
+
+def build_model(
+    responses: pd.DataFrame | ResponseTable,
+    constraints: Constraints | None = None,
+    *,
+    samples: pd.DataFrame | None = None,
+    integer: bool = False,
+) -> BuiltModel:
+    """The plan-choice programme for a response table, as a PuLP problem and its index.
+
+    A pure function of its inputs: maximise Σ x·profit subject to ``choose[u]`` (Σ_j x[u,j] = 1)
+    and the families in ``constraints`` (see :mod:`spmopt.optimise.constraints`). Expressions
+    are built directly as ``LpAffineExpression`` term lists, which is several times faster than
+    summing products with ``lpSum``.
+
+    Parameters
+    ----------
+    responses:
+        Response table (validated here) or a :class:`ResponseTable`.
+    constraints:
+        Constraint families (None = only the one-candidate rows).
+    samples:
+        Per-scenario comp costs, needed for a CVaR constraint.
+    integer:
+        Binary x (one plan per unit) instead of x ∈ [0, 1].
+
+    Returns
+    -------
+    BuiltModel
+        ``(problem, index)``; ``index.rows["budget"]`` is the budget row, ``index.x[i]`` the
+        variable of response row i.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"unit": ["a", "a"], "candidate": ["p", "q"], "revenue": [2.0, 3.0],
+    ...     "margin": [2.0, 3.0], "incentive_cost": [0.5, 1.0], "base_cost": [0.0, 0.0],
+    ...     "discount_cost": [0.0, 0.0], "certainty_equivalent": [1.0, 1.0],
+    ...     "outside_option": [0.0, 0.0], "p_quota": [0.5, 0.5], "reps": [1, 1],
+    ...     "quota": [2.0, 2.0], "attrition": [0.0, 0.0]})
+    >>> problem, index = build_model(frame, Constraints(budget=0.8))
+    >>> sorted(index.rows)
+    ['budget', 'choose[a]']
+    """
+    table = ResponseTable.coerce(responses, samples)
+    constraints = Constraints() if constraints is None else constraints
+    rows, auxiliary = build_rows(table, constraints)
+    built = _assemble(table, constraints, rows, auxiliary, integer=integer)
+    assert built is not None  # nothing fixed, so no row can be trivially violated
+    return built
+
+
+def _terms(
+    variables: list, index: np.ndarray, coef: np.ndarray, n_rows: int
+) -> list[tuple[pulp.LpVariable, float]]:
+    """(variable, coefficient) pairs of the rows ``index`` that are variables (not fixed)."""
+    if index.size == n_rows and index.size and index[0] == 0 and index[-1] == n_rows - 1:
+        pairs = zip(variables, coef.tolist(), strict=True)
+    else:
+        pairs = zip([variables[i] for i in index.tolist()], coef.tolist(), strict=True)
+    return [(v, c) for v, c in pairs if v is not None and c != 0.0]
+
+
+def _assemble(
+    table: ResponseTable,
+    constraints: Constraints,
+    rows: list[Row],
+    auxiliary: list[Auxiliary],
+    *,
+    integer: bool,
+    fixed: np.ndarray | None = None,
+    objective: bool = True,
+    elastic: Mapping[str, float] | None = None,
+) -> BuiltModel | None:
+    """Turn numeric rows into a PuLP problem.
+
+    ``fixed`` holds per response row a fixed weight or NaN for a variable: fixed rows become
+    constants (rows left with no variable are checked and dropped; None is returned if such a
+    row is violated). ``elastic`` maps row names to penalty weights: those rows get a
+    non-negative slack variable ``slack_<row>`` on their violated side, and the objective becomes
+    minimising the weighted slacks.
+    """
+    n_rows = len(table)
+    problem = pulp.LpProblem("spmopt_plan_choice", pulp.LpMaximize)
+    names = _variable_names(table)
+    category = pulp.LpBinary if integer else pulp.LpContinuous
+    free = np.ones(n_rows, bool) if fixed is None else np.isnan(fixed)
+    constant = np.zeros(n_rows) if fixed is None else np.where(free, 0.0, fixed)
+    add = problem.add_variable
+    if free.all():
+        variables = [add(name, 0, 1, category) for name in names]
+    else:
+        variables = [
+            add(name, 0, 1, category) if f else None for name, f in zip(names, free, strict=True)
+        ]
+    aux_variables = {a.name: add(_UNSAFE.sub("_", a.name), a.low, a.high) for a in auxiliary}
+
+    profit = table.profit
+    if elastic:
+        goal = pulp.LpAffineExpression()
+    elif objective:
+        goal = pulp.LpAffineExpression(
+            _terms(variables, np.arange(n_rows), profit, n_rows),
+            constant=float(profit @ constant),
+        )
+    else:
+        goal = pulp.LpAffineExpression()
+    lp_rows: dict[str, pulp.LpConstraint] = {}
+    specs: dict[str, Row] = {}
+    used_names: set[str] = set()
+    slacks: dict[str, tuple[pulp.LpVariable, ...]] = {}
+
+    def add_row(name: str, expression: pulp.LpAffineExpression, sense: str, rhs: float) -> None:
+        lp_name = _UNSAFE.sub("_", name)
+        while lp_name in used_names:
+            lp_name += "_"
+        used_names.add(lp_name)
+        row = pulp.LpConstraint(expression, _SENSES[sense], lp_name, rhs)
+        problem.addConstraint(row)
+        lp_rows[name] = row
+
+    labels = [str(u) for u in table.units]
+    starts = table.starts.tolist()
+    for u, label in enumerate(labels):
+        start, stop = starts[u], starts[u + 1]
+        if not free[start:stop].any():
+            continue
+        expression = pulp.LpAffineExpression(
+            [(v, 1.0) for v in variables[start:stop] if v is not None]
+        )
+        add_row(f"choose[{label}]", expression, "==", 1.0 - float(constant[start:stop].sum()))
+
+    for spec in rows:
+        terms = _terms(variables, spec.index, spec.coef, n_rows)
+        offset = float(spec.coef @ constant[spec.index]) if fixed is not None else 0.0
+        terms.extend((aux_variables[name], coef) for name, coef in spec.aux)
+        if not terms:
+            if row_violation(spec, offset) > 1e-9 * max(1.0, abs(spec.rhs)):
+                return None
+            continue
+        expression = pulp.LpAffineExpression(terms)
+        if elastic and spec.name in elastic:
+            position = len(slacks)
+            directions = {"<=": (-1.0,), ">=": (1.0,), "==": (-1.0, 1.0)}[spec.sense]
+            slacks[spec.name] = tuple(
+                add(f"slack_{position}_{k}", 0, None) for k in range(len(directions))
+            )
+            for slack, direction in zip(slacks[spec.name], directions, strict=True):
+                expression.addterm(slack, direction)
+                goal.addterm(slack, -elastic[spec.name])
+        add_row(spec.name, expression, spec.sense, spec.rhs - offset)
+        specs[spec.name] = spec
+    problem.setObjective(goal)
+    index = ModelIndex(
+        table=table,
+        constraints=constraints,
+        x=tuple(variables),
+        rows=lp_rows,
+        specs=specs,
+        auxiliary=aux_variables,
+        integer=integer,
+        fixed=fixed,
+        slacks=slacks,
+    )
+    return BuiltModel(problem, index)
+
+
+# ---------------------------------------------------------------------------------------------
+# Running a solver
+
+
+@dataclass(frozen=True, eq=False)
+class _Run:
+    status: str  # optimal | feasible | infeasible | unbounded | not_solved
+    x: np.ndarray | None
+    auxiliary: dict[str, float]
+    duals: dict[str, float]
+    objective: float
+    seconds: float
+    method: str
+
+
+def _run(built: BuiltModel, backend: pulp.LpSolver, solver: Solver, method: str) -> _Run:
+    problem, index = built
+    start = time.perf_counter()
+    try:
+        problem.solve(backend)
+    except pulp.PulpSolverError as error:
+        raise SpmoptNoSolutionError(f"the solver failed: {error}") from error
+    seconds = time.perf_counter() - start
+    code, solution = problem.status, problem.sol_status
+    if code == pulp.LpStatusOptimal and solution in (
+        pulp.LpSolutionOptimal,
+        pulp.LpSolutionIntegerFeasible,
+    ):
+        status = "optimal" if solution == pulp.LpSolutionOptimal else "feasible"
+    elif code == pulp.LpStatusInfeasible or solution == pulp.LpSolutionInfeasible:
+        status = "infeasible"
+    elif code == pulp.LpStatusUnbounded or solution == pulp.LpSolutionUnbounded:
+        status = "unbounded"
+    elif code == pulp.LpStatusUndefined and solver.name == "cbc" and index.integer:
+        status = "infeasible"  # CBC reports an infeasible binary programme as undefined
+    else:
+        status = "not_solved"
+    if status not in ("optimal", "feasible"):
+        return _Run(status, None, {}, {}, math.nan, seconds, method)
+    x = index.weights()
+    x = np.clip(np.nan_to_num(x), 0.0, 1.0)
+    auxiliary = {
+        name: (v.varValue if v.varValue is not None else math.nan)
+        for name, v in index.auxiliary.items()
+    }
+    sign = solver.dual_sign()
+    duals = {}
+    if not index.integer:
+        for name, row in index.rows.items():
+            duals[name] = math.nan if row.pi is None else sign * float(row.pi) + 0.0
+    objective = float(index.table.profit @ x)
+    return _Run(status, x, auxiliary, duals, objective, seconds, method)
+
+
+# ---------------------------------------------------------------------------------------------
+# Result
+
+
+@dataclass(frozen=True, eq=False)
+class Solution:
+    """The chosen candidate per unit, with the LP bound, shadow prices and timings.
+
+    Attributes
+    ----------
+    status:
+        ``optimal``, or ``feasible`` when a binary programme stopped at its gap or time limit.
+    mode:
+        The requested mode: ``round``, ``relaxation`` or ``milp``.
+    method:
+        What was done, e.g. ``LP relaxation (HiGHS (ipm)); 1 fractional unit re-solved as a
+        binary programme``.
+    objective:
+        Expected profit of the returned weights [currency/yr].
+    lp_bound:
+        Optimum of the LP relaxation: no choice of candidates can beat it [currency/yr].
+    integrality_gap:
+        ``lp_bound − objective`` (≥ 0) [currency/yr]; see :attr:`relative_gap`.
+    choice:
+        One row per unit: ``unit, candidate`` (the largest weight), ``weight``, ``fractional``
+        and the chosen row's response values plus ``profit`` and ``comp_cost``.
+    weights:
+        x per (unit, candidate): columns ``unit, candidate, weight``.
+    shadow_prices:
+        By constraint name, the change in the LP optimum per unit of the constraint's parameter
+        (per currency of ``budget``; per unit of the ``cos_ceiling`` ratio; …), from the LP
+        relaxation. Family rows only; ``choose[u]`` rows are omitted.
+    constraint_report:
+        Per constraint row: ``constraint, family, sense, rhs, activity, slack, binding, dual,
+        shadow_price``; activity and slack at the returned weights, duals from the LP.
+    totals:
+        Company totals at the returned weights (see
+        :func:`spmopt.optimise.constraints.totals`).
+    fractional_units:
+        Units whose LP-relaxation weights were fractional.
+    auxiliary:
+        Auxiliary variable values from the solve that produced the weights (η, z_s, π_max …).
+    solver:
+        Backend description.
+    build_seconds, solve_seconds:
+        Wall time spent building PuLP models and in solver calls (PuLP's hand-over included).
+    timings:
+        The same split by phase (``build_lp``, ``solve_lp``, ``build_milp``, ``solve_milp``).
+    """
+
+    status: str
+    mode: str
+    method: str
+    objective: float
+    lp_bound: float
+    integrality_gap: float
+    choice: pd.DataFrame
+    weights: pd.DataFrame
+    shadow_prices: pd.Series
+    constraint_report: pd.DataFrame
+    totals: Mapping[str, float]
+    fractional_units: tuple[object, ...]
+    auxiliary: Mapping[str, float]
+    solver: str
+    build_seconds: float
+    solve_seconds: float
+    timings: Mapping[str, float]
+    index: ModelIndex = field(repr=False)
+
+    @property
+    def relative_gap(self) -> float:
+        """Integrality gap as a share of the LP bound (0 when the bound is 0)."""
+        scale = abs(self.lp_bound)
+        return self.integrality_gap / scale if scale > 0 else 0.0
+
+    @property
+    def lp_cvar(self) -> float | None:
+        """η + Σ_s z_s / ((1 − α)·S) at the solver's values, or None without a CVaR row."""
+        cvar = self.index.constraints.cvar
+        if cvar is None or "eta" not in self.auxiliary:
+            return None
+        z = [value for name, value in self.auxiliary.items() if name.startswith("z[")]
+        return self.auxiliary["eta"] + sum(z) / ((1.0 - cvar.alpha) * len(z))
+
+    def shadow_price(self, constraint: str) -> float:
+        """Shadow price of one named constraint (see :attr:`shadow_prices`)."""
+        if constraint not in self.shadow_prices.index:
+            raise KeyError(
+                f"no constraint {constraint!r}; the model has "
+                f"{', '.join(self.shadow_prices.index[:20])}"
+            )
+        return float(self.shadow_prices[constraint])
+
+    def write_lp(self, path: str | Path, integer: bool | None = None) -> Path:
+        """Write the programme in CPLEX LP format (PuLP's ``writeLP``) for inspection.
+
+        ``integer`` declares x binary; by default it is binary unless the mode is
+        ``relaxation``. Returns the path written.
+        """
+        integer = self.mode != "relaxation" if integer is None else integer
+        problem, _ = build_model(self.index.table, self.index.constraints, integer=integer)
+        path = Path(path)
+        problem.writeLP(str(path))
+        return path
+
+    def summary(self) -> str:
+        """A few readable lines: mode, objective, bound, gap, binding constraints, timings."""
+        lines = [
+            f"status {self.status}; {self.method}",
+            f"expected profit {self.objective:,.0f}; LP bound {self.lp_bound:,.0f}; "
+            f"integrality gap {self.integrality_gap:,.2f} ({self.relative_gap:.2e})",
+        ]
+        report = self.constraint_report
+        binding = report[report["binding"] & ~report["constraint"].str.startswith("choose[")]
+        for row in binding.head(10).itertuples():
+            lines.append(
+                f"  binding {row.constraint}: activity {row.activity:,.4g} vs {row.rhs:,.4g}; "
+                f"shadow price {row.shadow_price:,.4g}"
+            )
+        lines.append(
+            f"build {self.build_seconds:.3f} s, solve {self.solve_seconds:.3f} s ({self.solver})"
+        )
+        return "\n".join(lines)
+
+
+def _choice_frame(table: ResponseTable, x: np.ndarray) -> pd.DataFrame:
+    """One row per unit: the candidate with the largest weight, and its responses."""
+    best = np.empty(table.n_units, dtype=np.intp)
+    starts = table.starts
+    for u in range(table.n_units):
+        best[u] = starts[u] + int(np.argmax(x[starts[u] : starts[u + 1]]))
+    frame = table.frame.iloc[best].reset_index(drop=True).copy()
+    frame.insert(2, "weight", x[best])
+    frame.insert(3, "fractional", x[best] < 1.0 - INTEGRALITY_TOLERANCE)
+    frame["profit"] = table.profit[best]
+    frame["comp_cost"] = table.comp_cost[best]
+    return frame
+
+
+def _report(
+    table: ResponseTable,
+    constraints: Constraints,
+    specs: Mapping[str, Row],
+    x: np.ndarray,
+    duals: Mapping[str, float],
+) -> tuple[pd.DataFrame, pd.Series]:
+    aux = optimal_auxiliary(table, constraints, x)
+    records = []
+    for name, spec in specs.items():
+        activity = row_activity(spec, x, aux)
+        dual = duals.get(name, math.nan)
+        slack = (
+            spec.rhs - activity
+            if spec.sense == "<="
+            else activity - spec.rhs
+            if spec.sense == ">="
+            else 0.0
+        )
+        tolerance = 1e-7 * max(1.0, abs(spec.rhs), abs(activity))
+        shadow = dual * parameter_sensitivity(spec, table, constraints, x, aux)
+        records.append(
+            {
+                "constraint": name,
+                "family": spec.family,
+                "sense": spec.sense,
+                "rhs": spec.rhs,
+                "activity": activity,
+                "slack": slack,
+                "binding": bool(abs(slack) <= tolerance),
+                "dual": dual,
+                "shadow_price": shadow + 0.0,
+            }
+        )
+    report = pd.DataFrame.from_records(
+        records,
+        columns=[
+            "constraint",
+            "family",
+            "sense",
+            "rhs",
+            "activity",
+            "slack",
+            "binding",
+            "dual",
+            "shadow_price",
+        ],
+    )
+    prices = pd.Series(
+        report["shadow_price"].to_numpy(),
+        index=report["constraint"].to_numpy(),
+        name="shadow_price",
+    )
+    return report, prices
+
+
+# ---------------------------------------------------------------------------------------------
+# Solving
+
+
+def _fractional_units(table: ResponseTable, x: np.ndarray) -> np.ndarray:
+    """Positions of units whose largest weight is below 1 (beyond the tolerance)."""
+    largest = np.maximum.reduceat(x, table.starts[:-1])
+    return np.flatnonzero(largest < 1.0 - INTEGRALITY_TOLERANCE)
+
+
+def _snap(table: ResponseTable, x: np.ndarray) -> np.ndarray:
+    """0/1 weights picking each unit's largest weight."""
+    snapped = np.zeros_like(x)
+    for u in range(table.n_units):
+        start = table.starts[u]
+        snapped[start + int(np.argmax(x[start : table.starts[u + 1]]))] = 1.0
+    return snapped
+
+
+def _no_solution(
+    run: _Run,
+    table: ResponseTable,
+    constraints: Constraints,
+    solver: Solver,
+    *,
+    integer: bool,
+    diagnose: bool,
+    what: str,
+) -> SpmoptNoSolutionError:
+    from spmopt.optimise.diagnose import diagnose_infeasibility
+
+    if run.status == "unbounded":
+        return SpmoptNoSolutionError(
+            f"the {what} is unbounded; check the response table for unbounded profit"
+        )
+    if run.status == "not_solved":
+        return SpmoptNoSolutionError(
+            f"the solver stopped before finding a feasible point of the {what} (time limit?); "
+            "raise time_limit_s or use mode='round'"
+        )
+    if not diagnose:
+        families = ", ".join(constraints.families()) or "none"
+        return SpmoptNoSolutionError(f"the {what} is infeasible (constraints: {families})")
+    diagnosis = diagnose_infeasibility(table, constraints, solver=solver, integer=integer)
+    error = SpmoptNoSolutionError(diagnosis.message)
+    error.diagnosis = diagnosis
+    return error
+
+
+def solve(
+    responses: pd.DataFrame | ResponseTable,
+    constraints: Constraints | None = None,
+    *,
+    samples: pd.DataFrame | None = None,
+    mode: str = "round",
+    solver: str | Solver = "highs",
+    gap_rel: float | None = None,
+    time_limit_s: float | None = None,
+    diagnose: bool = True,
+) -> Solution:
+    """Choose one candidate per unit maximising expected profit under ``constraints``.
+
+    Parameters
+    ----------
+    responses:
+        The response table (see :mod:`spmopt.optimise.responses`) or a :class:`ResponseTable`.
+    constraints:
+        The constraint families (None = none beyond one candidate per unit).
+    samples:
+        Per-scenario comp costs (needed for ``cvar``).
+    mode:
+        ``round`` (LP relaxation, then a binary re-solve of the fractional units),
+        ``relaxation`` (the LP relaxation, weights may be fractional) or ``milp`` (the full
+        binary programme; needs ``gap_rel`` and ``time_limit_s``).
+    solver:
+        ``"highs"`` (default), ``"cbc"`` or a :class:`Solver`.
+    gap_rel:
+        Relative optimality gap for binary solves (default 1e-6 for the rounding re-solve).
+    time_limit_s:
+        Time limit per solver call [s] (default 60 s for binary solves, none for the LP).
+    diagnose:
+        On infeasibility, find which named constraint families conflict and how far each would
+        have to move (a few extra LP solves).
+
+    Returns
+    -------
+    Solution
+
+    Raises
+    ------
+    SpmoptInputError
+        Bad response table, samples, constraints or options.
+    SpmoptNoSolutionError
+        Infeasible or unbounded programme; the message names the conflicting constraints and
+        what would relax them.
+    """
+    if mode not in MODES:
+        raise SpmoptInputError(f"mode: expected one of {', '.join(MODES)}, got {mode!r}")
+    if mode == "milp" and (gap_rel is None or time_limit_s is None):
+        raise SpmoptInputError(
+            "mode 'milp' needs an explicit gap_rel and time_limit_s (a binary programme over "
+            "every unit can run for minutes); or use mode='round'"
+        )
+    for key, value in (("gap_rel", gap_rel), ("time_limit_s", time_limit_s)):
+        if value is not None and not (isinstance(value, int | float) and value >= 0):
+            raise SpmoptInputError(f"{key}: expected a number >= 0, got {value!r}")
+    solver = as_solver(solver)
+    table = ResponseTable.coerce(responses, samples)
+    constraints = Constraints() if constraints is None else constraints
+    timings: dict[str, float] = {}
+
+    start = time.perf_counter()
+    rows, auxiliary = build_rows(table, constraints)
+    relaxation = _assemble(table, constraints, rows, auxiliary, integer=False)
+    timings["build_lp"] = time.perf_counter() - start
+    n_variables = len(table) + len(auxiliary)
+    backend = solver.lp(n_variables, time_limit_s)
+    lp_method = (backend.optionsDict or {}).get("solver") if solver.name == "highs" else None
+    lp_run = _run(relaxation, backend, solver, solver.describe(lp_method))
+    timings["solve_lp"] = lp_run.seconds
+    if lp_run.status not in ("optimal", "feasible"):
+        raise _no_solution(
+            lp_run, table, constraints, solver, integer=False, diagnose=diagnose,
+            what="LP relaxation",
+        )  # fmt: skip
+    lp_bound = float(lp_run.objective)
+    final = lp_run
+    fractional = _fractional_units(table, lp_run.x)
+    method = f"LP relaxation ({lp_run.method})"
+
+    if mode == "round" and fractional.size:
+        fixed = _snap(table, lp_run.x)
+        fixed[np.isin(table.unit_codes, fractional)] = np.nan
+        start = time.perf_counter()
+        restricted = _assemble(table, constraints, rows, auxiliary, integer=True, fixed=fixed)
+        timings["build_milp"] = time.perf_counter() - start
+        run = None
+        if restricted is not None:
+            run = _run(
+                restricted,
+                solver.milp(
+                    ROUNDING_GAP_REL if gap_rel is None else gap_rel,
+                    ROUNDING_TIME_LIMIT_S if time_limit_s is None else time_limit_s,
+                ),
+                solver,
+                solver.describe(),
+            )
+            timings["solve_milp"] = run.seconds
+        count = f"{fractional.size} fractional unit{'s' if fractional.size != 1 else ''}"
+        if run is not None and run.status in ("optimal", "feasible"):
+            final = run
+            method += f"; {count} re-solved as a binary programme with the others fixed"
+        else:
+            start = time.perf_counter()
+            full = _assemble(table, constraints, rows, auxiliary, integer=True)
+            timings["build_milp"] = timings.get("build_milp", 0.0) + time.perf_counter() - start
+            run = _run(
+                full,
+                solver.milp(
+                    1e-4 if gap_rel is None else gap_rel,
+                    ROUNDING_TIME_LIMIT_S if time_limit_s is None else time_limit_s,
+                ),
+                solver,
+                solver.describe(),
+            )
+            timings["solve_milp"] = timings.get("solve_milp", 0.0) + run.seconds
+            if run.status not in ("optimal", "feasible"):
+                raise _no_solution(
+                    run, table, constraints, solver, integer=True, diagnose=diagnose,
+                    what="binary programme (one candidate per unit)",
+                )  # fmt: skip
+            final = run
+            method += (
+                f"; {count}, whose re-solve with the others fixed was infeasible; "
+                "full binary programme solved instead"
+            )
+    elif mode == "round":
+        method += "; integral at the optimum, no rounding needed"
+    elif mode == "milp":
+        start = time.perf_counter()
+        full = _assemble(table, constraints, rows, auxiliary, integer=True)
+        timings["build_milp"] = time.perf_counter() - start
+        run = _run(full, solver.milp(gap_rel, time_limit_s), solver, solver.describe())
+        timings["solve_milp"] = run.seconds
+        if run.status not in ("optimal", "feasible"):
+            raise _no_solution(
+                run, table, constraints, solver, integer=True, diagnose=diagnose,
+                what="binary programme (one candidate per unit)",
+            )  # fmt: skip
+        final = run
+        method = f"binary programme ({run.method}, gap {gap_rel:g}, limit {time_limit_s:g} s)"
+
+    x = final.x if mode == "relaxation" else _snap(table, final.x)
+    objective = float(table.profit @ x)
+    report, prices = _report(table, constraints, relaxation.index.specs, x, lp_run.duals)
+    alpha = constraints.cvar.alpha if constraints.cvar is not None else None
+    weights = table.frame[["unit", "candidate"]].copy()
+    weights["weight"] = x
+    build_seconds = timings.get("build_lp", 0.0) + timings.get("build_milp", 0.0)
+    solve_seconds = timings.get("solve_lp", 0.0) + timings.get("solve_milp", 0.0)
+    return Solution(
+        status=final.status if lp_run.status == "optimal" else lp_run.status,
+        mode=mode,
+        method=method,
+        objective=objective,
+        lp_bound=lp_bound,
+        integrality_gap=max(lp_bound - objective, 0.0),
+        choice=_choice_frame(table, x),
+        weights=weights,
+        shadow_prices=prices,
+        constraint_report=report,
+        totals=totals(table, x, alpha),
+        fractional_units=tuple(table.units[u] for u in fractional),
+        auxiliary=final.auxiliary,
+        solver=final.method,
+        build_seconds=build_seconds,
+        solve_seconds=solve_seconds,
+        timings=timings,
+        index=relaxation.index,
+    )
