@@ -17,6 +17,7 @@ A :class:`Population` wraps one pandas DataFrame with one row per rep and snake_
 ``attrition_sensitivity``  multiplier on the quit hazard from pay below the outside option
 ``territory_potential``    territory size relative to an average one [ratio]
 ``quota`` (optional)       the rep's annual quota, overriding the plan's [currency/yr]
+                           (optional columns may have empty cells: the default applies)
 ``target_incentive`` (opt) the rep's annual target incentive [currency/yr]
 ``base_salary`` (optional) the rep's annual base salary [currency/yr]
 ``sales_sd`` (optional)    the rep's σ of annual sales, overriding the technology's [currency/yr]
@@ -192,6 +193,8 @@ def validate_frame(frame: pd.DataFrame, source: str | None = None) -> pd.DataFra
         raw = frame[name]
         values = pd.to_numeric(raw, errors="coerce").astype(float)
         missing = values.isna().to_numpy()
+        if name in OPTIONAL:  # an empty cell means "use the default" (plan or technology)
+            missing = missing & ~raw.isna().to_numpy()
         if missing.any():
             position = int(np.flatnonzero(missing)[0])
             shown = raw.iloc[position]
@@ -201,6 +204,8 @@ def validate_frame(frame: pd.DataFrame, source: str | None = None) -> pd.DataFra
             )
         array = values.to_numpy()
         bad = ~np.isfinite(array) | (array <= low if strict else array < low)
+        if name in OPTIONAL:
+            bad &= ~np.isnan(array)
         if high is not None:
             bad |= array > high
         if bad.any():

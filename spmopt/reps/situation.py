@@ -77,26 +77,32 @@ class Situation:
     @cached_property
     def quota(self) -> np.ndarray:
         """Each rep's annual quota [currency/yr]."""
-        n = len(self.population)
-        if self.population.has("quota"):
-            return self.population.column("quota").astype(float)
         if self.quota_override is not None:
-            return np.full(n, float(self.quota_override))
-        return np.full(n, plan_quota(self.plan))
+            default = float(self.quota_override)
+        elif isinstance(self.plan, PayoutCurve):
+            default = np.nan
+        else:
+            default = plan_quota(self.plan)
+        quota = self._column("quota", default)
+        if np.isnan(quota).any():
+            raise SpmoptInputError("quota: a bare payout curve needs every rep's quota")
+        return quota
+
+    def _column(self, name: str, default: float) -> np.ndarray:
+        """An optional population column with empty cells (or no column) set to ``default``."""
+        n = len(self.population)
+        if not self.population.has(name):
+            return np.full(n, float(default))
+        values = self.population.column(name).astype(float)
+        return np.where(np.isnan(values), default, values)
 
     @cached_property
     def target_incentive(self) -> np.ndarray:
-        n = len(self.population)
-        if self.population.has("target_incentive"):
-            return self.population.column("target_incentive").astype(float)
-        return np.full(n, float(getattr(self.plan, "target_incentive", 0.0)))
+        return self._column("target_incentive", float(getattr(self.plan, "target_incentive", 0.0)))
 
     @cached_property
     def base_salary(self) -> np.ndarray:
-        n = len(self.population)
-        if self.population.has("base_salary"):
-            return self.population.column("base_salary").astype(float)
-        return np.full(n, float(getattr(self.plan, "base_salary", 0.0)))
+        return self._column("base_salary", float(getattr(self.plan, "base_salary", 0.0)))
 
     @cached_property
     def annual_pay(self) -> StackedPay:

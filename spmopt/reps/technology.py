@@ -81,7 +81,7 @@ class NormalSales:
     def sd_annual(self, reps: RepArrays) -> np.ndarray:
         """σ of each rep's annual sales (N,)."""
         if reps.sales_sd is not None:
-            return reps.sales_sd
+            return np.where(np.isnan(reps.sales_sd), self.sigma, reps.sales_sd)
         return np.full(len(reps), self.sigma)
 
     def mean(self, reps, effort, exposure=1.0):
