@@ -1,0 +1,200 @@
+"""Tidy result tables of a simulation and their summary (design §5).
+
+Both engines produce ``rep_periods`` with the columns below (declared once, here); the event
+engine also produces ``deals``. Tables are keyed ``scenario_id, plan_id, replication, rep_id,
+period``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+KEYS = ("scenario_id", "plan_id", "replication", "rep_id", "period")
+REP_PERIOD_COLUMNS = (
+    *KEYS,
+    "year",
+    "month",
+    "segment",
+    "occupied",
+    "tenure_months",
+    "effort",
+    "attainment_seen",
+    "deals_closed",
+    "closings",
+    "pulled",
+    "pushed",
+    "discount_lost",
+    "credited",
+    "revenue",
+    "margin",
+    "quota",
+    "incentive",
+    "base_pay",
+    "quit",
+    "hired",
+)
+DEAL_COLUMNS = (
+    "scenario_id",
+    "plan_id",
+    "replication",
+    "rep_id",
+    "deal_id",
+    "created",
+    "closed",
+    "amount",
+    "credited_amount",
+    "discount",
+    "timing",
+)
+SUMMARY_METRICS = (
+    "revenue",
+    "margin",
+    "incentive_cost",
+    "base_cost",
+    "discount_lost",
+    "profit",
+    "cost_of_sales",
+    "share_at_quota",
+    "attrition",
+)
+
+
+def rep_years(rep_periods: pd.DataFrame) -> pd.DataFrame:
+    """One row per replication, seat and plan year: sales, pay, quota and attainment.
+
+    ``at_quota`` is true when the year's credited sales reach the seat's annual quota (seats
+    occupied all year only; others are NaN).
+    """
+    keys = ["scenario_id", "plan_id", "replication", "rep_id", "year", "segment"]
+    grouped = rep_periods.groupby(keys, sort=False, observed=True)
+    years = grouped.agg(
+        credited=("credited", "sum"),
+        revenue=("revenue", "sum"),
+        margin=("margin", "sum"),
+        incentive=("incentive", "sum"),
+        base_pay=("base_pay", "sum"),
+        discount_lost=("discount_lost", "sum"),
+        quota=("quota", "first"),
+        months_occupied=("occupied", "sum"),
+        quits=("quit", "sum"),
+        hires=("hired", "sum"),
+    ).reset_index()
+    full_year = (years["months_occupied"] == 12) & (years["hires"] == 0) & (years["quits"] == 0)
+    years["attainment"] = np.where(full_year, years["credited"] / years["quota"], np.nan)
+    years["at_quota"] = np.where(full_year, years["attainment"] >= 1.0, np.nan)
+    return years
+
+
+def replication_metrics(rep_periods: pd.DataFrame) -> pd.DataFrame:
+    """Company-level figures per replication (all years together): the summary's samples."""
+    years = rep_years(rep_periods)
+    keys = ["scenario_id", "plan_id", "replication"]
+    per = years.groupby(keys, sort=False).agg(
+        revenue=("revenue", "sum"),
+        margin=("margin", "sum"),
+        incentive_cost=("incentive", "sum"),
+        base_cost=("base_pay", "sum"),
+        discount_lost=("discount_lost", "sum"),
+        share_at_quota=("at_quota", "mean"),
+        quits=("quits", "sum"),
+        seat_years=("months_occupied", "sum"),
+    )
+    per["profit"] = per["margin"] - per["incentive_cost"] - per["base_cost"]
+    per["cost_of_sales"] = (per["incentive_cost"] + per["base_cost"]) / per["revenue"]
+    per["attrition"] = per["quits"] / (per["seat_years"] / 12.0)
+    return per.reset_index()[[*keys, *SUMMARY_METRICS]]
+
+
+def summarise(samples: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Mean, standard error and a t confidence interval of each metric over replications."""
+    rows = []
+    for (scenario_id, plan_id), group in samples.groupby(["scenario_id", "plan_id"], sort=False):
+        n = len(group)
+        for metric in SUMMARY_METRICS:
+            values = group[metric].to_numpy(dtype=float)
+            values = values[~np.isnan(values)]
+            mean = float(values.mean()) if values.size else np.nan
+            se = float(values.std(ddof=1) / np.sqrt(values.size)) if values.size > 1 else np.nan
+            half = (
+                float(stats.t.ppf(0.5 + confidence / 2, values.size - 1) * se)
+                if values.size > 1
+                else np.nan
+            )
+            rows.append(
+                {
+                    "scenario_id": scenario_id,
+                    "plan_id": plan_id,
+                    "metric": metric,
+                    "mean": mean,
+                    "se": se,
+                    "ci_low": mean - half,
+                    "ci_high": mean + half,
+                    "p10": float(np.quantile(values, 0.1)) if values.size else np.nan,
+                    "p50": float(np.quantile(values, 0.5)) if values.size else np.nan,
+                    "p90": float(np.quantile(values, 0.9)) if values.size else np.nan,
+                    "replications": n,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True, eq=False)
+class SimulationResult:
+    """Tables of one simulation run and what produced them.
+
+    Attributes
+    ----------
+    rep_periods:
+        One row per replication, seat and month (columns :data:`REP_PERIOD_COLUMNS`).
+    deals:
+        One row per deal (event engine), else an empty table with :data:`DEAL_COLUMNS`.
+    metadata:
+        ``scenario_id``, ``content_hash`` of the scenario file, ``seed``, ``engine``,
+        ``replications``, ``spmopt_version``, ``plan_id``.
+    """
+
+    rep_periods: pd.DataFrame
+    deals: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(DEAL_COLUMNS)))
+    metadata: dict = field(default_factory=dict)
+
+    def rep_years(self) -> pd.DataFrame:
+        """One row per replication, seat and year (see :func:`rep_years`)."""
+        return rep_years(self.rep_periods)
+
+    def replication_metrics(self) -> pd.DataFrame:
+        """Company figures per replication (see :func:`replication_metrics`)."""
+        return replication_metrics(self.rep_periods)
+
+    def summary(self, confidence: float = 0.95) -> pd.DataFrame:
+        """Revenue, margin, incentive and base cost, discounts lost to timing, profit, cost of
+        sales, share of reps at quota and annual attrition: mean, standard error, confidence
+        interval and P10/P50/P90 over replications."""
+        return summarise(self.replication_metrics(), confidence)
+
+    def write(self, out_dir: str | Path, file_format: str = "parquet") -> list[Path]:
+        """Write the tables (``rep_periods``, ``deals``, ``summary``) and ``metadata.json``."""
+        import json
+
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written = []
+        tables = {"rep_periods": self.rep_periods, "summary": self.summary()}
+        if len(self.deals):
+            tables["deals"] = self.deals
+        for name, table in tables.items():
+            if file_format == "csv" or name == "summary":
+                path = out_dir / f"{name}.csv"
+                table.to_csv(path, index=False, float_format="%.10g")
+            else:
+                path = out_dir / f"{name}.parquet"
+                table.to_parquet(path, index=False)
+            written.append(path)
+        meta = out_dir / "metadata.json"
+        meta.write_text(json.dumps(self.metadata, indent=2, default=str) + "\n")
+        written.append(meta)
+        return written
