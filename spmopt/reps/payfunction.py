@@ -140,7 +140,7 @@ class StackedPay:
         """min(f, ceiling) with per-rep ``ceiling`` (N,) or scalar; exact crossing points."""
         ceiling = np.asarray(ceiling, dtype=float).reshape(-1, 1)
         ends = self.upper_ends()
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             cross = (ceiling - self.intercepts) / self.slopes
         inside = (self.slopes != 0) & (cross > self.breakpoints) & (cross < ends)
         extra = np.where(inside, cross, self.breakpoints)  # duplicates make zero-width pieces

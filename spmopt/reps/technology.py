@@ -362,6 +362,7 @@ class _PreparedDeals(Prepared):
         with np.errstate(over="ignore"):
             zero_term = np.exp(-r * (_column(self.zero_pay, effort) - shift))
         mean_utility = p0 * zero_term + np.sum(weights * self.utility.reshape(shape), axis=-1)
+        risky = r * np.maximum(np.abs(expected - shift), 1.0) > 1e-7  # see normal_pay_moments
         with np.errstate(divide="ignore", invalid="ignore"):
-            ce = np.where(r > 0, shift - np.log(mean_utility) / np.where(r > 0, r, 1.0), expected)
+            ce = np.where(risky, shift - np.log(mean_utility) / np.where(risky, r, 1.0), expected)
         return expected, ce

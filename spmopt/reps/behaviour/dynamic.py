@@ -64,7 +64,8 @@ def _certainty_equivalent(values, weights, r):
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         tilted = np.sum(weights * np.exp(-r[..., None] * (values - low[..., None])), axis=-1)
         ce = low - np.log(tilted) / np.where(r > 0, r, 1.0)
-    return np.where(r > 0, ce, mean)
+    spread = values.max(axis=-1) - low
+    return np.where(r * np.maximum(spread, 1.0) > 1e-7, ce, mean)
 
 
 @dataclass(frozen=True, eq=False)
