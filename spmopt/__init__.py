@@ -17,15 +17,20 @@ from spmopt.plan import (
 
 __version__ = "0.1.0"
 
+from spmopt.run.simulation import simulate
+from spmopt.scenario import Scenario
+
 __all__ = [
     "CurveFamily",
     "PayoutCurve",
     "Plan",
+    "Scenario",
     "SpmoptInputError",
     "SpmoptNoSolutionError",
     "Statements",
     "read_credits",
     "read_roster",
+    "simulate",
     "statements",
     "__version__",
 ]

@@ -135,6 +135,60 @@ def _curve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _simulate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from spmopt.run.simulation import as_scenario, simulate
+
+    scenario = as_scenario(args.scenario)
+    replications = args.replications or scenario.replications
+    with tqdm(
+        total=replications, desc="simulating", unit="rep", file=sys.stderr, disable=args.quiet
+    ) as bar:
+
+        def progress(done: int) -> None:
+            bar.update(done - bar.n)
+
+        result = simulate(
+            scenario,
+            args.plan,
+            replications=replications,
+            seed=args.seed,
+            engine=args.engine,
+            progress=progress,
+        )
+    with staged_output(args.out) as staging:
+        written = result.write(staging, file_format=args.format)
+    summary = result.summary()
+    print(
+        f"Scenario '{scenario.id}', plan '{result.metadata['plan_id']}', "
+        f"{result.metadata['engine']} engine, {replications} replications, seed "
+        f"{result.metadata['seed']}:"
+    )
+    print(_summary_table(summary))
+    print(f"Wrote {', '.join(str(Path(args.out) / path.name) for path in written)}")
+    return 0
+
+
+def _summary_table(summary: pd.DataFrame) -> str:
+    """The summary as a readable table: money with thousands separators, ratios as percentages."""
+    ratios = {"cost_of_sales", "share_at_quota", "attrition"}
+    rows = []
+    for row in summary.itertuples(index=False):
+        fmt = "{:.1%}".format if row.metric in ratios else "{:,.0f}".format
+        rows.append(
+            {
+                "metric": row.metric,
+                "mean": fmt(row.mean),
+                "95% CI": f"{fmt(row.ci_low)} – {fmt(row.ci_high)}",
+                "P10": fmt(row.p10),
+                "P50": fmt(row.p50),
+                "P90": fmt(row.p90),
+            }
+        )
+    return pd.DataFrame(rows).to_string(index=False)
+
+
 # ------------------------------------------------------------------------------------ parser
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``spmopt`` command."""
@@ -177,6 +231,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     curve.add_argument("--step", type=float, default=0.01, help="ratio (default 0.01 = 1%%)")
     curve.set_defaults(run=_curve)
+
+    simulate = commands.add_parser(
+        "simulate", help="simulate a scenario's sales force under a plan"
+    )
+    simulate.add_argument("scenario", type=Path, metavar="SCENARIO.toml")
+    simulate.add_argument(
+        "--plan", help="a plan name from the scenario's [plans] (default: each segment's)"
+    )
+    simulate.add_argument("--engine", choices=["fast", "events"], help="default: the scenario's")
+    simulate.add_argument("--replications", type=int, metavar="N")
+    simulate.add_argument("--seed", type=int, metavar="S")
+    simulate.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    simulate.add_argument("--out", required=True, type=Path, metavar="DIR")
+    simulate.add_argument("--quiet", action="store_true", help="no progress bar")
+    simulate.set_defaults(run=_simulate)
     return parser
 
 
