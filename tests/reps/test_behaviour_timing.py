@@ -122,3 +122,36 @@ def test_accelerator_makes_pulling_pay():
     )
     assert decision.pulled[0] == pytest.approx(40_000.0)
     assert decision.gain[0] > 0
+
+
+def test_decisions_at_period_ends_for_a_population():
+    """The engine-facing helper: nothing moves mid-quarter; at a quarter end it equals decide()
+    with capacities from the next month's expected sales and the pushable bookings."""
+    from reps_helpers import one_rep
+
+    from spmopt.reps.population import Population
+    from spmopt.reps.situation import Situation
+    from spmopt.reps.technology import NormalSales
+
+    plan = bonus_plan(20_000.0, measurement_period="quarter")
+    population = Population.from_reps([one_rep(rep_id="a"), one_rep(rep_id="b")])
+    situation = Situation(plan, population, NormalSales(sigma=100_000))
+    timing = DealTiming(discount=0.1, pull_share=0.5)
+    credited = np.array([0.9, 0.5]) * Q_QUARTER
+    month_sales = np.array([70_000.0, 70_000.0])
+    effort = np.array([0.5, 0.5])
+    mid = timing.decide_at_period_end(situation, 4, credited, month_sales, effort)
+    assert not mid.pulled.any() and not mid.pushed.any()
+    end = timing.decide_at_period_end(situation, 5, credited, month_sales, effort)
+    monthly = (700_000.0 + 300_000.0 * 0.5) / 12
+    direct = timing.decide(
+        situation.period_pay,
+        credited,
+        np.full(2, 0.5 * monthly),
+        0.5 * month_sales,
+        np.full(2, 3 * monthly),
+        np.full(2, 100_000.0 * np.sqrt(0.25)),
+    )
+    np.testing.assert_allclose(end.pulled, direct.pulled)
+    assert end.pulled[0] == pytest.approx(0.1 * Q_QUARTER / 0.9)  # 90% → quota: pulls
+    assert end.pulled[1] == 0.0  # 50%: out of reach

@@ -56,10 +56,38 @@ class TimingDecision:
         return self.pushed - self.pulled
 
 
+def _zero_decision(n: int) -> TimingDecision:
+    zero = np.zeros(n)
+    return TimingDecision(zero, zero, zero, zero, zero)
+
+
+def period_end_inputs(situation, month: int, month_sales, effort, pull_share, push_share):
+    """Capacities and next-period sales moments of every rep at the end of ``month``.
+
+    Next period: the following measurement period (wrapping into next year's first period at the
+    year end, with this year's seasonality), sales normal with the technology's mean and variance
+    at ``effort`` (N,). Returns (pull_capacity, push_capacity, next_mean, next_sd), each (N,).
+    """
+    period = situation.measurement_months
+    reps = situation.reps
+    effort = np.broadcast_to(np.asarray(effort, dtype=float), (len(reps),))
+    productivity = situation.productivity
+    following = (month + 1 + np.arange(period)) % 12
+    exposure = productivity[:, following].sum(axis=1)
+    next_mean = situation.sales.mean(reps, effort, exposure)
+    next_sd = np.sqrt(situation.sales.variance(reps, effort, exposure))
+    pull = pull_share * situation.sales.mean(reps, effort, productivity[:, following[0]])
+    push = push_share * np.maximum(np.asarray(month_sales, dtype=float), 0.0)
+    return pull, push, next_mean, next_sd
+
+
 class NoTiming:
     """Timing model ``"none"``: reps never move deals across period ends."""
 
     name: ClassVar[str] = "none"
+
+    def decide_at_period_end(self, situation, month, credited, month_sales, effort):
+        return _zero_decision(len(situation))
 
     def decide(
         self, pay, credited, pull_capacity, push_capacity, next_mean, next_sd, risk_aversion=0.0
@@ -94,6 +122,30 @@ class DealTiming:
         number("behaviour.timing.pull_share", self.pull_share, low=0, high=1)
         number("behaviour.timing.push_share", self.push_share, low=0, high=1)
         number("behaviour.timing.grid_points", self.grid_points, low=2, integer=True)
+
+    def decide_at_period_end(
+        self, situation, month: int, credited, month_sales, effort
+    ) -> TimingDecision:
+        """The moves of every rep in ``situation`` at the end of plan month ``month`` (0-based).
+
+        Zeros unless ``month`` closes a measurement period. ``credited``: period credit to date
+        (N,); ``month_sales``: this month's bookings (N,), the pushable pool; ``effort``: the
+        effort the rep expects to put in next period (N,), e.g. its static best response.
+        """
+        if (month + 1) % situation.measurement_months:
+            return _zero_decision(len(situation))
+        pull, push, next_mean, next_sd = period_end_inputs(
+            situation, month, month_sales, effort, self.pull_share, self.push_share
+        )
+        return self.decide(
+            situation.period_pay,
+            credited,
+            pull,
+            push,
+            next_mean,
+            next_sd,
+            situation.reps.risk_aversion,
+        )
 
     def decide(
         self,
