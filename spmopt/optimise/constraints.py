@@ -16,7 +16,7 @@ cvar              ``cvar``: η + Σ_s z_s / ((1 − α)·S) ≤ L;
                   ``cvar_excess[s]``: z_s ≥ Σ x·C_s − η, z_s ≥ 0   (Rockafellar–Uryasev)
 attain_floor      ``attain_floor``: Σ x·N·P ≥ low·Σ x·N   (share of reps at quota ≥ low)
 attain_ceiling    ``attain_ceiling``: Σ x·N·P ≤ high·Σ x·N
-participation     ``participation[u]``: Σ_{j: CE[u,j] < Ū[u,j]} x[u,j] = 0
+participation     ``participation[u]``: Σ_{j: CE[u,j] < Ū[u,j]} x[u,j] ≤ 0
 quota_coverage    ``quota_coverage``: Σ x·N·Q ≥ target × over_assignment
 quota_bounds      ``quota_floor[u]``: Σ_j x[u,j]·Q[u,j] ≥ lo_u;
                   ``quota_ceiling[u]``: Σ_j x[u,j]·Q[u,j] ≤ hi_u

@@ -9,9 +9,10 @@ Solving (:func:`solve`) has three modes:
 ``round`` (default)
     Solve the LP relaxation, keep every unit whose weights are already 0/1 (at a vertex of the
     LP all but at most one unit per binding coupling row are), and re-solve the few fractional
-    units as a small binary programme with the others fixed. If that restricted problem has no
-    feasible point, fall back to the full binary programme under a gap and time limit. Reports
-    the LP bound, the rounded objective and the integrality gap.
+    units as a small binary programme with the others fixed. If that restricted problem is
+    infeasible, or loses more than ``gap_rel`` (default 1e-4) of the LP bound, solve the full
+    binary programme under that gap and the time limit and keep the better answer. Reports the
+    LP bound, the objective of the chosen plans and the integrality gap between them.
 ``relaxation``
     The LP relaxation itself; weights may be fractional (mixtures of candidates).
 ``milp``
@@ -72,6 +73,8 @@ MODES = ("round", "relaxation", "milp")
 INTEGRALITY_TOLERANCE = 1e-6
 # restricted binary programme over the fractional units: defaults when the caller gives none
 ROUNDING_GAP_REL = 1e-6
+# relative gap to the LP bound accepted from rounding before the full binary programme is solved
+DEFAULT_GAP_REL = 1e-4
 ROUNDING_TIME_LIMIT_S = 60.0
 # above this many variables HiGHS's interior point (with crossover to a vertex) beats simplex
 IPM_THRESHOLD_VARIABLES = 5_000
@@ -358,11 +361,15 @@ def _assemble(
     free = np.ones(n_rows, bool) if fixed is None else np.isnan(fixed)
     constant = np.zeros(n_rows) if fixed is None else np.where(free, 0.0, fixed)
     add = problem.add_variable
+    # x ≤ 1 follows from Σ_j x[u,j] = 1 and x ≥ 0; leaving it out of the LP keeps the duals of
+    # the choose rows unique (a redundant active bound would make them degenerate)
+    upper = 1 if integer else None
     if free.all():
-        variables = [add(name, 0, 1, category) for name in names]
+        variables = [add(name, 0, upper, category) for name in names]
     else:
         variables = [
-            add(name, 0, 1, category) if f else None for name, f in zip(names, free, strict=True)
+            add(name, 0, upper, category) if f else None
+            for name, f in zip(names, free, strict=True)
         ]
     aux_variables = {a.name: add(_UNSAFE.sub("_", a.name), a.low, a.high) for a in auxiliary}
 
@@ -382,7 +389,7 @@ def _assemble(
     slacks: dict[str, tuple[pulp.LpVariable, ...]] = {}
 
     def add_row(name: str, expression: pulp.LpAffineExpression, sense: str, rhs: float) -> None:
-        lp_name = _UNSAFE.sub("_", name)
+        lp_name = _UNSAFE.sub("_", name.replace("]", ""))
         while lp_name in used_names:
             lp_name += "_"
         used_names.add(lp_name)
@@ -422,6 +429,7 @@ def _assemble(
         add_row(spec.name, expression, spec.sense, spec.rhs - offset)
         specs[spec.name] = spec
     problem.setObjective(goal)
+    problem.objective.name = "slack_penalty" if elastic else "profit"
     index = ModelIndex(
         table=table,
         constraints=constraints,
@@ -629,6 +637,33 @@ def _choice_frame(table: ResponseTable, x: np.ndarray) -> pd.DataFrame:
     return frame
 
 
+def _participation_duals(
+    table: ResponseTable, specs: Mapping[str, Row], duals: Mapping[str, float]
+) -> dict[str, float]:
+    """Duals of the ``participation[u]`` rows made unique: the best reduced profit of a forbidden
+    candidate, priced by every other row's dual (0 if negative).
+
+    Σ_{bad} x ≤ 0 coincides with the bounds x ≥ 0 of the same variables, so any dual at least
+    that large is valid and solvers differ; the smallest valid one is what relaxing the row by
+    one unit of weight is worth.
+    """
+    names = [name for name, spec in specs.items() if spec.family == "participation"]
+    if not names:
+        return dict(duals)
+    priced = table.profit.copy()
+    for name, spec in specs.items():
+        if spec.family == "participation" or not spec.index.size:
+            continue
+        priced[spec.index] -= duals.get(name, math.nan) * spec.coef
+    choose = np.array([duals.get(f"choose[{unit}]", math.nan) for unit in table.units])
+    priced -= choose[table.unit_codes]
+    out = dict(duals)
+    for name in names:
+        best = float(priced[specs[name].index].max())
+        out[name] = max(0.0, best) if math.isfinite(best) else math.nan
+    return out
+
+
 def _report(
     table: ResponseTable,
     constraints: Constraints,
@@ -734,6 +769,69 @@ def _no_solution(
     return error
 
 
+def _round(
+    table: ResponseTable,
+    constraints: Constraints,
+    rows: list[Row],
+    auxiliary: list[Auxiliary],
+    lp_run: _Run,
+    fractional: np.ndarray,
+    solver: Solver,
+    gap_rel: float | None,
+    time_limit_s: float | None,
+    timings: dict[str, float],
+    diagnose: bool,
+) -> tuple[_Run, str]:
+    """One candidate per unit from a fractional LP optimum; returns the run and what was done.
+
+    1. Fix every unit the LP already decided, and solve the binary programme over the
+       fractional units only (a handful: at most one per binding coupling row at a vertex).
+    2. If that is infeasible, or loses more than ``gap_rel`` (default
+       :data:`DEFAULT_GAP_REL`) of the LP bound, solve the full binary programme with that gap
+       and the time limit, and keep the better of the two.
+    """
+    target = DEFAULT_GAP_REL if gap_rel is None else gap_rel
+    limit = ROUNDING_TIME_LIMIT_S if time_limit_s is None else time_limit_s
+    bound = lp_run.objective
+    count = f"{fractional.size} fractional unit{'s' if fractional.size != 1 else ''}"
+    fixed = _snap(table, lp_run.x)
+    fixed[np.isin(table.unit_codes, fractional)] = np.nan
+    start = time.perf_counter()
+    restricted = _assemble(table, constraints, rows, auxiliary, integer=True, fixed=fixed)
+    timings["build_milp"] = time.perf_counter() - start
+    rounded = None
+    if restricted is not None:
+        run = _run(
+            restricted, solver.milp(min(ROUNDING_GAP_REL, target), limit), solver,
+            solver.describe(),
+        )  # fmt: skip
+        timings["solve_milp"] = run.seconds
+        if run.status in ("optimal", "feasible"):
+            rounded = run
+    tolerance = target * abs(bound) + 1e-9 * (1.0 + abs(bound))
+    if rounded is not None and bound - rounded.objective <= tolerance:
+        return rounded, f"; {count} re-solved as a binary programme with the others fixed"
+    start = time.perf_counter()
+    full = _assemble(table, constraints, rows, auxiliary, integer=True)
+    timings["build_milp"] = timings.get("build_milp", 0.0) + time.perf_counter() - start
+    run = _run(full, solver.milp(target, limit), solver, solver.describe())
+    timings["solve_milp"] = timings.get("solve_milp", 0.0) + run.seconds
+    found = run.status in ("optimal", "feasible")
+    if rounded is None and not found:
+        raise _no_solution(
+            run, table, constraints, solver, integer=True, diagnose=diagnose,
+            what="binary programme (one candidate per unit)",
+        )  # fmt: skip
+    why = (
+        "whose re-solve with the others fixed was infeasible"
+        if rounded is None
+        else f"whose re-solve with the others fixed lost more than {target:g} of the bound"
+    )
+    if found and (rounded is None or run.objective > rounded.objective):
+        return run, f"; {count}, {why}: full binary programme (gap {target:g}) solved instead"
+    return rounded, f"; {count}, {why}; the full binary programme found nothing better"
+
+
 def solve(
     responses: pd.DataFrame | ResponseTable,
     constraints: Constraints | None = None,
@@ -816,51 +914,11 @@ def solve(
     method = f"LP relaxation ({lp_run.method})"
 
     if mode == "round" and fractional.size:
-        fixed = _snap(table, lp_run.x)
-        fixed[np.isin(table.unit_codes, fractional)] = np.nan
-        start = time.perf_counter()
-        restricted = _assemble(table, constraints, rows, auxiliary, integer=True, fixed=fixed)
-        timings["build_milp"] = time.perf_counter() - start
-        run = None
-        if restricted is not None:
-            run = _run(
-                restricted,
-                solver.milp(
-                    ROUNDING_GAP_REL if gap_rel is None else gap_rel,
-                    ROUNDING_TIME_LIMIT_S if time_limit_s is None else time_limit_s,
-                ),
-                solver,
-                solver.describe(),
-            )
-            timings["solve_milp"] = run.seconds
-        count = f"{fractional.size} fractional unit{'s' if fractional.size != 1 else ''}"
-        if run is not None and run.status in ("optimal", "feasible"):
-            final = run
-            method += f"; {count} re-solved as a binary programme with the others fixed"
-        else:
-            start = time.perf_counter()
-            full = _assemble(table, constraints, rows, auxiliary, integer=True)
-            timings["build_milp"] = timings.get("build_milp", 0.0) + time.perf_counter() - start
-            run = _run(
-                full,
-                solver.milp(
-                    1e-4 if gap_rel is None else gap_rel,
-                    ROUNDING_TIME_LIMIT_S if time_limit_s is None else time_limit_s,
-                ),
-                solver,
-                solver.describe(),
-            )
-            timings["solve_milp"] = timings.get("solve_milp", 0.0) + run.seconds
-            if run.status not in ("optimal", "feasible"):
-                raise _no_solution(
-                    run, table, constraints, solver, integer=True, diagnose=diagnose,
-                    what="binary programme (one candidate per unit)",
-                )  # fmt: skip
-            final = run
-            method += (
-                f"; {count}, whose re-solve with the others fixed was infeasible; "
-                "full binary programme solved instead"
-            )
+        final, detail = _round(
+            table, constraints, rows, auxiliary, lp_run, fractional, solver, gap_rel,
+            time_limit_s, timings, diagnose,
+        )  # fmt: skip
+        method += detail
     elif mode == "round":
         method += "; integral at the optimum, no rounding needed"
     elif mode == "milp":
@@ -879,7 +937,8 @@ def solve(
 
     x = final.x if mode == "relaxation" else _snap(table, final.x)
     objective = float(table.profit @ x)
-    report, prices = _report(table, constraints, relaxation.index.specs, x, lp_run.duals)
+    duals = _participation_duals(table, relaxation.index.specs, lp_run.duals)
+    report, prices = _report(table, constraints, relaxation.index.specs, x, duals)
     alpha = constraints.cvar.alpha if constraints.cvar is not None else None
     weights = table.frame[["unit", "candidate"]].copy()
     weights["weight"] = x
