@@ -28,7 +28,7 @@ Populations are immutable: verbs return new populations.
 Examples
 --------
 >>> pop = Population.from_reps([Rep(base_sales=5e5, effectiveness=2e5, effort_cost=5e4)] * 2)
->>> len(pop), pop.agg("base_sales", sum)
+>>> len(pop), float(pop.agg("base_sales", sum))
 (2, 1000000.0)
 """
 
