@@ -81,11 +81,18 @@ _BOUNDS: dict[str, tuple[float | None, float | None]] = {
 }
 
 
+def _show(value: object) -> str:
+    """``repr`` of a value, numpy scalars shown as the Python value they hold."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
+
+
 def _row_label(frame: pd.DataFrame, position: int) -> str:
     """``row 3 (unit 'smb', candidate 'b')``: a row of ``frame`` by position, for messages."""
     row = frame.iloc[position]
     keys = ", ".join(
-        f"{column} {row[column]!r}" for column in ("unit", "candidate") if column in frame
+        f"{column} {_show(row[column])}" for column in ("unit", "candidate") if column in frame
     )
     return f"row {position}" + (f" ({keys})" if keys else "")
 
@@ -118,7 +125,7 @@ def _check_keys(frame: pd.DataFrame, columns: Sequence[str], source: str) -> Non
         positions = np.flatnonzero(duplicated)
         first = frame.iloc[positions[0]]
         same = positions[(frame.iloc[positions][list(columns)] == first[list(columns)]).all(axis=1)]
-        pair = ", ".join(f"{column} {first[column]!r}" for column in columns)
+        pair = ", ".join(f"{column} {_show(first[column])}" for column in columns)
         raise SpmoptInputError(
             f"rows {', '.join(map(str, same[:5]))}: duplicate ({pair}); expected one row per "
             f"({', '.join(columns)})",
@@ -135,7 +142,7 @@ def _numeric(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
         position = int(np.flatnonzero(np.isnan(converted) & frame[column].notna().to_numpy())[0])
         raise SpmoptInputError(
             f"{_row_label(frame, position)}: column {column!r} is "
-            f"{frame[column].iloc[position]!r}; expected a number",
+            f"{_show(frame[column].iloc[position])}; expected a number",
             source,
         ) from None
     low, high = _BOUNDS.get(column, (0.0, None) if column.endswith("_se") else (None, None))
@@ -152,7 +159,7 @@ def _numeric(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
             expected = f"a number between {low:g} and {high:g}"
         elif low is not None:
             expected = f"a number >= {low:g}"
-        shown = "NaN" if np.isnan(value) else f"{value!r}"
+        shown = "NaN" if np.isnan(value) else _show(value)
         raise SpmoptInputError(
             f"{_row_label(frame, position)}: column {column!r} is {shown}; expected {expected}",
             source,
@@ -222,8 +229,8 @@ def validate_samples(
     if holes.any():
         r, s = (int(i[0]) for i in np.nonzero(holes))
         raise SpmoptInputError(
-            f"no sample for unit {responses['unit'].iloc[r]!r}, candidate "
-            f"{responses['candidate'].iloc[r]!r}, scenario {scenarios[s]!r}; expected every "
+            f"no sample for unit {_show(responses['unit'].iloc[r])}, candidate "
+            f"{_show(responses['candidate'].iloc[r])}, scenario {_show(scenarios[s])}; expected every "
             "(unit, candidate) in every scenario (scenarios are shared across candidates)",
             source,
         )
