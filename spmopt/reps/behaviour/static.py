@@ -164,8 +164,11 @@ def solve_static(
     rows = np.arange(len(h))
     best_effort = candidates[rows, best]
     best_value = values[rows, best]
-    low = candidates[rows, np.maximum(best - 1, 0)]
-    high = candidates[rows, np.minimum(best + 1, candidates.shape[1] - 1)]
+    # bracket: the nearest distinct candidates on either side (candidates may repeat)
+    below = np.where(candidates < best_effort[:, None], candidates, -np.inf).max(axis=1)
+    above = np.where(candidates > best_effort[:, None], candidates, np.inf).min(axis=1)
+    low = np.where(np.isfinite(below), below, best_effort)
+    high = np.where(np.isfinite(above), above, best_effort)
     # golden-section search on [low, high], vectorised over reps
     a, b = low.copy(), high.copy()
     x1 = b - _GOLDEN * (b - a)
