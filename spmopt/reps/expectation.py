@@ -1,4 +1,4 @@
-"""Expectations of piecewise-linear pay (with jumps) under normal and lognormal sales.
+"""Expectations of piecewise-linear pay (with jumps) under normal sales, in closed form.
 
 For pay ``a_k + s_k·x`` on ``[lo_k, hi_k)`` and X ~ N(μ, σ²) everything is closed form:
 
@@ -10,8 +10,6 @@ For pay ``a_k + s_k·x`` on ``[lo_k, hi_k)`` and X ~ N(μ, σ²) everything is c
 The certainty equivalent of pay under CARA utility is ``−log E[exp(−r·pay)] / r`` (→ E[pay] as
 r → 0). Exponents are shifted by their maximum before summing so that nothing overflows, and
 normal probabilities of intervals are taken in the tail where they keep relative precision.
-For lognormal X, integrals over each piece use composite Gauss–Legendre quadrature in the standard
-normal variable (4 panels × 8 nodes per piece; error below 1e-7 of the probability mass).
 """
 
 from __future__ import annotations
@@ -20,9 +18,6 @@ import numpy as np
 from scipy import special
 
 _SQRT_2PI = np.sqrt(2 * np.pi)
-_Z_LIMIT = 8.5
-_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(8)
-_PANELS = 4
 
 
 def log_ndtr_diff(alpha, beta):
@@ -86,32 +81,3 @@ def normal_pay_moments(mu, sd, lo, hi, a, s, r):
     with np.errstate(divide="ignore", invalid="ignore"):
         ce = np.where(risky, -log_mean / np.where(risky, r0, 1.0), expected)
     return expected, ce
-
-
-def lognormal_piece_integrals(mu, sigma, lo, hi, a, s, r, shift):
-    """Per-component ``E[pay]`` and ``E[exp(−r·(pay − shift))]`` for X ~ LogNormal(mu, sigma²).
-
-    ``mu``, ``sigma``: shape B (batch, e.g. (N, C)); ``lo``, ``hi``, ``a``, ``s``: B + (K,);
-    ``r``, ``shift``: broadcast to B. Pay is evaluated only for x > 0 (lognormal support).
-    """
-    mu = np.asarray(mu, float)[..., None]
-    sigma = np.asarray(sigma, float)[..., None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z_lo = np.where(lo > 0, (np.log(np.where(lo > 0, lo, 1.0)) - mu) / sigma, -np.inf)
-        z_hi = np.where(hi > 0, (np.log(np.where(hi > 0, hi, 1.0)) - mu) / sigma, -np.inf)
-    z_lo = np.clip(z_lo, -_Z_LIMIT, _Z_LIMIT)
-    z_hi = np.clip(z_hi, -_Z_LIMIT, _Z_LIMIT)
-    width = np.maximum(z_hi - z_lo, 0.0) / _PANELS
-    # nodes: B + (K, panels·8)
-    offsets = (np.arange(_PANELS)[:, None] + (_GL_NODES[None, :] + 1) / 2).ravel()
-    weights = np.tile(_GL_WEIGHTS / 2, _PANELS)
-    z = z_lo[..., None] + width[..., None] * offsets
-    x = np.exp(mu[..., None] + sigma[..., None] * z)
-    pay = a[..., None] + s[..., None] * x
-    density = width[..., None] * weights * _pdf(z)
-    expected = np.sum(density * pay, axis=(-2, -1))
-    r = np.asarray(r, float)[..., None, None]
-    shift = np.asarray(shift, float)[..., None, None]
-    with np.errstate(over="ignore"):
-        utility = np.sum(density * np.exp(-r * (pay - shift)), axis=(-2, -1))
-    return expected, utility
