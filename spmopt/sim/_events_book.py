@@ -1,0 +1,636 @@
+"""Book-keeping of one replication of the event engine: what happens at month opens, month
+closes, month-end attrition and year closes, vectorised over the seats (docs/simulation-model.md).
+
+The SimPy side (:mod:`spmopt.sim.events`) schedules deals as events and calls these steps at the
+right simulated times; the steps call the shared model (:mod:`spmopt.sim.model`), the behaviour
+models (:mod:`spmopt.reps.behaviour`) and the payout arithmetic (:mod:`spmopt.plan.earnings`).
+Times are months from the start of the horizon; month ``M = 12·year + m`` spans ``[M, M + 1)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from spmopt.plan.earnings import CreditRows, Quotas, RepTerms, plan_earnings, to_cents
+from spmopt.plan.model import MONTHS_PER_PERIOD, Component
+from spmopt.reps.behaviour.attrition import Workforce
+from spmopt.reps.population import RepArrays
+from spmopt.reps.seasonality import MONTHS
+from spmopt.reps.situation import Situation
+from spmopt.reps.technology import DealSales
+from spmopt.sim._events_draws import (
+    CLOSE,
+    CREATED,
+    LAG,
+    PULLED,
+    PUSHED,
+    DealPool,
+    DealStore,
+    pool_slots,
+)
+from spmopt.sim.model import Segment, SimulationModel, YearDecisions, closing_lags, exposure
+from spmopt.sim.streams import RandomStreams
+
+EDGE = 1e-9  # random times stay this far inside their month [months]
+PULL_OFFSET = 1e-6  # a pulled piece is recorded as closing this long before its month's end
+EFFORT_FOR_POOLS = 3.0  # effort at which deal pools are sized (a larger effort only overflows)
+PERIOD_NAMES = {months: name for name, months in MONTHS_PER_PERIOD.items()}
+MONTH_COLUMNS = {  # rep_periods columns filled month by month, and their dtypes
+    "occupied": bool,
+    "tenure_months": float,
+    "effort": float,
+    "attainment_seen": float,
+    "deals_closed": np.int64,
+    "closings": float,
+    "pulled": float,
+    "pushed": float,
+    "discount_lost": float,
+    "credited": float,
+    "revenue": float,
+    "margin": float,
+    "quota": float,
+    "incentive": float,
+    "base_pay": float,
+    "quit": bool,
+    "hired": bool,
+}
+
+
+@dataclass(frozen=True, eq=False)
+class SegmentLayout:
+    """A segment's seats and the fixed parts of its market and plan."""
+
+    code: int
+    name: str
+    segment: Segment
+    seats: np.ndarray
+    reps: RepArrays
+    component: Component
+    measures: tuple[str, ...]
+    period_months: int
+    lags: np.ndarray
+    per_transaction: bool
+
+    @property
+    def deals(self) -> bool:
+        return isinstance(self.segment.technology, DealSales)
+
+    @property
+    def period_name(self) -> str:
+        return PERIOD_NAMES[self.period_months]
+
+
+@dataclass(frozen=True, eq=False)
+class Layout:
+    """What every replication of one model shares: seats, segments, per-seat constants."""
+
+    model: SimulationModel
+    rep_ids: np.ndarray
+    segments: tuple[SegmentLayout, ...]
+    seat_segment: np.ndarray  # segment code per seat
+    base_sales: np.ndarray
+    effectiveness: np.ndarray
+    ramp_months: np.ndarray
+    risk_aversion: np.ndarray
+    gross_margin: np.ndarray
+    size_mean: np.ndarray  # deal size mean per seat (inf for normal sales: rate 0)
+    size_log_mu: np.ndarray
+    size_sigma: np.ndarray
+    sales_sd: np.ndarray  # σ of annual normal sales per seat (0 for deal sales)
+    deal_seat: np.ndarray  # bool: the seat's segment sells deals
+    plan_quota: np.ndarray
+    year_slots: int
+    pipeline_slots: int
+    max_lag: int
+
+    @classmethod
+    def of(cls, model: SimulationModel) -> Layout:
+        n = model.seats
+        population = model.population
+        reps = population.arrays
+        seat_segment = np.full(n, -1, dtype=np.int64)
+        gross_margin, size_mean = np.zeros(n), np.full(n, np.inf)
+        size_log_mu, size_sigma, sales_sd = np.zeros(n), np.zeros(n), np.zeros(n)
+        plan_quota = np.zeros(n)
+        segments = []
+        year_rate, pipeline_rate, max_lag = 0.0, 0.0, 1
+        for code, (name, seats) in enumerate(model.segment_seats().items()):
+            if seats.size == 0:
+                continue
+            segment = model.segments[name]
+            members = population.select(np.isin(np.arange(n), seats))
+            plan = segment.plan
+            lags = closing_lags(segment.technology)
+            max_lag = max(max_lag, lags.size)
+            measures = tuple(
+                dict.fromkeys(
+                    [c.measure for c in plan.components] + [b.measure for b in plan.bonuses]
+                )
+            )
+            segments.append(
+                SegmentLayout(
+                    code=code,
+                    name=name,
+                    segment=segment,
+                    seats=seats,
+                    reps=members.arrays,
+                    component=plan.quota_of_measure(plan.measures[0]),
+                    measures=measures,
+                    period_months=Situation(plan, members, segment.technology).measurement_months,
+                    lags=lags,
+                    per_transaction=any(c.evaluation == "per_transaction" for c in plan.components),
+                )
+            )
+            seat_segment[seats] = code
+            gross_margin[seats] = segment.gross_margin
+            plan_quota[seats] = segment.plan_quota
+            technology = segment.technology
+            if isinstance(technology, DealSales):
+                size_mean[seats] = technology.deal_size_mean
+                size_log_mu[seats] = technology.size_log_mu
+                size_sigma[seats] = technology.deal_size_sigma
+                annual = (reps.base_sales[seats] + EFFORT_FOR_POOLS * reps.effectiveness[seats]) / (
+                    technology.deal_size_mean
+                )
+                tails = np.cumsum(lags[::-1])[::-1]
+                year_rate = max(year_rate, float(annual.max()))
+                pipeline_rate = max(
+                    pipeline_rate,
+                    float(annual.max() * segment.seasonality.weights.max() * tails[1:].sum()),
+                )
+            else:
+                sales_sd[seats] = technology.sd_annual(members.arrays)
+        return cls(
+            model=model,
+            rep_ids=population.column("rep_id").astype(str),
+            segments=tuple(segments),
+            seat_segment=seat_segment,
+            base_sales=reps.base_sales,
+            effectiveness=reps.effectiveness,
+            ramp_months=reps.ramp_months,
+            risk_aversion=reps.risk_aversion,
+            gross_margin=gross_margin,
+            size_mean=size_mean,
+            size_log_mu=size_log_mu,
+            size_sigma=size_sigma,
+            sales_sd=sales_sd,
+            deal_seat=np.isfinite(size_mean),
+            plan_quota=plan_quota,
+            year_slots=pool_slots(year_rate),
+            pipeline_slots=pool_slots(pipeline_rate),
+            max_lag=max_lag,
+        )
+
+    @property
+    def seats(self) -> int:
+        return self.rep_ids.shape[0]
+
+    @property
+    def horizon(self) -> int:
+        return MONTHS * self.model.years
+
+
+@dataclass
+class NewDeals:
+    """Deals to schedule: store indices, closing month, creation and closing times."""
+
+    index: np.ndarray
+    close_month: np.ndarray
+    created: np.ndarray
+    closed: np.ndarray
+
+
+class Book:
+    """The state and records of one replication (arrays over seats), advanced step by step."""
+
+    def __init__(
+        self, layout: Layout, streams: RandomStreams, replication: int, timing_discount: float
+    ):
+        model = layout.model
+        self.layout = layout
+        self.model = model
+        self.streams = streams
+        self.replication = replication
+        self.discount = timing_discount
+        self.generators = {
+            name: streams.generator(name, replication=replication)
+            for name in ("deals", "pipeline", "sales", "attrition")
+        }
+        n, horizon = layout.seats, layout.horizon
+        self.workforce = Workforce.start(model.population.column("tenure_months").astype(float))
+        self.store = DealStore(capacity=64 * n)
+        self.next_deal_id = 0
+        slots = horizon + layout.max_lag + 2
+        self.due: list[list[int] | None] = [[] for _ in range(slots)]
+        self.closed: list[list[int] | None] = [[] for _ in range(slots)]
+        self.recorded: list[np.ndarray] = []
+        self.rows = {name: np.zeros((n, horizon), dtype=t) for name, t in MONTH_COLUMNS.items()}
+        self.quota = model.initial_quotas()
+        self.next_quota = self.quota
+        self.spell_credit = np.zeros((n, MONTHS))
+        self.period_quota = np.zeros((n, MONTHS))
+        self.annual_quota = np.zeros(n)
+        self.attainment = np.zeros(n)
+        self.effort = np.zeros(n)
+        self.hired = np.zeros(n, dtype=bool)
+        self.year = 0
+        self.decisions: YearDecisions | None = None
+        self.pool: DealPool | None = None
+
+    # ------------------------------------------------------------------ helpers
+    def _overflow(self, block: str):
+        rep_ids = self.layout.rep_ids
+
+        def generator(seat: int) -> np.random.Generator:
+            return self.streams.generator(
+                "deals", replication=self.replication, rep=f"{rep_ids[seat]}/{block}"
+            )
+
+        return generator
+
+    def _new_ids(self, count: int) -> np.ndarray:
+        ids = np.arange(self.next_deal_id, self.next_deal_id + count)
+        self.next_deal_id += count
+        return ids
+
+    def _exposure(self, month: int, tenure: np.ndarray) -> np.ndarray:
+        """Seasonality × ramp of every seat in plan month ``month`` (0–11) at ``tenure``."""
+        x = np.zeros(self.layout.seats)
+        for seg in self.layout.segments:
+            x[seg.seats] = exposure(
+                self.model,
+                seg.segment,
+                month % MONTHS,
+                tenure[seg.seats],
+                self.layout.ramp_months[seg.seats],
+            )
+        return x
+
+    def _lags(self, seat: np.ndarray, u: np.ndarray, after: int = 0) -> np.ndarray:
+        """Closing lags d ≥ ``after`` by inverse CDF of ``u`` (conditional on d ≥ after)."""
+        lag = np.zeros(seat.shape, dtype=np.int64)
+        codes = self.layout.seat_segment[seat]
+        for seg in self.layout.segments:
+            if not seg.deals or after >= seg.lags.size:
+                continue
+            mine = codes == seg.code
+            if mine.any():
+                tail = seg.lags[after:]
+                cumulative = np.cumsum(tail) / tail.sum()
+                drawn = np.searchsorted(cumulative, u[mine], side="right")
+                lag[mine] = after + np.minimum(drawn, tail.size - 1)
+        return lag
+
+    def _sizes(self, seat: np.ndarray, z: np.ndarray) -> np.ndarray:
+        return np.exp(self.layout.size_log_mu[seat] + self.layout.size_sigma[seat] * z)
+
+    def _start_spells(self, seats: np.ndarray, start: int) -> None:
+        """New rep spells in ``seats`` from plan month ``start``: quota terms, no credit yet.
+
+        Spells from the year's start keep the seat's quota for the year; a hire during the year
+        has the plan's quota, prorated like the statements engine (RepTerms, Quotas).
+        """
+        decisions = self.decisions
+        for seg in self.layout.segments:
+            mine = seats[self.layout.seat_segment[seats] == seg.code]
+            if mine.size == 0:
+                continue
+            months = MONTHS - start
+            terms = RepTerms.build(
+                seg.segment.plan,
+                self.layout.rep_ids[mine],
+                start_month=np.full(mine.size, start),
+                target_incentive=decisions.target_incentive[mine] * months / MONTHS,
+                quota=self.quota[mine] if start == 0 else None,
+            )
+            quotas = Quotas.of(seg.component, terms)
+            self.period_quota[mine] = quotas.of_period(seg.period_name)
+            self.annual_quota[mine] = quotas.annual
+        self.spell_credit[seats] = 0.0
+        self.attainment[seats] = 0.0
+
+    def _period_credit(self, seats: np.ndarray, month: int, period_months: int) -> np.ndarray:
+        """Credit of the seats' current spells in the measurement period before ``month``."""
+        first = (month // period_months) * period_months
+        return self.spell_credit[seats, first:month].sum(axis=1)
+
+    # ------------------------------------------------------------------ steps
+    def begin_year(self, year: int, decisions: YearDecisions) -> None:
+        """Plan year ``year`` starts: the year's quotas, spells and deal pool."""
+        self.year = year
+        self.decisions = decisions
+        if year > 0:
+            self.quota = self.next_quota
+        self.period_quota[:] = 0.0
+        self.annual_quota[:] = 0.0
+        self._start_spells(np.flatnonzero(self.workforce.active), start=0)
+        if self.layout.deal_seat.any():
+            self.pool = DealPool(
+                self.generators["deals"],
+                self.layout.seats,
+                MONTHS,
+                self.layout.year_slots,
+                self._overflow(f"year{year}"),
+            )
+
+    def pipeline(self) -> NewDeals:
+        """The initial pipeline: deals created in the ``len(lags) − 1`` months before the start
+        that close in month 0 or later, at the seats' month-0 effort and the exposure of the
+        same calendar month (drawn as the thinned Poisson counts of those deals)."""
+        layout = self.layout
+        n = layout.seats
+        effort = self.decisions.effort(np.arange(n), 0, np.zeros(n))
+        tenure = self.workforce.tenure_months
+        level = layout.base_sales + layout.effectiveness * effort
+        pool = DealPool(
+            self.generators["pipeline"],
+            n,
+            layout.max_lag - 1,
+            layout.pipeline_slots,
+            self._overflow("pipeline"),
+        )
+        parts = []
+        for back in range(1, layout.max_lag):
+            rate = np.where(layout.deal_seat, self._exposure(-back, tenure) * level, 0.0)
+            with np.errstate(invalid="ignore"):
+                rate = np.where(layout.deal_seat, rate / layout.size_mean, 0.0)
+            for seg in layout.segments:
+                tail = seg.lags[back:].sum() if seg.deals and back < seg.lags.size else 0.0
+                rate[seg.seats] *= tail
+            seat, u, z = pool.take(back - 1, rate)
+            if seat.size == 0:
+                continue
+            created = -back + u[:, CREATED] * (1 - EDGE)
+            close_month = -back + self._lags(seat, u[:, LAG], after=back)
+            closed = close_month + u[:, CLOSE] * (1 - EDGE)
+            parts.append((seat, created, close_month, closed, self._sizes(seat, z)))
+        return self._add_deals(parts)
+
+    def _add_deals(self, parts) -> NewDeals:
+        if not parts:
+            empty = np.zeros(0)
+            return NewDeals(empty.astype(np.int64), empty.astype(np.int64), empty, empty)
+        seat, created, close_month, closed, size = (
+            np.concatenate(p) for p in zip(*parts, strict=True)
+        )
+        index = self.store.add(self._new_ids(seat.size), seat, created, closed, size)
+        return NewDeals(index, close_month, created, closed)
+
+    def open_month(self, month: int) -> NewDeals:
+        """Steps 1–3 of month ``month``: review, effort, new business. Returns the new deals
+        (to be created as events); normal sales are booked straight into the month."""
+        layout, decisions, rows = self.layout, self.decisions, self.rows
+        absolute = MONTHS * self.year + month
+        occupied = self.workforce.active.copy()
+        tenure = self.workforce.tenure_months.copy()
+        for seg in layout.segments:  # 1. review
+            if month in decisions.review_months(seg.name):
+                seats = seg.seats
+                quota = self.period_quota[seats, month]
+                credit = self._period_credit(seats, month, seg.period_months)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    seen = np.where(occupied[seats] & (quota > 0), credit / quota, 0.0)
+                self.attainment[seats] = seen
+        effort = decisions.effort(np.arange(layout.seats), month, self.attainment)  # 2. effort
+        effort = np.where(occupied, effort, 0.0)
+        self.effort = effort
+        x = self._exposure(month, tenure)  # 3. new business
+        expected = x * (layout.base_sales + layout.effectiveness * effort)
+        for name, values in (
+            ("occupied", occupied),
+            ("tenure_months", np.where(occupied, tenure, 0.0)),
+            ("effort", effort),
+            ("attainment_seen", np.where(occupied, self.attainment, 0.0)),
+            ("quota", np.where(occupied, self.annual_quota, self.quota)),
+            ("hired", self.hired),
+            ("base_pay", np.where(occupied, decisions.base_salary / MONTHS, 0.0)),
+        ):
+            rows[name][:, absolute] = values
+        parts = []
+        if self.pool is not None:
+            selling = layout.deal_seat & occupied
+            with np.errstate(invalid="ignore"):
+                rate = np.where(selling, expected / layout.size_mean, 0.0)
+            seat, u, z = self.pool.take(month, rate)
+            if seat.size:
+                created = absolute + u[:, CREATED] * (1 - EDGE)
+                lag = self._lags(seat, u[:, LAG])
+                close_month = absolute + lag
+                same = created + u[:, CLOSE] * (absolute + 1 - EDGE - created)
+                later = close_month + u[:, CLOSE] * (1 - EDGE)
+                closed = np.where(lag == 0, same, later)
+                parts.append((seat, created, close_month, closed, self._sizes(seat, z)))
+        if not layout.deal_seat.all():
+            noise = self.generators["sales"].standard_normal(layout.seats)
+            seat = np.flatnonzero(~layout.deal_seat & occupied)
+            sales = expected[seat] + np.sqrt(x[seat]) * layout.sales_sd[seat] * noise[seat]
+            index = self.store.add(
+                self._new_ids(seat.size), seat, absolute + 0.5, absolute + 0.5, sales
+            )
+            self.closed[absolute].extend(index.tolist())
+        return self._add_deals(parts)
+
+    def close_month(self, month: int) -> NewDeals:
+        """Steps 4–6 of month ``month``: closings, timing at a measurement period's end, credit
+        and revenue. Returns the pushed pieces (to be closed as events next month)."""
+        layout, store, rows = self.layout, self.store, self.rows
+        n = layout.seats
+        absolute = MONTHS * self.year + month
+        occupied = rows["occupied"][:, absolute]
+        index = np.asarray(self.closed[absolute], dtype=np.int64)  # 4. closings
+        seat = store.seat[index]
+        closings = np.bincount(seat, weights=store.amount[index], minlength=n)
+        pulled, pushed = self._timing(month, absolute, occupied, closings)  # 5. timing
+        pieces = []
+        if pulled.any():
+            pieces.append(self._pull(absolute, pulled))
+        moved = NewDeals(*(np.zeros(0, dtype=t) for t in (np.int64, np.int64, float, float)))
+        if pushed.any():
+            moved = self._push(absolute, index, seat, closings, pushed)
+        keep = index[store.amount[index] != 0.0]  # 6. credit and revenue
+        store.credited[keep] = np.where(occupied[store.seat[keep]], store.amount[keep], 0.0)
+        recorded = np.concatenate([keep, *pieces])
+        self.recorded.append(recorded)
+        credited = np.where(occupied, closings - pushed + (1 - self.discount) * pulled, 0.0)
+        revenue = np.where(occupied, credited, closings)
+        for name, values in (
+            ("deals_closed", np.bincount(store.seat[recorded], minlength=n)),
+            ("closings", closings),
+            ("pulled", pulled),
+            ("pushed", pushed),
+            ("discount_lost", self.discount * pulled),
+            ("credited", credited),
+            ("revenue", revenue),
+            ("margin", revenue * layout.gross_margin),
+        ):
+            rows[name][:, absolute] = values
+        self.spell_credit[:, month] = credited
+        self.due[absolute] = None
+        self.closed[absolute] = None
+        return moved
+
+    def _timing(self, month, absolute, occupied, closings):
+        """Timing decisions of occupied seats whose measurement period ends this month."""
+        n = self.layout.seats
+        pulled, pushed = np.zeros(n), np.zeros(n)
+        timing = self.model.behaviour.timing
+        if timing.name == "none":
+            return pulled, pushed
+        ending = [seg for seg in self.layout.segments if (month + 1) % seg.period_months == 0]
+        if not ending:
+            return pulled, pushed
+        due = np.asarray(self.due[absolute + 1], dtype=np.int64)
+        due_face = np.bincount(self.store.seat[due], weights=self.store.amount[due], minlength=n)
+        tenure = self.rows["tenure_months"][:, absolute]
+        for seg in ending:
+            position = np.flatnonzero(occupied[seg.seats])
+            seats = seg.seats[position]
+            if seats.size == 0:
+                continue
+            reps = seg.reps.take(position)
+            effort = self.effort[seats]
+            ahead = np.zeros(seats.size)
+            for j in range(seg.period_months):  # next period's exposure at the rep's tenure
+                ahead += exposure(
+                    self.model,
+                    seg.segment,
+                    (month + 1 + j) % MONTHS,
+                    tenure[seats] + 1 + j,
+                    self.layout.ramp_months[seats],
+                )
+            technology = seg.segment.technology
+            credit = self._period_credit(seats, month, seg.period_months) + closings[seats]
+            decision = timing.decide(
+                self.decisions.situations[seg.name].period_pay.take(position),
+                credit,
+                timing.pull_share * due_face[seats],
+                timing.push_share * closings[seats],
+                technology.mean(reps, effort, ahead),
+                np.sqrt(technology.variance(reps, effort, ahead)),
+                self.layout.risk_aversion[seats],
+            )
+            pulled[seats] = decision.pulled
+            pushed[seats] = decision.pushed
+        self._due_face = due_face
+        return pulled, pushed
+
+    def _pull(self, absolute: int, pulled: np.ndarray) -> np.ndarray:
+        """Take ``pulled`` pro rata from every deal due next month; close the parts now at the
+        discounted price. Returns the pulled pieces' indices."""
+        store = self.store
+        due = np.asarray(self.due[absolute + 1], dtype=np.int64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(self._due_face > 0, pulled / self._due_face, 0.0)
+        take = share[store.seat[due]] * store.amount[due]
+        due = due[take > 0]
+        take = take[take > 0]
+        store.amount[due] -= take
+        pieces = store.add(
+            store.deal_id[due],
+            store.seat[due],
+            store.created[due],
+            absolute + 1 - PULL_OFFSET,
+            take,
+            PULLED,
+        )
+        store.credited[pieces] = (1 - self.discount) * take
+        store.discount[pieces] = self.discount * take
+        return pieces
+
+    def _push(self, absolute, index, seat, closings, pushed) -> NewDeals:
+        """Move ``pushed`` pro rata from this month's closings to next month."""
+        store = self.store
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(closings != 0, pushed / closings, 0.0)
+        move = share[seat] * store.amount[index]
+        index = index[move != 0]
+        move = move[move != 0]
+        store.amount[index] -= move
+        closed = store.closed[index] + 1.0
+        pieces = store.add(
+            store.deal_id[index], store.seat[index], store.created[index], closed, move, PUSHED
+        )
+        return NewDeals(pieces, np.full(pieces.size, absolute + 1), store.created[pieces], closed)
+
+    def end_month(self, month: int) -> None:
+        """Step 8: attrition at the month's end; vacancies count down and are refilled."""
+        absolute = MONTHS * self.year + month
+        attrition = self.model.behaviour.attrition
+        self.workforce, quits, hires = attrition.step(
+            self.workforce, self.decisions.hazard, self.generators["attrition"]
+        )
+        self.rows["quit"][:, absolute] = quits
+        self.hired = hires
+        if month + 1 < MONTHS and hires.any():
+            self._start_spells(np.flatnonzero(hires), start=month + 1)
+
+    def close_year(self) -> None:
+        """Step 7 for the whole year (pay of every rep spell) and next year's quotas."""
+        layout, rows = self.layout, self.rows
+        year = slice(MONTHS * self.year, MONTHS * (self.year + 1))
+        occupied = rows["occupied"][:, year]
+        credited = rows["credited"][:, year]
+        starts = occupied & (rows["hired"][:, year] | (np.arange(MONTHS) == 0))
+        label = (np.cumsum(starts.ravel()) - 1).reshape(starts.shape)
+        spell_seat, spell_start = np.nonzero(starts)
+        monthly = np.zeros((spell_seat.size, MONTHS))
+        cell_seat, cell_month = np.nonzero(occupied)
+        monthly[label[occupied], cell_month] = credited[occupied]
+        earned = np.zeros((spell_seat.size, MONTHS))
+        for seg in layout.segments:
+            mine = np.flatnonzero(layout.seat_segment[spell_seat] == seg.code)
+            if mine.size == 0:
+                continue
+            earned[mine] = self._spell_earnings(
+                seg, spell_seat[mine], spell_start[mine], monthly[mine]
+            )
+        change = np.diff(earned, axis=1, prepend=0.0)
+        incentive = np.zeros(occupied.shape)
+        incentive[occupied] = change[label[occupied], cell_month]
+        rows["incentive"][:, year] = incentive / 100.0
+        held = occupied.all(axis=1) & ~rows["quit"][:, year].any(axis=1)
+        revised = self.quota
+        if self.model.quota_revision is not None:
+            revised = self.model.quota_revision.revise(self.quota, credited.sum(axis=1))
+        self.next_quota = np.where(held, revised, layout.plan_quota)
+
+    def _spell_earnings(self, seg, seats, start, monthly) -> np.ndarray:
+        """Earnings to date [cents] (R, 12) of rep spells from their monthly credited amounts."""
+        plan = seg.segment.plan
+        terms = RepTerms.build(
+            plan,
+            self.layout.rep_ids[seats],
+            start_month=start,
+            target_incentive=self.decisions.target_incentive[seats] * (MONTHS - start) / MONTHS,
+            quota=np.where(start == 0, self.quota[seats], np.nan),
+        )
+        cents = to_cents(monthly)
+        rows = None
+        if seg.per_transaction:  # one credit per spell-month (the monthly credited amount)
+            spell, month = np.nonzero(cents)
+            credit = CreditRows(spell, month, cents[spell, month])
+            rows = dict.fromkeys(seg.measures, credit)
+        result = plan_earnings(plan, terms, dict.fromkeys(seg.measures, cents), rows)
+        return result.total_to_date.astype(float)
+
+    @property
+    def tenure_months(self) -> np.ndarray:
+        """Tenure of the seats' reps now (0 for a vacant seat)."""
+        return np.where(self.workforce.active, self.workforce.tenure_months, 0.0)
+
+    def deal_columns(self) -> dict[str, np.ndarray]:
+        """Columns of every recorded deal piece, in closing order."""
+        store = self.store
+        index = np.concatenate(self.recorded) if self.recorded else np.zeros(0, np.int64)
+        return {
+            "rep_index": store.seat[index],
+            "deal_id": store.deal_id[index],
+            "created": store.created[index],
+            "closed": store.closed[index],
+            "amount": store.amount[index],
+            "credited_amount": store.credited[index],
+            "discount": store.discount[index],
+            "timing": store.timing[index],
+        }

@@ -1,0 +1,147 @@
+"""Random draws and deal storage of the event engine (see :mod:`spmopt.sim.events`).
+
+Draws use a fixed layout per seat so that two plans simulated on one scenario see the same
+market wherever their decisions coincide (common random numbers): a seat's deal counts come
+from one uniform per seat and month by inverse CDF, and its k-th deal of a block of months
+takes the k-th slot of the seat's pool of uniforms, whatever the other seats do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from scipy import stats
+
+# pool slot columns: position of creation in its month, closing lag, position in closing month
+CREATED, LAG, CLOSE = 0, 1, 2
+NO_TIMING, PULLED, PUSHED = 0, 1, 2
+TIMING_LABELS = np.array(["", "pulled", "pushed"], dtype=object)
+
+
+def poisson_quantile(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """The Poisson(``rate``) quantile of ``u`` elementwise (inverse CDF, int64).
+
+    Sequential search vectorised over elements (a few passes for the rates of a month);
+    rates above 200 use scipy's quantile function.
+    """
+    u = np.asarray(u, dtype=float)
+    rate = np.asarray(rate, dtype=float)
+    count = np.zeros(u.shape, dtype=np.int64)
+    large = rate > 200.0
+    small = ~large
+    if small.any():
+        lam = np.where(small, rate, 0.0)
+        term = np.exp(-lam)
+        cdf = term.copy()
+        active = small & (u > cdf)
+        limit = int(lam.max() + 12.0 * np.sqrt(lam.max()) + 40.0)
+        i = 0
+        while active.any() and i < limit:
+            i += 1
+            term = term * lam / i
+            cdf = cdf + term
+            count += active
+            active &= u > cdf
+    if large.any():
+        count[large] = stats.poisson.ppf(u[large], rate[large]).astype(np.int64)
+    return count
+
+
+def pool_slots(expected_count: float, tail: float = 1e-6) -> int:
+    """Slots per seat so that a Poisson(``expected_count``) count overflows with prob. ``tail``."""
+    return int(stats.poisson.ppf(1.0 - tail, max(expected_count, 1e-9))) + 1
+
+
+class DealPool:
+    """Uniforms for the deals of N seats over a block of months, in a fixed layout.
+
+    ``count_u`` (N, months) gives each seat-month's count by inverse CDF; each seat's deals in
+    the block take consecutive slots of ``uniform`` (N, slots, 3) and ``normal`` (N, slots).
+    A seat that exhausts its slots continues on its own generator (``overflow(seat)``).
+    """
+
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        seats: int,
+        months: int,
+        slots: int,
+        overflow: Callable[[int], np.random.Generator],
+    ):
+        self.count_u = rng.random((seats, months))
+        self.uniform = rng.random((seats, slots, 3))
+        self.normal = rng.standard_normal((seats, slots))
+        self.cursor = np.zeros(seats, dtype=np.int64)
+        self._overflow = overflow
+        self._extra: dict[int, np.random.Generator] = {}
+
+    def take(self, column: int, rate: np.ndarray):
+        """The deals of every seat in month ``column`` of the block at Poisson ``rate`` (N,).
+
+        Returns ``(seat, uniform (n, 3), normal (n,))`` for the n deals, grouped by seat.
+        """
+        counts = poisson_quantile(self.count_u[:, column], rate)
+        seat = np.repeat(np.arange(counts.size), counts)
+        first = np.cumsum(counts) - counts
+        slot = self.cursor[seat] + np.arange(seat.size) - np.repeat(first, counts)
+        self.cursor += counts
+        slots = self.normal.shape[1]
+        inside = slot < slots
+        if inside.all():
+            return seat, self.uniform[seat, slot], self.normal[seat, slot]
+        uniform = np.empty((seat.size, 3))
+        normal = np.empty(seat.size)
+        uniform[inside] = self.uniform[seat[inside], slot[inside]]
+        normal[inside] = self.normal[seat[inside], slot[inside]]
+        for j in np.flatnonzero(~inside):  # rare: only past the pool's 1 − 1e-6 quantile
+            s = int(seat[j])
+            rng = self._extra.get(s)
+            if rng is None:
+                rng = self._extra[s] = self._overflow(s)
+            uniform[j] = rng.random(3)
+            normal[j] = rng.standard_normal()
+        return seat, uniform, normal
+
+
+class DealStore:
+    """Columns of every deal piece of one replication (growable arrays).
+
+    A deal is split into pieces when part of it is pulled or pushed; pieces keep the deal's id.
+    ``amount`` is the face value still attached to the piece (it shrinks when parts move).
+    """
+
+    def __init__(self, capacity: int = 1024):
+        self.size = 0
+        self._allocate(max(capacity, 16))
+
+    def _allocate(self, capacity: int) -> None:
+        old = self.__dict__.copy()
+        self.deal_id = np.empty(capacity, dtype=np.int64)
+        self.seat = np.empty(capacity, dtype=np.int64)
+        self.created = np.empty(capacity)
+        self.closed = np.empty(capacity)
+        self.amount = np.empty(capacity)
+        self.credited = np.zeros(capacity)
+        self.discount = np.zeros(capacity)
+        self.timing = np.zeros(capacity, dtype=np.int8)
+        if "deal_id" in old:
+            for name in ("deal_id", "seat", "created", "closed", "amount", "credited"):
+                getattr(self, name)[: self.size] = old[name][: self.size]
+            self.discount[: self.size] = old["discount"][: self.size]
+            self.timing[: self.size] = old["timing"][: self.size]
+
+    def add(self, deal_id, seat, created, closed, amount, timing=NO_TIMING) -> np.ndarray:
+        """Append pieces (arrays of equal length); returns their indices."""
+        n = np.size(seat)
+        if self.size + n > self.deal_id.shape[0]:
+            self._allocate(max(2 * self.deal_id.shape[0], self.size + n))
+        index = np.arange(self.size, self.size + n)
+        self.deal_id[index] = deal_id
+        self.seat[index] = seat
+        self.created[index] = created
+        self.closed[index] = closed
+        self.amount[index] = amount
+        self.timing[index] = timing
+        self.size += n
+        return index
