@@ -47,24 +47,28 @@ def _pdf(z):
     return np.where(np.isfinite(z), value, 0.0)
 
 
-def normal_pay_moments(mu, sd, lo, hi, a, s, r):
-    """Expected pay and certainty equivalent of pay for X ~ N(mu, sd²), sd > 0.
-
-    ``mu``, ``sd``, ``r`` broadcast to the batch shape B; ``lo``, ``hi``, ``a``, ``s`` have shape
-    B + (K,). Returns two arrays of shape B.
-    """
+def normal_expected_pay(mu, sd, lo, hi, a, s):
+    """E[pay] for X ~ N(mu, sd²), sd > 0 (shapes as in :func:`normal_pay_moments`)."""
     mu = np.asarray(mu, float)[..., None]
     sd = np.asarray(sd, float)[..., None]
-    r = np.asarray(r, float)[..., None]
     with np.errstate(invalid="ignore"):
         alpha = (lo - mu) / sd
         beta = (hi - mu) / sd
     prob = ndtr_diff(alpha, beta)
-    expected = np.sum(a * prob + s * (mu * prob + sd * (_pdf(alpha) - _pdf(beta))), axis=-1)
+    return np.sum(a * prob + s * (mu * prob + sd * (_pdf(alpha) - _pdf(beta))), axis=-1)
+
+
+def normal_certainty_equivalent(mu, sd, lo, hi, a, s, r):
+    """−log E[exp(−r·pay)] / r for X ~ N(mu, sd²), sd > 0, r > 0 (no small-r safeguard)."""
+    mu = np.asarray(mu, float)[..., None]
+    sd = np.asarray(sd, float)[..., None]
+    r = np.asarray(r, float)[..., None]
     t = r * s
     with np.errstate(invalid="ignore", over="ignore"):
+        alpha = (lo - mu) / sd + t * sd
+        beta = (hi - mu) / sd + t * sd
         exponent = -r * a - t * mu + 0.5 * (t * sd) ** 2
-        tilted = ndtr_diff(alpha + t * sd, beta + t * sd)
+    tilted = ndtr_diff(alpha, beta)
     live = tilted > 0
     exponent = np.where(live, exponent, -np.inf)
     top = exponent.max(axis=-1, keepdims=True)
@@ -73,11 +77,34 @@ def normal_pay_moments(mu, sd, lo, hi, a, s, r):
         log_mean = top[..., 0] + np.log(
             np.sum(np.where(live, np.exp(exponent - top) * tilted, 0.0), axis=-1)
         )
-    r0 = r[..., 0]
-    # r·(pay scale) below 1e-7: the CE differs from E[pay] by about r·Var/2 < 5e-8 of the scale,
-    # while −log E[exp(−r·pay)]/r would lose every digit to cancellation
-    scale = np.max(np.abs(np.where(np.isfinite(a), a, 0.0) + s * mu) + np.abs(s) * sd, axis=-1)
-    risky = r0 * np.maximum(scale, 1.0) > 1e-7
+        return -log_mean / r[..., 0]
+
+
+def pay_scale(mu, sd, a, s):
+    """A scale of pay near the mean: max_k |a_k + s_k·mu| + |s_k|·sd."""
+    mu = np.asarray(mu, float)[..., None]
+    sd = np.asarray(sd, float)[..., None]
+    return np.max(np.abs(np.where(np.isfinite(a), a, 0.0) + s * mu) + np.abs(s) * sd, axis=-1)
+
+
+def is_risky(r, scale):
+    """Whether CARA matters numerically: r·scale above 1e-7.
+
+    Below it the CE differs from E[pay] by about r·Var/2 < 5e-8 of the scale, while
+    −log E[exp(−r·pay)]/r would lose every digit to cancellation.
+    """
+    return np.asarray(r) * np.maximum(scale, 1.0) > 1e-7
+
+
+def normal_pay_moments(mu, sd, lo, hi, a, s, r):
+    """Expected pay and certainty equivalent of pay for X ~ N(mu, sd²), sd > 0.
+
+    ``mu``, ``sd``, ``r`` broadcast to the batch shape B; ``lo``, ``hi``, ``a``, ``s`` have shape
+    B + (K,). Returns two arrays of shape B.
+    """
+    expected = normal_expected_pay(mu, sd, lo, hi, a, s)
+    r = np.broadcast_to(np.asarray(r, float), expected.shape)
+    risky = is_risky(r, pay_scale(mu, sd, a, s))
     with np.errstate(divide="ignore", invalid="ignore"):
-        ce = np.where(risky, -log_mean / np.where(risky, r0, 1.0), expected)
-    return expected, ce
+        ce = normal_certainty_equivalent(mu, sd, lo, hi, a, s, np.where(risky, r, 1.0))
+    return expected, np.where(risky, ce, expected)

@@ -151,7 +151,7 @@ def solve_static(
     prepared = _prepare(situation, objective_pay, e_hi)
 
     def total(effort):
-        _, ce = prepared.moments(effort)
+        ce = prepared.certainty_equivalent(effort)
         return ce - effort_cost(effort, _col(c, effort), _col(gamma, effort))
 
     deterministic = bool(np.any(situation.sales.variance(reps, np.zeros(len(h)), x) == 0))
