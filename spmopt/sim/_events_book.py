@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spmopt.errors import SpmoptInputError
 from spmopt.plan.earnings import CreditRows, Quotas, RepTerms, plan_earnings, to_cents
 from spmopt.plan.model import MONTHS_PER_PERIOD, Component
 from spmopt.reps.behaviour.attrition import Workforce
@@ -82,6 +83,14 @@ class SegmentLayout:
         return PERIOD_NAMES[self.period_months]
 
 
+def _measurement_months(plan, members, technology) -> int:
+    """The plan's measurement period in months (the components' when bonuses differ)."""
+    try:
+        return Situation(plan, members, technology).measurement_months
+    except SpmoptInputError:  # bonuses over other periods: effort models without timing cope
+        return plan.quota_of_measure(plan.measures[0]).months_per_measurement_period
+
+
 @dataclass(frozen=True, eq=False)
 class Layout:
     """What every replication of one model shares: seats, segments, per-seat constants."""
@@ -138,7 +147,7 @@ class Layout:
                     reps=members.arrays,
                     component=plan.quota_of_measure(plan.measures[0]),
                     measures=measures,
-                    period_months=Situation(plan, members, segment.technology).measurement_months,
+                    period_months=_measurement_months(plan, members, segment.technology),
                     lags=lags,
                     per_transaction=any(c.evaluation == "per_transaction" for c in plan.components),
                 )
