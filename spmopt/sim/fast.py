@@ -1,0 +1,718 @@
+"""The vectorised fast engine: the simulation model of ``docs/simulation-model.md`` as arrays over
+(replication, seat), looping over the simulated months only (design §5).
+
+Replications are processed in chunks (bounded memory); within a chunk every step is a numpy
+operation over all (replication, seat) cells: effort from the year's policies, Poisson deal counts
+by inversion, lognormal sizes drawn per deal and summed into a ring buffer of future closings
+(value and count per cell and month), period-end timing moves, attrition, and — at the year's end —
+payouts from :func:`spmopt.plan.earnings.plan_earnings` on the monthly credits of every rep spell.
+
+Random numbers come from :class:`~spmopt.sim.streams.RandomStreams` generators keyed by
+replication (streams ``pipeline``, ``deals``, ``sales``, ``attrition``), never by plan or chunk:
+plans simulated on one scenario see common random numbers and results do not depend on the chunk
+size.
+
+Example
+-------
+>>> from spmopt.sim.fast import simulate_fast  # doctest: +SKIP
+>>> result = simulate_fast(model, replications=100, streams=RandomStreams(7))  # doctest: +SKIP
+>>> result.summary()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from spmopt.errors import SpmoptInputError
+from spmopt.plan.earnings import Quotas, RepTerms, plan_earnings, to_cents
+from spmopt.reps.population import Population
+from spmopt.reps.situation import Situation
+from spmopt.reps.technology import DealSales
+from spmopt.sim._fast_draws import ChunkStreams, draw_lags, lag_cdf, poisson_by_inversion
+from spmopt.sim._fast_output import Buffers
+from spmopt.sim.model import (
+    SimulationModel,
+    YearDecisions,
+    closing_lags,
+    decide_year,
+    exposure,
+)
+from spmopt.sim.results import SimulationResult
+from spmopt.sim.streams import RandomStreams
+
+MONTHS = 12
+#: (replication × seat) cells per chunk when the chunk size is automatic
+CELLS_PER_CHUNK = 250_000
+#: rows per call of the timing model (its candidate grid is memory-hungry)
+TIMING_ROWS = 2048
+
+__all__ = ["simulate_fast", "iter_fast", "default_chunk"]
+
+
+def default_chunk(seats: int, replications: int) -> int:
+    """Replications per chunk: about :data:`CELLS_PER_CHUNK` (replication, seat) cells."""
+    return max(1, min(replications, CELLS_PER_CHUNK // max(seats, 1)))
+
+
+@dataclass(frozen=True, eq=False)
+class _Segment:
+    """A segment's static arrays: seats, columns to select them, technology and plan facts."""
+
+    name: str
+    index: int
+    segment: object
+    seats: np.ndarray
+    columns: object  # slice(None) when the segment holds every seat, else the seat indices
+    deals: bool
+    period_months: int
+    measure: str
+    hire_period_quota: np.ndarray  # (start month, month): a hire's quota of the period
+
+
+def _segments(model: SimulationModel) -> list[_Segment]:
+    segments = []
+    for index, (name, seats) in enumerate(model.segment_seats().items()):
+        if seats.size == 0:
+            continue
+        segment = model.segments[name]
+        plan = segment.plan
+        for component in plan.components:
+            if component.evaluation != "period_to_date":
+                raise SpmoptInputError(
+                    f"segment '{name}': plan '{plan.id}' component '{component.id}' is evaluated "
+                    "per transaction; the fast engine pays on monthly credits, use the event engine"
+                )
+        if len(plan.measures) != 1:
+            raise SpmoptInputError(
+                f"segment '{name}': plan '{plan.id}' pays on {len(plan.measures)} measures "
+                f"{list(plan.measures)}; a segment sells one measure"
+            )
+        measure = plan.measures[0]
+        members = Population(model.population.frame.iloc[seats].reset_index(drop=True))
+        period_months = Situation(plan, members, segment.technology).measurement_months
+        component = plan.quota_of_measure(measure)
+        terms = RepTerms.build(plan, np.arange(MONTHS), start_month=np.arange(MONTHS))
+        hire_quota = Quotas.of(component, terms).of_period(component.measurement_period)
+        whole = seats.size == model.seats
+        segments.append(
+            _Segment(
+                name=name,
+                index=index,
+                segment=segment,
+                seats=seats,
+                columns=slice(None) if whole else seats,
+                deals=isinstance(segment.technology, DealSales),
+                period_months=period_months,
+                measure=measure,
+                hire_period_quota=hire_quota,
+            )
+        )
+    return segments
+
+
+@dataclass(eq=False)
+class _State:
+    """The state of a chunk of replications carried from month to month (arrays (R, N))."""
+
+    streams: ChunkStreams
+    occupied: np.ndarray
+    hire_next: np.ndarray  # a new rep starts in the seat at the next month's start
+    vacancy: np.ndarray  # months the seat stays vacant after this one
+    tenure: np.ndarray  # tenure of the seat's rep at the start of the next month
+    quota: np.ndarray  # annual quota of the seat's (current or next) rep this year
+    pipe_value: np.ndarray  # (L, R·N) face value due in month t at slot t % L
+    pipe_count: np.ndarray  # (L, R·N) number of deals due
+
+
+class _Engine:
+    """Static arrays of a model and the monthly step over a chunk of replications."""
+
+    def __init__(self, model: SimulationModel):
+        self.model = model
+        self.n = model.seats
+        self.reps = model.population.arrays
+        self.segments = _segments(model)
+        n = self.n
+        self.segment_code = np.zeros(n, np.int64)
+        self.gross_margin = np.zeros(n)
+        self.plan_quota = np.zeros(n)
+        self.period_months = np.ones(n, np.int64)
+        self.size_mean = np.ones(n)
+        self.size_mu = np.zeros(n)
+        self.size_sigma = np.zeros(n)
+        self.sales_sd = np.zeros(n)
+        is_deal = np.zeros(n, bool)
+        lag_tables: list[np.ndarray] = []
+        self.lag_group = np.zeros(n, np.int64)
+        for position, segment in enumerate(self.segments):
+            seats, tech = segment.seats, segment.segment.technology
+            self.segment_code[seats] = position
+            self.gross_margin[seats] = segment.segment.gross_margin
+            self.plan_quota[seats] = segment.segment.plan_quota
+            self.period_months[seats] = segment.period_months
+            if segment.deals:
+                is_deal[seats] = True
+                self.size_mean[seats] = tech.deal_size_mean
+                self.size_mu[seats] = tech.size_log_mu
+                self.size_sigma[seats] = tech.deal_size_sigma
+                lags = closing_lags(tech)
+                known = [i for i, table in enumerate(lag_tables) if np.array_equal(table, lags)]
+                if not known:
+                    lag_tables.append(lags)
+                self.lag_group[seats] = known[0] if known else len(lag_tables) - 1
+            else:
+                self.sales_sd[seats] = tech.sd_annual(self.reps.take(seats))
+        self.lag_length = max([2, *(len(table) for table in lag_tables)])
+        self.lag_cdfs = [
+            np.pad(lag_cdf(t), (0, self.lag_length - len(t)), constant_values=1.0)
+            for t in lag_tables
+        ]
+        self.deal_seats = np.flatnonzero(is_deal)
+        self.normal_seats = np.flatnonzero(~is_deal)
+        self.all_deals = self.deal_seats.size == n
+        # one lognormal for every deal seat: scalar parameters
+        self.single_size = self.deal_seats.size > 0 and (
+            np.ptp(self.size_mu[self.deal_seats]) == 0
+            and np.ptp(self.size_sigma[self.deal_seats]) == 0
+        )
+        self.period_share = self.period_months / MONTHS
+        months = np.arange(MONTHS)[:, None]
+        self.period_start = months % self.period_months == 0  # (12, N)
+        self.period_end = (months + 1) % self.period_months == 0  # (12, N)
+        self.hire_period_quota = np.stack([s.hire_period_quota for s in self.segments])
+        timing = model.behaviour.timing
+        self.timing = timing if getattr(timing, "name", "none") != "none" else None
+        self.vacancy_months = int(getattr(model.behaviour.attrition, "vacancy_months", 0))
+        self.initial_quotas = model.initial_quotas()
+
+    # ------------------------------------------------------------------ per-seat helpers
+    def effort(self, decisions: YearDecisions, month: int, attainment: np.ndarray) -> np.ndarray:
+        """Effort of every cell's rep (R, N) from its segment's policy (vacancy not applied)."""
+        out = np.empty(attainment.shape)
+        for segment in self.segments:
+            seats, policy = decisions.policies[segment.name]
+            seen = attainment[:, segment.columns]
+            position = np.broadcast_to(np.arange(seats.size), seen.shape)
+            out[:, segment.columns] = policy.effort(position, month, seen)
+        return out
+
+    def exposure(self, month: int, tenure: np.ndarray) -> np.ndarray:
+        """Seasonality × ramp of every cell (R, N) in ``month`` (0–11) at ``tenure``."""
+        out = np.empty(tenure.shape)
+        for segment in self.segments:
+            cols = segment.columns
+            out[:, cols] = exposure(
+                self.model,
+                segment.segment,
+                month,
+                tenure[:, cols],
+                self.reps.ramp_months[cols],
+            )
+        return out
+
+    def deal_cells(self, replications: int) -> np.ndarray:
+        """Flat cell indices (r·N + seat) of the deal seats, (R·Nd,)."""
+        if self.all_deals:
+            return np.arange(replications * self.n)
+        return (np.arange(replications)[:, None] * self.n + self.deal_seats).ravel()
+
+    def add_deals(self, state: _State, stream: str, cells, counts, first_slot, lag_floor=None):
+        """Draw sizes and closing lags of ``counts[i]`` deals in each of ``cells`` (flat, in
+        replication order) and add them to the pipeline (slot of month ``first_slot + lag``).
+
+        ``lag_floor`` (per cell): lags are drawn conditionally on being at least this (initial
+        pipeline); the slot is then ``first_slot + lag − lag_floor``.
+        """
+        replications = state.streams.count
+        totals = counts.reshape(replications, -1).sum(axis=1)
+        normals, uniforms = state.streams.per_deal(stream, totals)
+        if normals.size == 0:
+            return
+        cell = np.repeat(cells, counts)
+        seat = cell % self.n if not self.single_size or len(self.lag_cdfs) > 1 else None
+        if self.single_size:
+            s = self.deal_seats[0]
+            normals *= self.size_sigma[s]
+            normals += self.size_mu[s]
+        else:
+            normals *= self.size_sigma[seat]
+            normals += self.size_mu[seat]
+        sizes = np.exp(normals, out=normals)
+        floor = None if lag_floor is None else np.repeat(lag_floor, counts)
+        if len(self.lag_cdfs) == 1:
+            lag = self._lags(self.lag_cdfs[0], uniforms, floor)
+        else:
+            lag = np.empty(uniforms.shape, np.int64)
+            group = self.lag_group[seat]
+            for g, cdf in enumerate(self.lag_cdfs):  # a loop over lag tables (segments)
+                mine = group == g
+                lag[mine] = self._lags(cdf, uniforms[mine], None if floor is None else floor[mine])
+        if floor is not None:
+            lag -= floor
+        size = state.pipe_value.shape[1]
+        index = ((first_slot + lag) % self.lag_length) * size + cell
+        np.add.at(state.pipe_value.reshape(-1), index, sizes)
+        np.add.at(state.pipe_count.reshape(-1), index, np.ones(index.size, np.int32))
+
+    @staticmethod
+    def _lags(cdf: np.ndarray, uniforms: np.ndarray, floor) -> np.ndarray:
+        if floor is None:
+            return draw_lags(cdf, uniforms)
+        below = cdf[floor - 1]  # P(lag < floor), floor ≥ 1
+        lag = draw_lags(cdf, below + uniforms * (1.0 - below))
+        return np.clip(lag, floor, cdf.size - 1)
+
+    # ------------------------------------------------------------------ chunk start
+    def start(self, streams: RandomStreams, first: int, replications: int, quotas) -> _State:
+        r, n, lags = replications, self.n, self.lag_length
+        tenure = np.broadcast_to(self.reps.tenure_months, (r, n)).copy()
+        return _State(
+            streams=ChunkStreams(streams, first, replications),
+            occupied=np.ones((r, n), bool),
+            hire_next=np.zeros((r, n), bool),
+            vacancy=np.zeros((r, n), np.int16),
+            tenure=tenure,
+            quota=np.broadcast_to(np.asarray(quotas, float), (r, n)).copy(),
+            pipe_value=np.zeros((lags, r * n)),
+            pipe_count=np.zeros((lags, r * n), np.int32),
+        )
+
+    def initial_pipeline(self, decisions: YearDecisions, state: _State) -> None:
+        """Deals created in the ``L − 1`` months before the start that close in month 0 or later,
+        at the month-0 effort (attainment 0) and the exposure of their calendar month."""
+        if self.deal_seats.size == 0:
+            return
+        r = state.streams.count
+        deal = slice(None) if self.all_deals else self.deal_seats
+        effort = self.effort(decisions, 0, np.zeros((r, self.n)))[:, deal]
+        rate = (self.reps.base_sales[deal] + self.reps.effectiveness[deal] * effort) / (
+            self.size_mean[deal]
+        )
+        cdf = np.stack(self.lag_cdfs)[self.lag_group[deal]]  # (Nd, L)
+        cells = self.deal_cells(r)
+        for back in range(1, self.lag_length):  # a loop over the closing lags
+            tail = 1.0 - cdf[:, back - 1]  # P(lag ≥ back)
+            if not np.any(tail > 0):
+                break
+            x = self.exposure((-back) % MONTHS, np.maximum(state.tenure - back, 0.0))[:, deal]
+            uniforms = state.streams.uniform("pipeline", (cells.size // r,))
+            counts = poisson_by_inversion(uniforms, x * rate * tail)
+            self.add_deals(state, "pipeline", cells, counts, 0, np.full(cells.size, back, np.int64))
+
+    # ------------------------------------------------------------------ a plan year
+    def run_year(self, year: int, decisions: YearDecisions, state: _State, out: dict) -> None:
+        """Simulate plan year ``year`` of a chunk, writing its months into ``out`` (views of
+        (R, months, N) columns)."""
+        r, n = state.occupied.shape
+        months = slice(MONTHS * year, MONTHS * (year + 1))
+        o = {name: column[:, months] for name, column in out.items()}
+        if year == 0:
+            self.initial_pipeline(decisions, state)
+        year_quota = state.quota.copy()
+        spell_start = np.full((r, n), -1, np.int8)  # hire month, −1 in the seat since the start
+        credited_to_date = np.zeros((r, n))  # in the current measurement period, this spell
+        seen = np.zeros((r, n))
+        review = np.zeros((MONTHS, n), bool)
+        for segment in self.segments:
+            review[list(decisions.review_months(segment.name)), segment.seats[:, None]] = True
+        hazard = decisions.hazard
+        quit_draws = state.streams.uniform("attrition", (MONTHS, n)) if hazard.any() else None
+        shocks = (
+            state.streams.normal("sales", (MONTHS, self.normal_seats.size))
+            if self.normal_seats.size
+            else None
+        )
+        h, k = self.reps.base_sales, self.reps.effectiveness
+        cells = self.deal_cells(r)
+        lags = self.lag_length
+        for m in range(MONTHS):  # the loop over simulated months
+            t = MONTHS * year + m
+            slot = t % lags
+            occupied, hired = state.occupied, state.hire_next
+            if hired.any():
+                state.quota = np.where(hired, self.plan_quota, state.quota)
+                spell_start[hired] = m
+                credited_to_date[hired] = 0.0
+                seen[hired] = 0.0
+            o["occupied"][:, m] = occupied
+            o["hired"][:, m] = hired
+            o["tenure_months"][:, m] = state.tenure
+            o["quota"][:, m] = state.quota
+            # 1. review
+            credited_to_date *= ~self.period_start[m]
+            if review[m].any():
+                period_quota = state.quota * self.period_share
+                late = np.nonzero(spell_start >= 0)
+                if late[0].size:
+                    period_quota[late] = self.hire_period_quota[
+                        self.segment_code[late[1]], spell_start[late], m
+                    ]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    attainment = np.where(period_quota > 0, credited_to_date / period_quota, 0.0)
+                seen = np.where(review[m] & occupied, attainment, seen)
+            # 2. effort (0 in a vacant seat)
+            effort = self.effort(decisions, m, seen)
+            effort *= occupied
+            # 3. new business: none in a vacant seat
+            x = self.exposure(m, state.tenure)
+            x *= occupied
+            mean = x * (h + k * effort)
+            if self.deal_seats.size:
+                deal = slice(None) if self.all_deals else self.deal_seats
+                uniforms = state.streams.uniform("deals", (self.deal_seats.size,))
+                counts = poisson_by_inversion(uniforms, mean[:, deal] / self.size_mean[deal])
+                self.add_deals(state, "deals", cells, counts, t)
+            if shocks is not None:
+                normal = self.normal_seats
+                sales = (
+                    mean[:, normal] + np.sqrt(x[:, normal]) * self.sales_sd[normal] * (shocks[:, m])
+                )
+                value = state.pipe_value[slot].reshape(r, n)
+                value[:, normal] += sales
+            # 4. closings
+            closings = state.pipe_value[slot].reshape(r, n).copy()
+            o["deals_closed"][:, m] = state.pipe_count[slot].reshape(r, n)
+            o["closings"][:, m] = closings
+            # 5. timing at measurement-period ends
+            pushed = o["pushed"][:, m]
+            pulled_credit = np.zeros((r, n))
+            if self.timing is not None:
+                self.timing_moves(
+                    decisions,
+                    state,
+                    m,
+                    t,
+                    effort,
+                    closings,
+                    credited_to_date,
+                    out=o,
+                    credit=pulled_credit,
+                )
+            # 6. credit and revenue
+            revenue = closings - pushed + pulled_credit
+            credited = revenue * occupied
+            credited_to_date += credited
+            o["effort"][:, m] = effort
+            o["attainment_seen"][:, m] = seen * occupied
+            o["credited"][:, m] = credited
+            o["revenue"][:, m] = revenue
+            # 8. attrition at the month's end
+            self.attrition(state, hazard, None if quit_draws is None else quit_draws[:, m], o, m)
+            state.pipe_value[slot] = 0.0
+            state.pipe_count[slot] = 0
+        # 7. pay, and the columns that follow from the others
+        self.incentive(decisions, o, year_quota)
+        o["base_pay"][...] = o["occupied"] * (decisions.base_salary / MONTHS)
+        np.multiply(o["revenue"], self.gross_margin, out=o["margin"])
+
+    def timing_moves(self, decisions, state, m, t, effort, closings, credited_to_date, out, credit):
+        """Step 5: pulls and pushes of the reps whose measurement period ends in month ``m``."""
+        r, n = closings.shape
+        timing = self.timing
+        due_next = state.pipe_value[(t + 1) % self.lag_length].reshape(r, n)
+        for segment in self.segments:
+            if not self.period_end[m, segment.seats[0]]:
+                continue
+            cols = segment.columns
+            occupied = state.occupied[:, cols]
+            rows, position = np.nonzero(occupied)
+            if rows.size == 0:
+                continue
+            seat = segment.seats[position]
+            tech = segment.segment.technology
+            tenure = state.tenure[rows, seat]
+            ramp = self.reps.ramp_months[seat]
+            next_exposure = np.zeros(rows.size)
+            for ahead in range(1, segment.period_months + 1):  # months of the next period
+                next_exposure += exposure(
+                    self.model, segment.segment, (m + ahead) % MONTHS, tenure + ahead, ramp
+                )
+            reps = self.reps.take(seat)
+            e = effort[rows, seat]
+            next_mean = tech.mean(reps, e, next_exposure)
+            next_sd = np.sqrt(tech.variance(reps, e, next_exposure))
+            now = closings[rows, seat]
+            credited = credited_to_date[rows, seat] + now
+            pull_capacity = timing.pull_share * due_next[rows, seat]
+            push_capacity = timing.push_share * now
+            pay = decisions.situations[segment.name].period_pay
+            risk = self.reps.risk_aversion[seat]
+            pulled = np.empty(rows.size)
+            pulled_credit = np.empty(rows.size)
+            discount = np.empty(rows.size)
+            pushed = np.empty(rows.size)
+            for start in range(0, rows.size, TIMING_ROWS):  # bounded memory
+                part = slice(start, start + TIMING_ROWS)
+                moves = timing.decide(
+                    pay.take(position[part]),
+                    credited[part],
+                    pull_capacity[part],
+                    push_capacity[part],
+                    next_mean[part],
+                    next_sd[part],
+                    risk[part],
+                )
+                pulled[part] = moves.pulled
+                pulled_credit[part] = moves.pulled_credit
+                discount[part] = moves.discount_lost
+                pushed[part] = moves.pushed
+            out["pulled"][rows, m, seat] = pulled
+            out["pushed"][rows, m, seat] = pushed
+            out["discount_lost"][rows, m, seat] = discount
+            credit[rows, seat] = pulled_credit
+            due_next[rows, seat] += pushed - pulled
+
+    def attrition(self, state: _State, hazard, draws, out, m) -> None:
+        """Step 8: quits, vacancies and hires for the next month."""
+        occupied = state.occupied
+        if draws is None:
+            state.tenure += occupied
+            state.hire_next = np.zeros_like(occupied)
+            return
+        quit = occupied & (draws < hazard)
+        out["quit"][:, m] = quit
+        stay = occupied & ~quit
+        vacancy = np.where(
+            quit, self.vacancy_months, np.where(occupied, 0, np.maximum(state.vacancy - 1, 0))
+        ).astype(np.int16)
+        hire = ~stay & (vacancy == 0)
+        state.tenure = np.where(stay, state.tenure + 1.0, 0.0)
+        state.quota = np.where(quit, self.plan_quota, state.quota)
+        state.vacancy = vacancy
+        state.hire_next = hire
+        state.occupied = stay | hire
+
+    # ------------------------------------------------------------------ pay
+    def incentive(self, decisions: YearDecisions, o: dict, year_quota: np.ndarray) -> None:
+        """Step 7: each month's incentive = change in the earnings to date of the rep spell in the
+        seat, from :func:`plan_earnings` on the spell's monthly credited cents."""
+        month = np.arange(MONTHS)
+        for segment in self.segments:
+            cols = segment.columns
+            plan = segment.segment.plan
+            occupied = o["occupied"][:, :, cols]
+            hired = o["hired"][:, :, cols]
+            incumbent = occupied[:, 0, :] & ~hired[:, 0, :]
+            hire_r, hire_m, hire_s = np.nonzero(hired)
+            n_incumbents = int(incumbent.sum())
+            spells = n_incumbents + hire_r.size
+            start_row = np.full(occupied.shape, -1, np.int64)
+            first = start_row[:, 0, :]
+            first[incumbent] = np.arange(n_incumbents)
+            start_row[hire_r, hire_m, hire_s] = n_incumbents + np.arange(hire_r.size)
+            current = np.maximum.accumulate(start_row, axis=1)
+            current = np.where(occupied, current, spells)  # vacant months → a dummy row
+            flat = (current * MONTHS + month[None, :, None]).ravel()
+            cents = np.zeros((spells + 1) * MONTHS)
+            cents[flat] = to_cents(o["credited"][:, :, cols]).ravel()
+            cents = cents.reshape(spells + 1, MONTHS)[:spells]
+            inc_rows, inc_seats = np.nonzero(incumbent)
+            seat = np.concatenate([segment.seats[inc_seats], segment.seats[hire_s]])
+            start = np.concatenate([np.zeros(n_incumbents, np.int64), hire_m])
+            ratio = np.concatenate(
+                [
+                    year_quota[inc_rows, segment.seats[inc_seats]] / segment.segment.plan_quota,
+                    np.full(hire_r.size, np.nan),
+                ]
+            )
+            quota = {c.id: c.quota * ratio for c in plan.components}
+            target = np.concatenate(
+                [decisions.target_incentive[seat[:n_incumbents]], np.full(hire_r.size, np.nan)]
+            )
+            terms = RepTerms.build(
+                plan, np.arange(spells), start_month=start, target_incentive=target, quota=quota
+            )
+            earned = plan_earnings(plan, terms, {segment.measure: cents}).total_to_date
+            earned = np.vstack([earned, np.zeros((1, MONTHS), earned.dtype)]).astype(float)
+            before = np.zeros_like(earned)
+            before[:, 1:] = earned[:, :-1]
+            start = np.append(start, MONTHS)
+            before[month[None, :] <= start[:, None]] = 0.0
+            change = (earned - before).ravel()[flat] / 100.0
+            o["incentive"][:, :, cols] = change.reshape(occupied.shape)
+
+
+# ---------------------------------------------------------------------- public entry points
+def _run(
+    model: SimulationModel,
+    replications: int,
+    streams: RandomStreams,
+    first_replication: int,
+    chunk_replications: int | None,
+    progress: Callable[[int], None] | None,
+    buffers_for: Callable[[int, int], tuple[Buffers, int]],
+    timings: dict,
+) -> Iterator[tuple[int, int]]:
+    """Simulate the chunks; yield each chunk's (start, stop) once all its years are done.
+
+    Years run one after the other over every chunk: the policies of a later year are solved on
+    the mean over the replications of the seats' revised quotas and tenures.
+    """
+    if replications < 1:
+        raise SpmoptInputError(f"replications must be at least 1, not {replications}")
+    engine = _Engine(model)
+    chunk = chunk_replications or default_chunk(model.seats, replications)
+    bounds = [(s, min(s + chunk, replications)) for s in range(0, replications, chunk)]
+    states: dict[int, _State] = {}
+    quotas, tenure = model.initial_quotas(), None
+    done = 0
+    for year in range(model.years):
+        clock = time.perf_counter()
+        decisions = decide_year(model, quotas, tenure)
+        timings["decide_year_seconds"] += time.perf_counter() - clock
+        last = year + 1 == model.years
+        quota_total = np.zeros(model.seats)
+        tenure_total = np.zeros(model.seats)
+        for start, stop in bounds:
+            clock = time.perf_counter()
+            if year == 0:
+                state = engine.start(streams, first_replication + start, stop - start, quotas)
+            else:
+                state = states.pop(start)
+            buffers, offset = buffers_for(start, stop)
+            view = buffers.view(offset, offset + stop - start)
+            engine.run_year(year, decisions, state, view)
+            if not last:
+                _next_year(engine, state, view, year)
+                quota_total += state.quota.sum(axis=0)
+                tenure_total += np.where(state.occupied, state.tenure, 0.0).sum(axis=0)
+                states[start] = state
+            timings["simulate_seconds"] += time.perf_counter() - clock
+            if last:
+                done += stop - start
+                if progress is not None:
+                    progress(done)
+                yield start, stop
+        quotas, tenure = quota_total / replications, tenure_total / replications
+
+
+def _next_year(engine: _Engine, state: _State, out: dict, year: int) -> None:
+    """Quotas for the next plan year: revised from the seat's credited sales of the year."""
+    months = slice(MONTHS * year, MONTHS * (year + 1))
+    sales = out["credited"][:, months].sum(axis=1)
+    revision = engine.model.quota_revision
+    if revision is None:
+        state.quota = np.broadcast_to(engine.initial_quotas, state.quota.shape).copy()
+    else:
+        state.quota = revision.revise(state.quota, sales)
+
+
+def _metadata(model, streams, replications, first_replication, chunk, timings) -> dict:
+    return {
+        "scenario_id": model.scenario_id,
+        "content_hash": model.content_hash,
+        "plan_id": model.plan_id(),
+        "engine": "fast",
+        "seed": streams.seed,
+        "replications": replications,
+        "first_replication": first_replication,
+        "chunk_replications": chunk,
+        **timings,
+    }
+
+
+def simulate_fast(
+    model: SimulationModel,
+    replications: int,
+    streams: RandomStreams,
+    *,
+    first_replication: int = 0,
+    chunk_replications: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SimulationResult:
+    """Simulate ``replications`` replications of ``model`` with the vectorised fast engine.
+
+    Parameters
+    ----------
+    model:
+        The compiled scenario (:class:`~spmopt.sim.model.SimulationModel`).
+    replications:
+        Number of replications; they use the streams of replications ``first_replication …``.
+    streams:
+        The scenario's random streams (the seed).
+    chunk_replications:
+        Replications simulated together (default: about 250,000 replication × seat cells);
+        results do not depend on it.
+    progress:
+        Called after each chunk with the number of replications completed so far.
+
+    Returns
+    -------
+    SimulationResult
+        ``rep_periods`` with one row per replication, seat and month (ordered by replication,
+        period, seat), and ``metadata`` (engine ``"fast"``, seed, replications, the seconds spent
+        solving policies — ``decide_year_seconds`` — and simulating).
+    """
+    seats, months = model.seats, MONTHS * model.years
+    buffers = Buffers(first_replication, replications, months, seats)
+    timings = {"decide_year_seconds": 0.0, "simulate_seconds": 0.0}
+    for _ in _run(
+        model,
+        replications,
+        streams,
+        first_replication,
+        chunk_replications,
+        progress,
+        lambda start, stop: (buffers, start),
+        timings,
+    ):
+        pass
+    clock = time.perf_counter()
+    table = buffers.frame(
+        model.scenario_id,
+        model.plan_id(),
+        model.population.rep_ids,
+        model.period_labels(),
+        model.seat_segments,
+    )
+    timings["table_seconds"] = time.perf_counter() - clock
+    chunk = chunk_replications or default_chunk(seats, replications)
+    return SimulationResult(
+        rep_periods=table,
+        metadata=_metadata(model, streams, replications, first_replication, chunk, timings),
+    )
+
+
+def iter_fast(
+    model: SimulationModel,
+    replications: int,
+    streams: RandomStreams,
+    *,
+    first_replication: int = 0,
+    chunk_replications: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[SimulationResult]:
+    """The same simulation as :func:`simulate_fast`, one :class:`SimulationResult` per chunk of
+    replications, so that a caller can write or summarise each chunk and let it go (memory stays
+    bounded by the chunk, whatever the number of replications; concatenating the chunks' tables
+    gives :func:`simulate_fast`'s table)."""
+    seats, months = model.seats, MONTHS * model.years
+    chunk = chunk_replications or default_chunk(seats, replications)
+    owned: dict[int, Buffers] = {}
+    timings = {"decide_year_seconds": 0.0, "simulate_seconds": 0.0}
+
+    def buffers_for(start: int, stop: int) -> tuple[Buffers, int]:
+        if start not in owned:
+            owned[start] = Buffers(first_replication + start, stop - start, months, seats)
+        return owned[start], 0
+
+    for start, _stop in _run(
+        model, replications, streams, first_replication, chunk, progress, buffers_for, timings
+    ):
+        buffers = owned.pop(start)
+        table = buffers.frame(
+            model.scenario_id,
+            model.plan_id(),
+            model.population.rep_ids,
+            model.period_labels(),
+            model.seat_segments,
+        )
+        del buffers
+        yield SimulationResult(
+            rep_periods=table,
+            metadata=_metadata(model, streams, replications, first_replication, chunk, timings),
+        )
