@@ -236,11 +236,11 @@ class Book:
         self.closed: list[list[int] | None] = [[] for _ in range(slots)]
         self.recorded: list[np.ndarray] = []
         self.rows = {name: np.zeros((n, horizon), dtype=t) for name, t in MONTH_COLUMNS.items()}
-        self.quota = model.initial_quotas()
+        self.quota = model.initial_quotas()  # of the seat's current (or next) rep this year
+        self.year_quota = self.quota  # of the reps in their seats at the year's start
         self.next_quota = self.quota
         self.spell_credit = np.zeros((n, MONTHS))
         self.period_quota = np.zeros((n, MONTHS))
-        self.annual_quota = np.zeros(n)
         self.attainment = np.zeros(n)
         self.effort = np.zeros(n)
         self.hired = np.zeros(n, dtype=bool)
@@ -295,28 +295,37 @@ class Book:
     def _sizes(self, seat: np.ndarray, z: np.ndarray) -> np.ndarray:
         return np.exp(self.layout.size_log_mu[seat] + self.layout.size_sigma[seat] * z)
 
-    def _start_spells(self, seats: np.ndarray, start: int) -> None:
-        """New rep spells in ``seats`` from plan month ``start``: quota terms, no credit yet.
+    def _terms(self, seg: SegmentLayout, seats, start, hire) -> RepTerms:
+        """Plan terms of rep spells in ``seats`` from plan month ``start``: a rep in the seat at
+        the year's start has the seat's quota for the year (every component scaled alike) and
+        its target incentive; a new ``hire`` has the plan's, prorated like the statements
+        engine."""
+        plan = seg.segment.plan
+        ratio = np.where(hire, np.nan, self.year_quota[seats] / self.layout.plan_quota[seats])
+        return RepTerms.build(
+            plan,
+            self.layout.rep_ids[seats],
+            start_month=start,
+            target_incentive=np.where(hire, np.nan, self.decisions.target_incentive[seats]),
+            quota={c.id: c.quota * ratio for c in plan.components},
+        )
 
-        Spells from the year's start keep the seat's quota for the year; a hire during the year
-        has the plan's quota, prorated like the statements engine (RepTerms, Quotas).
+    def _start_spells(self, seats: np.ndarray, start: int, hire: np.ndarray) -> None:
+        """New rep spells in ``seats`` from plan month ``start`` (hires where ``hire``): the
+        quotas of their measurement periods, no credit yet.
+
+        Attainment is credit over the period's quota: quota × months per period / 12 for a rep
+        in the seat from the year's start, the plan's prorated quota for a hire.
         """
-        decisions = self.decisions
         for seg in self.layout.segments:
-            mine = seats[self.layout.seat_segment[seats] == seg.code]
-            if mine.size == 0:
+            mine = self.layout.seat_segment[seats] == seg.code
+            if not mine.any():
                 continue
-            months = MONTHS - start
-            terms = RepTerms.build(
-                seg.segment.plan,
-                self.layout.rep_ids[mine],
-                start_month=np.full(mine.size, start),
-                target_incentive=decisions.target_incentive[mine] * months / MONTHS,
-                quota=self.quota[mine] if start == 0 else None,
-            )
-            quotas = Quotas.of(seg.component, terms)
-            self.period_quota[mine] = quotas.of_period(seg.period_name)
-            self.annual_quota[mine] = quotas.annual
+            seat, new = seats[mine], hire[mine]
+            terms = self._terms(seg, seat, np.full(seat.size, start), new)
+            of_period = Quotas.of(seg.component, terms).of_period(seg.component.measurement_period)
+            flat = self.year_quota[seat] * seg.period_months / MONTHS
+            self.period_quota[seat] = np.where(new[:, None], of_period, flat[:, None])
         self.spell_credit[seats] = 0.0
         self.attainment[seats] = 0.0
 
@@ -332,9 +341,10 @@ class Book:
         self.decisions = decisions
         if year > 0:
             self.quota = self.next_quota
+        self.year_quota = self.quota.copy()
         self.period_quota[:] = 0.0
-        self.annual_quota[:] = 0.0
-        self._start_spells(np.flatnonzero(self.workforce.active), start=0)
+        seats = np.flatnonzero(self.workforce.active)
+        self._start_spells(seats, 0, hire=self.hired[seats])
         if self.layout.deal_seat.any():
             self.pool = DealPool(
                 self.generators["deals"],
@@ -347,7 +357,8 @@ class Book:
     def pipeline(self) -> NewDeals:
         """The initial pipeline: deals created in the ``len(lags) − 1`` months before the start
         that close in month 0 or later, at the seats' month-0 effort and the exposure of the
-        same calendar month (drawn as the thinned Poisson counts of those deals)."""
+        same calendar month (the rep's tenure then, at least 0), drawn as the thinned Poisson
+        counts of those deals."""
         layout = self.layout
         n = layout.seats
         effort = self.decisions.effort(np.arange(n), 0, np.zeros(n))
@@ -362,7 +373,8 @@ class Book:
         )
         parts = []
         for back in range(1, layout.max_lag):
-            rate = np.where(layout.deal_seat, self._exposure(-back, tenure) * level, 0.0)
+            x = self._exposure(-back, np.maximum(tenure - back, 0.0))
+            rate = np.where(layout.deal_seat, x * level, 0.0)
             with np.errstate(invalid="ignore"):
                 rate = np.where(layout.deal_seat, rate / layout.size_mean, 0.0)
             for seg in layout.segments:
@@ -412,7 +424,7 @@ class Book:
             ("tenure_months", np.where(occupied, tenure, 0.0)),
             ("effort", effort),
             ("attainment_seen", np.where(occupied, self.attainment, 0.0)),
-            ("quota", np.where(occupied, self.annual_quota, self.quota)),
+            ("quota", self.quota),
             ("hired", self.hired),
             ("base_pay", np.where(occupied, decisions.base_salary / MONTHS, 0.0)),
         ):
@@ -571,9 +583,11 @@ class Book:
             self.workforce, self.decisions.hazard, self.generators["attrition"]
         )
         self.rows["quit"][:, absolute] = quits
+        self.quota = np.where(quits, self.layout.plan_quota, self.quota)  # the next rep's
         self.hired = hires
         if month + 1 < MONTHS and hires.any():
-            self._start_spells(np.flatnonzero(hires), start=month + 1)
+            seats = np.flatnonzero(hires)
+            self._start_spells(seats, month + 1, hire=np.ones(seats.size, dtype=bool))
 
     def close_year(self) -> None:
         """Step 7 for the whole year (pay of every rep spell) and next year's quotas."""
@@ -581,9 +595,11 @@ class Book:
         year = slice(MONTHS * self.year, MONTHS * (self.year + 1))
         occupied = rows["occupied"][:, year]
         credited = rows["credited"][:, year]
-        starts = occupied & (rows["hired"][:, year] | (np.arange(MONTHS) == 0))
+        hired = rows["hired"][:, year]
+        starts = occupied & (hired | (np.arange(MONTHS) == 0))
         label = (np.cumsum(starts.ravel()) - 1).reshape(starts.shape)
         spell_seat, spell_start = np.nonzero(starts)
+        spell_hire = hired[spell_seat, spell_start]
         monthly = np.zeros((spell_seat.size, MONTHS))
         cell_seat, cell_month = np.nonzero(occupied)
         monthly[label[occupied], cell_month] = credited[occupied]
@@ -593,28 +609,22 @@ class Book:
             if mine.size == 0:
                 continue
             earned[mine] = self._spell_earnings(
-                seg, spell_seat[mine], spell_start[mine], monthly[mine]
+                seg, spell_seat[mine], spell_start[mine], spell_hire[mine], monthly[mine]
             )
         change = np.diff(earned, axis=1, prepend=0.0)
         incentive = np.zeros(occupied.shape)
         incentive[occupied] = change[label[occupied], cell_month]
         rows["incentive"][:, year] = incentive / 100.0
-        held = occupied.all(axis=1) & ~rows["quit"][:, year].any(axis=1)
-        revised = self.quota
-        if self.model.quota_revision is not None:
-            revised = self.model.quota_revision.revise(self.quota, credited.sum(axis=1))
-        self.next_quota = np.where(held, revised, layout.plan_quota)
+        revision = self.model.quota_revision
+        if revision is None:
+            self.next_quota = self.model.initial_quotas()
+        else:  # from the seat's credited sales; the plan's quota where the rep left
+            self.next_quota = revision.revise(self.quota, credited.sum(axis=1))
 
-    def _spell_earnings(self, seg, seats, start, monthly) -> np.ndarray:
+    def _spell_earnings(self, seg, seats, start, hire, monthly) -> np.ndarray:
         """Earnings to date [cents] (R, 12) of rep spells from their monthly credited amounts."""
         plan = seg.segment.plan
-        terms = RepTerms.build(
-            plan,
-            self.layout.rep_ids[seats],
-            start_month=start,
-            target_incentive=self.decisions.target_incentive[seats] * (MONTHS - start) / MONTHS,
-            quota=np.where(start == 0, self.quota[seats], np.nan),
-        )
+        terms = self._terms(seg, seats, start, hire)
         cents = to_cents(monthly)
         rows = None
         if seg.per_transaction:  # one credit per spell-month (the monthly credited amount)
