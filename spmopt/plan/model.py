@@ -123,6 +123,11 @@ class Component(_Frozen):
         """Length of the measurement period in months (1, 3 or 12)."""
         return MONTHS_PER_PERIOD[self.measurement_period]
 
+    def monthly_quota_fractions(self) -> tuple[float, ...]:
+        """The share of the annual quota in each month of the plan year (sums to 1)."""
+        weights = self.monthly_quota_weights()
+        return tuple(weight / sum(weights) for weight in weights)
+
     def monthly_quota_weights(self) -> tuple[int, ...]:
         """Whole-number weights of the months in the annual quota, proportional to the schedule.
 
