@@ -68,6 +68,16 @@ class ChunkStreams:
             start = stop
         return normals, uniforms
 
+    def per_deal_uniforms(self, name: str, totals: Sequence[int], k: int) -> np.ndarray:
+        """``k`` uniforms for each of ``totals[r]`` deals of each replication, shape (deals, k)."""
+        out = np.empty((int(np.sum(totals)), k))
+        start = 0
+        for generator, count in zip(self.generators(name), totals, strict=True):
+            stop = start + int(count)
+            generator.random(out=out[start:stop])
+            start = stop
+        return out
+
 
 def poisson_by_inversion(uniform: np.ndarray, rate: np.ndarray) -> np.ndarray:
     """Poisson(``rate``) counts by inversion of one uniform per cell (exact; int64, flat).

@@ -49,6 +49,8 @@ MONTHS = 12
 CELLS_PER_CHUNK = 250_000
 #: rows per call of the timing model (its candidate grid is memory-hungry)
 TIMING_ROWS = 2048
+#: spells per call of plan_earnings (its (rows, 12, scales) temporaries stay in the heap)
+EARNINGS_ROWS = 32_768
 
 __all__ = ["simulate_fast", "iter_fast", "default_chunk"]
 
@@ -171,6 +173,17 @@ class _Engine:
             np.pad(lag_cdf(t), (0, self.lag_length - len(t)), constant_values=1.0)
             for t in lag_tables
         ]
+        # initial pipeline: months back j = 1 … L − 1 weighted by seasonality(−j)·P(lag ≥ j)
+        self.back_total = np.zeros(n)
+        self.back_cdfs: dict[int, np.ndarray] = {}
+        back = np.arange(1, self.lag_length)
+        for position, segment in enumerate(self.segments):
+            if segment.deals:
+                cdf = self.lag_cdfs[self.lag_group[segment.seats[0]]]
+                weight = segment.segment.seasonality.weights[(-back) % MONTHS] * (1 - cdf[:-1])
+                if weight.sum() > 0:
+                    self.back_total[segment.seats] = weight.sum()
+                    self.back_cdfs[position] = lag_cdf(weight)
         self.deal_seats = np.flatnonzero(is_deal)
         self.normal_seats = np.flatnonzero(~is_deal)
         self.all_deals = self.deal_seats.size == n
@@ -220,19 +233,19 @@ class _Engine:
             return np.arange(replications * self.n)
         return (np.arange(replications)[:, None] * self.n + self.deal_seats).ravel()
 
-    def add_deals(self, state: _State, stream: str, cells, counts, first_slot, lag_floor=None):
-        """Draw sizes and closing lags of ``counts[i]`` deals in each of ``cells`` (flat, in
-        replication order) and add them to the pipeline (slot of month ``first_slot + lag``).
+    def add_deals(self, state: _State, stream: str, cell, first_slot, floor=None) -> None:
+        """Draw the sizes and closing lags of deals in pipeline cells ``cell`` (one entry per
+        deal, r·N + seat, in replication order) and add them to the pipeline: slot of month
+        ``first_slot + lag``.
 
-        ``lag_floor`` (per cell): lags are drawn conditionally on being at least this (initial
-        pipeline); the slot is then ``first_slot + lag − lag_floor``.
+        ``floor`` (per deal): the lag is drawn conditionally on being at least this (initial
+        pipeline) and the slot is then ``first_slot + lag − floor``.
         """
         replications = state.streams.count
-        totals = counts.reshape(replications, -1).sum(axis=1)
+        totals = np.bincount(cell // self.n, minlength=replications)
         normals, uniforms = state.streams.per_deal(stream, totals)
         if normals.size == 0:
             return
-        cell = np.repeat(cells, counts)
         seat = cell % self.n if not self.single_size or len(self.lag_cdfs) > 1 else None
         if self.single_size:
             s = self.deal_seats[0]
@@ -242,7 +255,6 @@ class _Engine:
             normals *= self.size_sigma[seat]
             normals += self.size_mu[seat]
         sizes = np.exp(normals, out=normals)
-        floor = None if lag_floor is None else np.repeat(lag_floor, counts)
         if len(self.lag_cdfs) == 1:
             lag = self._lags(self.lag_cdfs[0], uniforms, floor)
         else:
@@ -283,25 +295,37 @@ class _Engine:
 
     def initial_pipeline(self, decisions: YearDecisions, state: _State) -> None:
         """Deals created in the ``L − 1`` months before the start that close in month 0 or later,
-        at the month-0 effort (attainment 0) and the exposure of their calendar month."""
+        at the month-0 effort (attainment 0) and the exposure of their calendar month.
+
+        A deal created ``j`` months before the start survives to month 0 with probability
+        P(lag ≥ j); its creation rate is seasonality(−j) × ramp(tenure − j) × (h + k·e₀)/m. The
+        surviving deals are drawn exactly by thinning: candidates at the unramped rate
+        Σ_j seasonality(−j)·P(lag ≥ j)·(h + k·e₀)/m per cell (one Poisson count), each with its
+        month j drawn ∝ seasonality(−j)·P(lag ≥ j) and kept with probability ramp(tenure − j) ≤ 1;
+        the kept deals' lags are drawn given lag ≥ j.
+        """
         if self.deal_seats.size == 0:
             return
-        r = state.streams.count
+        r, n = state.occupied.shape
         deal = slice(None) if self.all_deals else self.deal_seats
-        effort = self.effort(decisions, 0, np.zeros((r, self.n)))[:, deal]
+        effort = self.effort(decisions, 0, np.zeros((r, n)))[:, deal]
         rate = (self.reps.base_sales[deal] + self.reps.effectiveness[deal] * effort) / (
             self.size_mean[deal]
         )
-        cdf = np.stack(self.lag_cdfs)[self.lag_group[deal]]  # (Nd, L)
-        cells = self.deal_cells(r)
-        for back in range(1, self.lag_length):  # a loop over the closing lags
-            tail = 1.0 - cdf[:, back - 1]  # P(lag ≥ back)
-            if not np.any(tail > 0):
-                break
-            x = self.exposure((-back) % MONTHS, np.maximum(state.tenure - back, 0.0))[:, deal]
-            uniforms = state.streams.uniform("pipeline", (cells.size // r,))
-            counts = poisson_by_inversion(uniforms, x * rate * tail)
-            self.add_deals(state, "pipeline", cells, counts, 0, np.full(cells.size, back, np.int64))
+        uniforms = state.streams.uniform("pipeline", (self.deal_seats.size,))
+        counts = poisson_by_inversion(uniforms, rate * self.back_total[deal])
+        cell = np.repeat(self.deal_cells(r), counts)
+        totals = counts.reshape(r, -1).sum(axis=1)
+        draws = state.streams.per_deal_uniforms("pipeline", totals, 2)
+        seat = cell % n
+        back = np.empty(cell.size, np.int64)
+        for code, cdf in self.back_cdfs.items():  # a loop over deal segments
+            mine = slice(None) if len(self.back_cdfs) == 1 else self.segment_code[seat] == code
+            back[mine] = 1 + draw_lags(cdf, draws[mine, 0])
+        tenure = state.tenure.reshape(-1)[cell]
+        ramp = self.model.ramp.factor(np.maximum(tenure - back, 0.0), self.reps.ramp_months[seat])
+        keep = draws[:, 1] < ramp
+        self.add_deals(state, "pipeline", cell[keep], 0, floor=back[keep])
 
     # ------------------------------------------------------------------ a plan year
     def run_year(self, year: int, decisions: YearDecisions, state: _State, out: dict) -> None:
@@ -365,7 +389,7 @@ class _Engine:
                 deal = slice(None) if self.all_deals else self.deal_seats
                 uniforms = state.streams.uniform("deals", (self.deal_seats.size,))
                 counts = poisson_by_inversion(uniforms, mean[:, deal] / self.size_mean[deal])
-                self.add_deals(state, "deals", cells, counts, t)
+                self.add_deals(state, "deals", np.repeat(cells, counts), t)
             if shocks is not None:
                 normal = self.normal_seats
                 sales = (
@@ -490,50 +514,79 @@ class _Engine:
     def incentive(self, decisions: YearDecisions, o: dict, year_quota: np.ndarray) -> None:
         """Step 7: each month's incentive = change in the earnings to date of the rep spell in the
         seat, from :func:`plan_earnings` on the spell's monthly credited cents."""
-        month = np.arange(MONTHS)
+        replications = year_quota.shape[0]
         for segment in self.segments:
-            cols = segment.columns
-            plan = segment.segment.plan
-            occupied = o["occupied"][:, :, cols]
-            hired = o["hired"][:, :, cols]
-            incumbent = occupied[:, 0, :] & ~hired[:, 0, :]
-            hire_r, hire_m, hire_s = np.nonzero(hired)
-            n_incumbents = int(incumbent.sum())
-            spells = n_incumbents + hire_r.size
-            start_row = np.full(occupied.shape, -1, np.int64)
-            first = start_row[:, 0, :]
-            first[incumbent] = np.arange(n_incumbents)
-            start_row[hire_r, hire_m, hire_s] = n_incumbents + np.arange(hire_r.size)
-            current = np.maximum.accumulate(start_row, axis=1)
-            current = np.where(occupied, current, spells)  # vacant months → a dummy row
-            flat = (current * MONTHS + month[None, :, None]).ravel()
-            cents = np.zeros((spells + 1) * MONTHS)
-            cents[flat] = to_cents(o["credited"][:, :, cols]).ravel()
-            cents = cents.reshape(spells + 1, MONTHS)[:spells]
-            inc_rows, inc_seats = np.nonzero(incumbent)
-            seat = np.concatenate([segment.seats[inc_seats], segment.seats[hire_s]])
-            start = np.concatenate([np.zeros(n_incumbents, np.int64), hire_m])
-            ratio = np.concatenate(
-                [
-                    year_quota[inc_rows, segment.seats[inc_seats]] / segment.segment.plan_quota,
-                    np.full(hire_r.size, np.nan),
-                ]
-            )
-            quota = {c.id: c.quota * ratio for c in plan.components}
-            target = np.concatenate(
-                [decisions.target_incentive[seat[:n_incumbents]], np.full(hire_r.size, np.nan)]
-            )
+            block = max(1, 2 * EARNINGS_ROWS // segment.seats.size)
+            for first in range(0, replications, block):  # blocks of replications
+                part = slice(first, first + block)
+                self.segment_incentive(
+                    segment,
+                    decisions,
+                    {
+                        name: o[name][part]
+                        for name in ("occupied", "hired", "credited", "incentive")
+                    },
+                    year_quota[part],
+                )
+
+    def segment_incentive(self, segment: _Segment, decisions, o: dict, year_quota) -> None:
+        """Incentives of one segment's seats in a block of replications (arrays (R, 12, Ns)).
+
+        Spells: one row per (replication, seat) for the rep in the seat at the year's start
+        (credits until the seat's first hire of the year), then one row per hire.
+        """
+        cols, seats = segment.columns, segment.seats
+        plan = segment.segment.plan
+        occupied = o["occupied"][:, :, cols]
+        hired = o["hired"][:, :, cols]
+        r, ns = occupied.shape[0], seats.size
+        cents = to_cents(o["credited"][:, :, cols])
+        later = np.cumsum(hired, axis=1, dtype=np.int16) > 0  # after the year's first hire
+        own = occupied & ~later  # the months of the rep in the seat at the year's start
+        incumbent_cents = np.where(own, cents, 0).transpose(0, 2, 1).reshape(r * ns, MONTHS)
+        hire_r, hire_m, hire_s = np.nonzero(hired)
+        hires = hire_r.size
+        start = np.concatenate([np.zeros(r * ns, np.int64), hire_m])
+        ratio = np.concatenate(
+            [
+                (year_quota[:, seats] / segment.segment.plan_quota).ravel(),
+                np.full(hires, np.nan),
+            ]
+        )
+        target = np.concatenate(
+            [np.tile(decisions.target_incentive[seats], r), np.full(hires, np.nan)]
+        )
+        quota = {c.id: c.quota * ratio for c in plan.components}
+        spell_cents = incumbent_cents
+        if hires:
+            ordinal = np.full(occupied.shape, -1, np.int32)
+            ordinal[hire_r, hire_m, hire_s] = np.arange(hires, dtype=np.int32)
+            ordinal = np.maximum.accumulate(ordinal, axis=1)  # the latest hire in the seat
+            cell_r, cell_m, cell_s = np.nonzero(occupied & later)
+            spell = ordinal[cell_r, cell_m, cell_s]
+            hire_cents = np.zeros((hires, MONTHS))
+            hire_cents[spell, cell_m] = cents[cell_r, cell_m, cell_s]
+            spell_cents = np.concatenate([incumbent_cents, hire_cents])
+        spells = spell_cents.shape[0]
+        earned = np.empty((spells, MONTHS))
+        for first in range(0, spells, EARNINGS_ROWS):  # blocks keep temporaries small
+            rows = slice(first, min(first + EARNINGS_ROWS, spells))
             terms = RepTerms.build(
-                plan, np.arange(spells), start_month=start, target_incentive=target, quota=quota
+                plan,
+                np.arange(rows.start, rows.stop),
+                start_month=start[rows],
+                target_incentive=target[rows],
+                quota={key: value[rows] for key, value in quota.items()},
             )
-            earned = plan_earnings(plan, terms, {segment.measure: cents}).total_to_date
-            earned = np.vstack([earned, np.zeros((1, MONTHS), earned.dtype)]).astype(float)
-            before = np.zeros_like(earned)
-            before[:, 1:] = earned[:, :-1]
-            start = np.append(start, MONTHS)
-            before[month[None, :] <= start[:, None]] = 0.0
-            change = (earned - before).ravel()[flat] / 100.0
-            o["incentive"][:, :, cols] = change.reshape(occupied.shape)
+            earned[rows] = plan_earnings(
+                plan, terms, {segment.measure: spell_cents[rows]}
+            ).total_to_date
+        # earnings to date are 0 before a spell starts, so the monthly change is a plain diff
+        change = np.diff(earned, axis=1, prepend=0.0) / 100.0
+        incentive = change[: r * ns].reshape(r, ns, MONTHS).transpose(0, 2, 1) * own
+        if hires:
+            incentive[cell_r, cell_m, cell_s] = change[r * ns + spell, cell_m]
+        o["incentive"][:, :, cols] = incentive
 
 
 # ---------------------------------------------------------------------- public entry points
