@@ -170,6 +170,121 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _optimise(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from spmopt.optimise.pipeline import optimise
+    from spmopt.run.simulation import as_scenario
+
+    scenario = as_scenario(args.scenario)
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage not in bars:
+            label = "simulating candidates" if stage == "candidates" else "re-simulating"
+            bars[stage] = tqdm(total=total, desc=label, file=sys.stderr, disable=args.quiet)
+        bars[stage].update(done - bars[stage].n)
+        if done >= total:
+            bars[stage].close()
+
+    result = optimise(
+        scenario,
+        unit=args.unit,
+        replications=args.replications,
+        validation_replications=args.validation_replications,
+        mode=args.mode,
+        solver=args.solver,
+        seed=args.seed,
+        validate_engine=args.validate_engine,
+        progress=progress,
+    )
+    frontier = result.frontier(points=args.frontier) if args.frontier else None
+    with staged_output(args.out) as staging:
+        written = result.write(staging)
+        if frontier is not None:
+            frontier.to_csv(staging / "frontier.csv", index=False, float_format="%.10g")
+    print(format_optimisation(result))
+    if frontier is not None:
+        print("\nEfficient frontier (expected profit against comp budget):")
+        print(frontier.to_string(index=False))
+    names = sorted(
+        {path.name for path in written} | ({"frontier.csv"} if frontier is not None else set())
+    )
+    print(f"\nWrote {', '.join(names)} and plans/ under {args.out}")
+    return 0
+
+
+def format_optimisation(result) -> str:
+    """The optimiser's answer as text: choice, programme, shadow prices, validation."""
+    solution = result.solution
+    lines = [
+        f"Scenario '{result.scenario.id}': {len(result.responses)} candidate responses "
+        f"({result.options.replications} replications each, common random numbers), "
+        f"one plan per {result.options.unit}.",
+        f"Programme: {solution.method}. Status {solution.status}; expected profit "
+        f"{solution.objective:,.0f}, LP bound {solution.lp_bound:,.0f}, integrality gap "
+        f"{solution.integrality_gap:,.0f}.",
+        "",
+        "Chosen plans:",
+    ]
+    choice = solution.choice.copy()
+    shown = pd.DataFrame(
+        {
+            "unit": choice["unit"].astype(str),
+            "candidate": choice["candidate"],
+            "plan_id": [result.plans[str(u)].id for u in choice["unit"]],
+            "profit": choice["profit"].map("{:,.0f}".format),
+            "comp_cost": choice["comp_cost"].map("{:,.0f}".format),
+            "revenue": choice["revenue"].map("{:,.0f}".format),
+            "at_quota": choice["p_quota"].map("{:.1%}".format),
+        }
+    )
+    lines.append(shown.head(20).to_string(index=False))
+    if len(shown) > 20:
+        lines.append(f"… {len(shown) - 20} more units in choice.csv")
+    report = solution.constraint_report
+    priced = report[report["binding"] | (report["shadow_price"].abs() > 1e-9)]
+    lines.append("")
+    lines.append(
+        "Constraints that bind or carry a shadow price (LP relaxation: change in expected profit "
+        "per unit of the limit):"
+    )
+    if len(priced):
+        lines.append(
+            priced[["constraint", "rhs", "activity", "binding", "shadow_price"]].to_string(
+                index=False, float_format=lambda value: f"{value:,.4g}"
+            )
+        )
+    else:
+        lines.append("  none")
+    validation = result.validation
+    if len(validation):
+        lines.append("")
+        lines.append(
+            f"Incumbent vs optimised, predicted and re-simulated on fresh random numbers "
+            f"({validation['replications'].iloc[0]} replications, {validation['engine'].iloc[0]} engine):"
+        )
+        table = validation.pivot(
+            index="metric", columns="configuration", values=["predicted", "simulated"]
+        )
+        ses = validation.pivot(index="metric", columns="configuration", values="simulated_se")
+        rows = []
+        for metric in ["revenue", "comp_cost", "profit", "share_at_quota"]:
+            ratio = metric == "share_at_quota"
+            fmt = "{:.1%}".format if ratio else "{:,.0f}".format
+            row = {"metric": metric}
+            for config in ["incumbent", "optimised"]:
+                row[f"{config} predicted"] = fmt(table.loc[metric, ("predicted", config)])
+                row[f"{config} simulated ± 1.96 se"] = (
+                    f"{fmt(table.loc[metric, ('simulated', config)])} ± {fmt(1.96 * ses.loc[metric, config])}"
+                )
+            rows.append(row)
+        lines.append(pd.DataFrame(rows).to_string(index=False))
+        inside = validation["within_ci"].mean()
+        lines.append(f"{inside:.0%} of predictions lie inside the re-simulation's 95% interval.")
+    return "\n".join(lines)
+
+
 def _summary_table(summary: pd.DataFrame) -> str:
     """The summary as a readable table: money with thousands separators, ratios as percentages."""
     ratios = {"cost_of_sales", "share_at_quota", "attrition"}
@@ -246,6 +361,24 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--out", required=True, type=Path, metavar="DIR")
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")
     simulate.set_defaults(run=_simulate)
+
+    optimise = commands.add_parser(
+        "optimise", help="choose plans maximising expected profit, then re-simulate them"
+    )
+    optimise.add_argument("scenario", type=Path, metavar="SCENARIO.toml")
+    optimise.add_argument("--out", required=True, type=Path, metavar="DIR")
+    optimise.add_argument("--unit", choices=["segment", "rep"], help="default: the scenario's")
+    optimise.add_argument("--replications", type=int, metavar="N", help="per candidate")
+    optimise.add_argument("--validation-replications", type=int, metavar="N")
+    optimise.add_argument("--mode", choices=["round", "relaxation", "milp"])
+    optimise.add_argument("--solver", choices=["highs", "cbc"])
+    optimise.add_argument("--seed", type=int, metavar="S")
+    optimise.add_argument("--validate-engine", choices=["fast", "events"])
+    optimise.add_argument(
+        "--frontier", type=int, metavar="POINTS", help="also trace profit vs budget"
+    )
+    optimise.add_argument("--quiet", action="store_true", help="no progress bars")
+    optimise.set_defaults(run=_optimise)
     return parser
 
 

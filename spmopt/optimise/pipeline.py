@@ -1,0 +1,505 @@
+"""The optimiser's pipeline (design §6): candidate plans → simulated responses (common random
+numbers) → linear programme → chosen plans → re-simulation on fresh random numbers.
+
+Configuration comes from the scenario's ``[optimise]`` table (levers, unit, replications, solver
+and CVaR) and ``[finance]`` (budget, revenue target, cost-of-sales ceiling, quota-share band).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from spmopt.errors import SpmoptInputError
+from spmopt.optimise.constraints import Constraints, CVaRLimit
+from spmopt.optimise.levers import INCUMBENT, Candidate, apply_levers, candidates
+from spmopt.optimise.lp import Solution, solve
+from spmopt.plan.plan import Plan
+from spmopt.reps.behaviour.static import best_response
+from spmopt.reps.population import Population
+from spmopt.scenario import Scenario
+from spmopt.sim.model import SimulationModel, behaviour_technology
+from spmopt.sim.results import SimulationResult, rep_years
+from spmopt.sim.streams import RandomStreams
+
+OPTIONS = (
+    "levers",
+    "unit",
+    "replications",
+    "validation_replications",
+    "mode",
+    "solver",
+    "participation",
+    "cvar",
+    "validate_engine",
+)
+PARTICIPATION = "participation"
+
+
+@dataclass(frozen=True)
+class OptimiseOptions:
+    """The ``[optimise]`` table: levers per segment, unit of choice, run sizes, solver, CVaR."""
+
+    levers: Mapping[str, Mapping[str, object]]
+    unit: str = "segment"
+    replications: int = 100
+    validation_replications: int = 200
+    mode: str = "round"
+    solver: str = "highs"
+    participation: bool = True
+    cvar: CVaRLimit | None = None
+    validate_engine: str = "fast"
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, **overrides) -> OptimiseOptions:
+        table = dict(scenario.spec.optimise)
+        unknown = sorted(set(table) - set(OPTIONS))
+        if unknown:
+            raise SpmoptInputError(
+                f"unknown key 'optimise.{unknown[0]}'; expected one of {', '.join(OPTIONS)}",
+                scenario.source,
+            )
+        table.update({key: value for key, value in overrides.items() if value is not None})
+        levers = table.pop("levers", {})
+        if not isinstance(levers, Mapping) or not levers:
+            raise SpmoptInputError(
+                "missing key 'optimise.levers': declare at least one lever (quota, rate, …)",
+                scenario.source,
+            )
+        segments = scenario.spec.segments
+        shared = {key: value for key, value in levers.items() if key not in segments}
+        per_segment = {name: {**shared, **dict(levers.get(name, {}))} for name in segments}
+        cvar = table.pop("cvar", None)
+        if isinstance(cvar, Mapping):
+            cvar = CVaRLimit(**cvar)
+        unit = table.get("unit", "segment")
+        if unit not in ("segment", "rep"):
+            raise SpmoptInputError(
+                f"optimise.unit: expected 'segment' or 'rep', got {unit!r}", scenario.source
+            )
+        return cls(levers=per_segment, cvar=cvar, **table)
+
+
+def constraints_from(scenario: Scenario, options: OptimiseOptions) -> Constraints:
+    """The programme's constraints from ``[finance]`` and ``[optimise]``."""
+    finance = scenario.spec.finance
+    return Constraints(
+        budget=finance.comp_budget,
+        cos_ceiling=finance.cost_of_sales_ceiling,
+        revenue_target=finance.revenue_target,
+        quota_share=finance.quota_share_band,
+        participation=options.participation,
+        cvar=options.cvar,
+    )
+
+
+# ------------------------------------------------------------------------------ responses
+def _segment_candidates(scenario: Scenario, options: OptimiseOptions) -> dict[str, list[Candidate]]:
+    made = {}
+    for name, spec in scenario.spec.segments.items():
+        plan = scenario.plans[spec.plan]
+        levers = {
+            key: value for key, value in options.levers[name].items() if value != PARTICIPATION
+        }
+        try:
+            made[name] = candidates(plan, name, levers)
+        except SpmoptInputError as error:
+            raise error.in_source(scenario.source) from None
+        if options.levers[name].get("base_salary") == PARTICIPATION:
+            made[name] = [_with_participation_base(scenario, candidate) for candidate in made[name]]
+    return made
+
+
+def _with_participation_base(scenario: Scenario, candidate: Candidate) -> Candidate:
+    """The candidate with the base salary that makes the segment's mean certainty equivalent
+    equal to its mean outside option (the participation constraint binding, Holmström–Milgrom)."""
+    members = _segment_population(scenario, candidate)
+    technology, members = behaviour_technology(
+        scenario.model().segments[candidate.segment].technology, members
+    )
+    unpaid = candidate.plan.replace(base_salary=0.0)
+    responses = best_response(unpaid, members, technology)
+    needed = float(
+        members.column("outside_option").mean() - responses["certainty_equivalent"].mean()
+    )
+    settings = {**candidate.settings, "base_salary": PARTICIPATION}
+    plan, _, _ = apply_levers(candidate.plan, {"base_salary": max(needed, 0.0)}, candidate.plan.id)
+    return Candidate(
+        candidate.id,
+        candidate.segment,
+        settings,
+        plan,
+        candidate.quota_multiple,
+        candidate.territory_quota,
+    )
+
+
+def _segment_population(scenario: Scenario, candidate: Candidate):
+    population = scenario.population
+    members = population.select(segment=candidate.segment)
+    return members.with_columns(quota=_quotas(members, candidate))
+
+
+def _quotas(members, candidate: Candidate) -> np.ndarray:
+    """Reps' quotas under a candidate: the population's own quotas (or the plan's) times the
+    candidate's quota multiple, times territory potential when quotas follow territories."""
+    quota = np.full(len(members), candidate.plan.quota_of_measure(candidate.plan.measures[0]).quota)
+    if members.has("quota"):
+        own = members.column("quota").astype(float) * candidate.quota_multiple
+        quota = np.where(np.isnan(own), quota, own)
+    if candidate.territory_quota:
+        quota = quota * members.column("territory_potential").astype(float)
+    return quota
+
+
+def _model_for(scenario: Scenario, chosen: Mapping[str, Candidate]) -> SimulationModel:
+    """The scenario with each segment's candidate plan (and candidate quotas)."""
+    model = scenario.model()
+    plans = {segment: candidate.plan for segment, candidate in chosen.items()}
+    model = model.with_plans(plans)
+    quotas = model.initial_quotas()
+    segments = model.seat_segments
+    for segment, candidate in chosen.items():
+        seats = segments == segment
+        members = model.population.select(seats)
+        quotas[seats] = _quotas(members, candidate)
+    return replace(model, population=model.population.with_columns(quota=quotas))
+
+
+def _run(model: SimulationModel, engine: str, replications: int, streams: RandomStreams):
+    if engine == "events":
+        from spmopt.sim.events import simulate_events as run
+    else:
+        from spmopt.sim.fast import simulate_fast as run
+    return run(model, replications, streams)
+
+
+def _responses_of(
+    result: SimulationResult,
+    scenario: Scenario,
+    chosen: Mapping[str, Candidate],
+    unit: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Response rows and per-replication comp-cost samples of one simulated configuration."""
+    years = rep_years(result.rep_periods)
+    years = years[years["segment"].isin(list(chosen))]
+    key = "segment" if unit == "segment" else "rep_id"
+    per_replication = years.groupby([key, "replication"], sort=False).agg(
+        revenue=("revenue", "sum"),
+        margin=("margin", "sum"),
+        incentive_cost=("incentive", "sum"),
+        base_cost=("base_pay", "sum"),
+        discount_cost=("discount_lost", "sum"),
+        at_quota=("at_quota", "mean"),
+        quits=("quits", "sum"),
+        seat_months=("months_occupied", "sum"),
+        quota=("quota", "mean"),
+    )
+    per_replication["comp_cost"] = per_replication["incentive_cost"] + per_replication["base_cost"]
+    grouped = per_replication.groupby(level=0, sort=False)
+    means = grouped.mean()
+    ses = grouped.std(ddof=1) / np.sqrt(grouped.size().to_numpy()[:, None])
+    frame = pd.DataFrame(
+        {
+            "unit": means.index.astype(str),
+            "revenue": means["revenue"].to_numpy(),
+            "margin": means["margin"].to_numpy(),
+            "incentive_cost": means["incentive_cost"].to_numpy(),
+            "base_cost": means["base_cost"].to_numpy(),
+            "discount_cost": means["discount_cost"].to_numpy(),
+            "p_quota": np.nan_to_num(means["at_quota"].to_numpy(), nan=0.0),
+            "quota": means["quota"].to_numpy(),
+            "attrition": (means["quits"] / (means["seat_months"] / 12.0)).fillna(0).to_numpy(),
+            "revenue_se": ses["revenue"].fillna(0).to_numpy(),
+            "incentive_cost_se": ses["incentive_cost"].fillna(0).to_numpy(),
+        }
+    )
+    population = scenario.population.frame
+    if unit == "segment":
+        counts = population.groupby("segment").size()
+        frame["reps"] = counts.reindex(frame["unit"]).to_numpy(dtype=float)
+        outside = population.groupby("segment")["outside_option"].mean()
+        frame["outside_option"] = outside.reindex(frame["unit"]).to_numpy()
+    else:
+        frame["reps"] = 1.0
+        outside = population.set_index("rep_id")["outside_option"]
+        frame["outside_option"] = outside.reindex(frame["unit"]).to_numpy()
+    frame["certainty_equivalent"] = _certainty_equivalents(scenario, chosen, unit, frame["unit"])
+    samples = per_replication["comp_cost"].rename("comp_cost").reset_index()
+    samples = samples.rename(columns={key: "unit", "replication": "scenario"})
+    samples["unit"] = samples["unit"].astype(str)
+    return frame, samples
+
+
+def _certainty_equivalents(scenario, chosen, unit, units) -> np.ndarray:
+    values = {}
+    model = scenario.model()
+    for segment, candidate in chosen.items():
+        members = _segment_population(scenario, candidate)
+        technology, members = behaviour_technology(model.segments[segment].technology, members)
+        ce = best_response(candidate.plan, members, technology)["certainty_equivalent"].to_numpy()
+        if unit == "segment":
+            values[segment] = float(ce.mean())
+        else:
+            values.update(zip(members.rep_ids.astype(str), ce, strict=True))
+    return np.array([values[str(u)] for u in units])
+
+
+# ------------------------------------------------------------------------------ result
+@dataclass(frozen=True, eq=False)
+class OptimisationResult:
+    """The optimiser's answer.
+
+    Attributes
+    ----------
+    plans:
+        The chosen plan of each unit (segment name or rep id).
+    solution:
+        The LP solution (:class:`spmopt.optimise.lp.Solution`): objective, LP bound, integrality
+        gap, shadow prices, constraint report, timings.
+    responses, samples:
+        The response table and per-replication comp-cost samples the LP was built from.
+    validation:
+        Predicted (response table) vs re-simulated (fresh random numbers) figures of the incumbent
+        and the chosen plans, with confidence intervals.
+    """
+
+    scenario: Scenario
+    options: OptimiseOptions
+    constraints: Constraints
+    candidates: dict[str, list[Candidate]]
+    responses: pd.DataFrame
+    samples: pd.DataFrame
+    solution: Solution
+    plans: dict[str, Plan]
+    validation: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def shadow_prices(self) -> pd.Series:
+        """Change in the optimum per unit of each constraint's parameter, by constraint name."""
+        return self.solution.shadow_prices
+
+    def summary(self) -> pd.DataFrame:
+        """The chosen candidate per unit with its expected figures."""
+        return self.solution.choice
+
+    def frontier(self, budgets=None, points: int = 9) -> pd.DataFrame:
+        """Expected profit against the comp budget (re-solving the LP over a budget grid)."""
+        from spmopt.optimise.frontier import budget_grid, frontier
+
+        if budgets is None:
+            budgets = budget_grid(self.responses, points=points)
+        return frontier(
+            self.responses,
+            self.constraints,
+            budgets,
+            samples=self.samples if self.constraints.cvar is not None else None,
+            solver=self.options.solver,
+        )
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """Plan files (``plans/<plan id>.toml``), a roster when plans are chosen per rep,
+        ``model.lp``, ``responses.csv``, ``choice.csv``, ``shadow_prices.csv``,
+        ``constraints.csv`` and ``validation.csv``."""
+        out_dir = Path(out_dir)
+        (out_dir / "plans").mkdir(parents=True, exist_ok=True)
+        written = []
+        for plan in {plan.id: plan for plan in self.plans.values()}.values():
+            written.append(plan.save(out_dir / "plans" / f"{plan.id}.toml"))
+        if self.options.unit == "rep":
+            roster = pd.DataFrame(
+                {"rep_id": list(self.plans), "plan_id": [p.id for p in self.plans.values()]}
+            )
+            roster.to_csv(out_dir / "roster.csv", index=False)
+            written.append(out_dir / "roster.csv")
+        self.solution.write_lp(out_dir / "model.lp")
+        written.append(out_dir / "model.lp")
+        tables = {
+            "responses": self.responses,
+            "choice": self.solution.choice,
+            "shadow_prices": self.shadow_prices.rename("shadow_price")
+            .rename_axis("constraint")
+            .reset_index(),
+            "constraints": self.solution.constraint_report,
+            "validation": self.validation,
+        }
+        for name, table in tables.items():
+            path = out_dir / f"{name}.csv"
+            table.to_csv(path, index=False, float_format="%.10g")
+            written.append(path)
+        return written
+
+
+# ------------------------------------------------------------------------------ pipeline
+def optimise(
+    scenario: str | Path | Scenario,
+    *,
+    unit: str | None = None,
+    replications: int | None = None,
+    validation_replications: int | None = None,
+    mode: str | None = None,
+    solver: str | None = None,
+    seed: int | None = None,
+    validate: bool = True,
+    validate_engine: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> OptimisationResult:
+    """Choose plans for a scenario's segments (or reps) maximising expected profit.
+
+    Each candidate plan from the scenario's levers is simulated on the same random numbers
+    (common random numbers); the response table feeds the LP with the constraints from
+    ``[finance]``; the chosen plans are re-simulated on fresh streams and reported beside the
+    prediction (``result.validation``). ``progress(stage, done, total)`` reports progress.
+    """
+    from spmopt.run.simulation import as_scenario
+
+    scenario = as_scenario(scenario)
+    options = OptimiseOptions.from_scenario(
+        scenario,
+        unit=unit,
+        replications=replications,
+        validation_replications=validation_replications,
+        mode=mode,
+        solver=solver,
+        validate_engine=validate_engine,
+    )
+    constraints = constraints_from(scenario, options)
+    by_segment = _segment_candidates(scenario, options)
+    streams = RandomStreams(scenario.seed if seed is None else seed)
+    rounds = max(len(made) for made in by_segment.values())
+    response_frames, sample_frames = [], []
+    for position in range(rounds):
+        chosen = {
+            segment: made[position] for segment, made in by_segment.items() if position < len(made)
+        }
+        model = _model_for(scenario, chosen)
+        result = _run(model, "fast", options.replications, streams)
+        frame, samples = _responses_of(result, scenario, chosen, options.unit)
+        ids = {segment: candidate.id for segment, candidate in chosen.items()}
+        if options.unit == "segment":
+            frame["candidate"] = frame["unit"].map(ids)
+            samples["candidate"] = samples["unit"].map(ids)
+        else:
+            seat_segment = scenario.population.frame.set_index("rep_id")["segment"]
+            frame["candidate"] = seat_segment.reindex(frame["unit"]).map(ids).to_numpy()
+            samples["candidate"] = seat_segment.reindex(samples["unit"]).map(ids).to_numpy()
+        response_frames.append(frame)
+        sample_frames.append(samples)
+        if progress:
+            progress("candidates", position + 1, rounds)
+    responses = pd.concat(response_frames, ignore_index=True)
+    samples = pd.concat(sample_frames, ignore_index=True)
+    solution = solve(
+        responses,
+        constraints,
+        samples=samples if constraints.cvar is not None else None,
+        mode=options.mode,
+        solver=options.solver,
+    )
+    lookup = {
+        (segment, candidate.id): candidate
+        for segment, made in by_segment.items()
+        for candidate in made
+    }
+    seat_segment = scenario.population.frame.set_index("rep_id")["segment"].astype(str)
+    plans = {}
+    chosen_candidates = {}
+    for row in solution.choice.itertuples(index=False):
+        segment = str(row.unit) if options.unit == "segment" else seat_segment[str(row.unit)]
+        candidate = lookup[(segment, row.candidate)]
+        plans[str(row.unit)] = candidate.plan
+        chosen_candidates[str(row.unit)] = candidate
+    result = OptimisationResult(
+        scenario=scenario,
+        options=options,
+        constraints=constraints,
+        candidates=by_segment,
+        responses=responses,
+        samples=samples,
+        solution=solution,
+        plans=plans,
+    )
+    if validate:
+        validation = _validate(
+            scenario, options, result, chosen_candidates, by_segment, streams, progress
+        )
+        result = replace(result, validation=validation)
+    return result
+
+
+def _configuration_model(scenario, options, chosen_candidates, by_segment) -> SimulationModel:
+    """A model running each unit's chosen plan (per-rep choices become sub-segments)."""
+    if options.unit == "segment":
+        return _model_for(scenario, chosen_candidates)
+    model = _model_for(scenario, {s: made[0] for s, made in by_segment.items()})
+    frame = model.population.frame.copy()
+    chosen = pd.Series(chosen_candidates)
+    rep_ids = frame["rep_id"].astype(str)
+    frame["segment"] = rep_ids.map(lambda rep: f"{chosen[rep].segment}:{chosen[rep].id}")
+    frame["quota"] = rep_ids.map(
+        lambda rep: chosen[rep].plan.quota_of_measure(chosen[rep].plan.measures[0]).quota
+    )
+    segments = {}
+    for candidate in {f"{c.segment}:{c.id}": c for c in chosen_candidates.values()}.values():
+        name = f"{candidate.segment}:{candidate.id}"
+        segments[name] = replace(model.segments[candidate.segment], name=name, plan=candidate.plan)
+    return replace(model, population=Population(frame), segments=segments)
+
+
+def _validate(scenario, options, result, chosen_candidates, by_segment, streams, progress):
+    """Re-simulate incumbent and chosen plans on fresh random numbers; predicted vs simulated."""
+    fresh = streams.spawn("validation")
+    incumbent = {segment: made[0] for segment, made in by_segment.items()}
+    rows = []
+    for label, model in (
+        ("incumbent", _model_for(scenario, incumbent)),
+        ("optimised", _configuration_model(scenario, options, chosen_candidates, by_segment)),
+    ):
+        simulated = _run(model, options.validate_engine, options.validation_replications, fresh)
+        metrics = simulated.replication_metrics()
+        metrics["comp_cost"] = metrics["incentive_cost"] + metrics["base_cost"]
+        if label == "incumbent":
+            table = result.responses[result.responses["candidate"] == INCUMBENT]
+        else:
+            table = result.solution.choice
+        predicted = {
+            "profit": float(
+                (
+                    table["margin"]
+                    - table["incentive_cost"]
+                    - table["base_cost"]
+                    - table["discount_cost"]
+                ).sum()
+            ),
+            "comp_cost": float((table["incentive_cost"] + table["base_cost"]).sum()),
+            "revenue": float(table["revenue"].sum()),
+            "share_at_quota": float((table["p_quota"] * table["reps"]).sum() / table["reps"].sum()),
+        }
+        for metric, prediction in predicted.items():
+            values = metrics[metric].to_numpy(dtype=float)
+            values = values[~np.isnan(values)]
+            mean = float(values.mean())
+            se = float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
+            rows.append(
+                {
+                    "configuration": label,
+                    "metric": metric,
+                    "predicted": prediction,
+                    "simulated": mean,
+                    "simulated_se": se,
+                    "ci_low": mean - 1.96 * se,
+                    "ci_high": mean + 1.96 * se,
+                    "within_ci": bool(abs(prediction - mean) <= 1.96 * se)
+                    if se > 0
+                    else prediction == mean,
+                    "engine": options.validate_engine,
+                    "replications": len(values),
+                }
+            )
+        if progress:
+            progress("validation", 1 if label == "incumbent" else 2, 2)
+    return pd.DataFrame(rows)
