@@ -1,0 +1,106 @@
+"""The whole optimiser pipeline: simulate candidates → LP → plans → re-simulation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import spmopt
+from spmopt.cli import main
+from spmopt.errors import SpmoptNoSolutionError
+from spmopt.optimise.pipeline import optimise
+
+HOLMSTROM_MILGROM = """
+schema_version = 1
+[scenario]
+id = "hm"
+seed = 11
+replications = 30
+
+[plans.linear]
+plan = { schema_version = 1, plan = { id = "linear", year_start = "2027-01-01", payout_frequency = "year", base_salary = 0, target_incentive = 1, components = [ { id = "sales", measure = "bookings", quota = 1000000, basis = "amount", tiers = [ { from = 0, rate = 0.1 } ] } ] } }
+
+[segments.reps]
+plan = "linear"
+gross_margin = 1.0
+technology = { kind = "normal", sigma = 100000 }
+reps = { count = 100, base_sales = 1000000, effectiveness = 100000, effort_cost = 100000, risk_aversion = 0.00001, outside_option = 800000, tenure_months = 36 }
+
+[behaviour]
+effort = { model = "static" }
+
+[optimise]
+replications = 30
+validation_replications = 30
+participation = true
+levers = { rate = [3.0, 4.0, 5.0, 6.0, 7.0], base_salary = "participation" }
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "scenario.toml"
+    path.write_text(text)
+    return path
+
+
+def test_full_pipeline_recovers_the_holmstrom_milgrom_rate(tmp_path):
+    """Holmström–Milgrom: S = h + k·e + ε, ε ~ N(0, σ²), pay = base + β·S, cost c·e²/2, CARA r.
+
+    The rep's best response is e = β·k/c and CE = base + β·(h + k·e) − c·e²/2 − r·β²·σ²/2. With
+    base set so that CE equals the outside option ū = 800,000 (participation binds; ū exceeds
+    the incentive's own CE on the whole grid, so the base is positive), the firm's expected
+    profit per rep is h + k·e − c·e²/2 − r·β²·σ²/2 − ū, maximised at
+    β* = 1 / (1 + r·c·σ²/k²) = 1 / (1 + 1e-5·1e5·1e10/1e10) = 0.5.
+    On the grid β ∈ {0.3, …, 0.7} profit per rep is 1e5·(β − β²) − ū + h: 25,000 at β = 0.5 and
+    24,000 at its neighbours, 1,000 apart; with common random numbers the noise of a profit
+    difference per rep is σ·Δβ/√(100·30) ≈ 183, so picking a neighbour is a > 5σ event
+    (false-failure rate < 1e-7).
+    """
+    result = optimise(write(tmp_path, HOLMSTROM_MILGROM), validate=False)
+    chosen = result.plans["reps"]
+    assert chosen.components[0].tiers[0].rate == pytest.approx(0.5)
+    expected_base = 800000 - (0.5 * (1e6 + 1e5 * 0.5) - 1e5 * 0.25 / 2 - 1e-5 * 0.25 * 1e10 / 2)
+    assert chosen.base_salary == pytest.approx(expected_base, abs=1.0)
+
+
+def test_optimum_is_never_worse_than_the_incumbent_and_validates(tmp_path):
+    text = HOLMSTROM_MILGROM.replace("rate = [3.0, 4.0, 5.0, 6.0, 7.0], ", "rate = [0.5, 2.0], ")
+    result = optimise(write(tmp_path, text))
+    responses = result.responses
+    profit = responses["margin"] - responses["incentive_cost"] - responses["base_cost"]
+    incumbent = profit[responses["candidate"] == "incumbent"].iloc[0]
+    assert result.solution.objective >= incumbent - 1e-6
+    validation = result.validation.set_index(["configuration", "metric"])
+    # predicted and re-simulated profit agree within 4 standard errors (false-failure rate 6e-5)
+    for configuration in ("incumbent", "optimised"):
+        row = validation.loc[(configuration, "profit")]
+        assert abs(row["predicted"] - row["simulated"]) <= 4 * row["simulated_se"] + 1e-6
+
+
+def test_infeasible_budget_names_the_constraints(tmp_path, capsys):
+    text = HOLMSTROM_MILGROM + "\n[finance]\ncomp_budget = 1000\n"
+    with pytest.raises(SpmoptNoSolutionError, match="budget"):
+        optimise(write(tmp_path, text), validate=False)
+    status = main(
+        ["optimise", str(write(tmp_path, text)), "--out", str(tmp_path / "out"), "--quiet"]
+    )
+    assert status == 3
+    assert "budget" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "choice.csv").exists()
+
+
+def test_cli_writes_plans_that_payouts_accepts(tmp_path, capsys):
+    out = tmp_path / "out"
+    status = main(
+        ["optimise", str(write(tmp_path, HOLMSTROM_MILGROM)), "--out", str(out), "--quiet"]
+    )
+    assert status == 0, capsys.readouterr().err
+    plans = sorted((out / "plans").glob("*.toml"))
+    assert plans and all(spmopt.Plan.load(path).id for path in plans)
+    for name in ("choice.csv", "responses.csv", "validation.csv", "model.lp", "shadow_prices.csv"):
+        assert (out / name).stat().st_size > 0
+    text = capsys.readouterr().out
+    assert "Chosen plans" in text and "re-simulated" in text
+    assert np.isfinite(spmopt.Plan.load(plans[0]).annual_payout(1.0))
