@@ -22,7 +22,8 @@ quota_bounds      ``quota_floor[u]``: Σ_j x[u,j]·Q[u,j] ≥ lo_u;
                   ``quota_ceiling[u]``: Σ_j x[u,j]·Q[u,j] ≤ hi_u
 pay_dispersion    ``pay_upper[u]``: π_u ≤ π_max; ``pay_lower[u]``: π_u ≥ π_min;
                   ``pay_dispersion``: π_max ≤ k·π_min, with π_u = Σ_j x[u,j]·C[u,j]/N[u,j]
-                  the expected pay per rep of unit u (so max_u π_u ≤ k·min_u π_u)
+                  the expected pay per rep of unit u (so max_u π_u ≤ k·min_u π_u; a plan
+                  with no reps is left out of the comparison)
 ================  ==========================================================================
 
 With the attainment share per unit (``QuotaShare(per_unit=True)``) the rows are
@@ -63,8 +64,15 @@ FAMILIES: tuple[str, ...] = (
 )
 
 
-def _number(key: str, value: object, *, low: float | None = None, high: float | None = None,
-            low_open: bool = False, high_open: bool = False) -> float:  # fmt: skip
+def _number(
+    key: str,
+    value: object,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise SpmoptInputError(f"constraints.{key}: expected a number, got {value!r}")
     number = float(value)
@@ -104,9 +112,7 @@ class CVaRLimit:
         object.__setattr__(
             self,
             "alpha",
-            _number(
-                "cvar.alpha", self.alpha, low=0, high=1, low_open=True, high_open=True
-            ),  # fmt: skip
+            _number("cvar.alpha", self.alpha, low=0, high=1, low_open=True, high_open=True),
         )
         object.__setattr__(self, "limit", _number("cvar.limit", self.limit))
 
@@ -164,9 +170,7 @@ class QuotaCoverage:
         object.__setattr__(
             self,
             "over_assignment",
-            _number(
-                "quota_coverage.over_assignment", self.over_assignment, low=0.0, low_open=True
-            ),  # fmt: skip
+            _number("quota_coverage.over_assignment", self.over_assignment, low=0.0, low_open=True),
         )
 
     @property
@@ -433,7 +437,7 @@ def build_rows(table: ResponseTable, constraints: Constraints) -> tuple[list[Row
         rows.append(
             Row(
                 "revenue_target", "revenue_target", ">=", constraints.revenue_target, every, revenue
-            )  # fmt: skip
+            )
         )
     if constraints.cvar is not None:
         if table.samples is None:
@@ -454,7 +458,7 @@ def build_rows(table: ResponseTable, constraints: Constraints) -> tuple[list[Row
                 every[:0],
                 comp[:0],
                 (("eta", 1.0), *((f"z[{s}]", weight) for s in range(scenarios))),
-            )  # fmt: skip
+            )
         )
         for s, scenario in enumerate(table.scenarios):
             rows.append(
@@ -466,7 +470,7 @@ def build_rows(table: ResponseTable, constraints: Constraints) -> tuple[list[Row
                     every,
                     table.samples[:, s],
                     (("eta", -1.0), (f"z[{s}]", -1.0)),
-                )  # fmt: skip
+                )
             )
     share = constraints.quota_share
     if share is not None:
@@ -489,7 +493,7 @@ def build_rows(table: ResponseTable, constraints: Constraints) -> tuple[list[Row
                             index,
                             values,
                             unit=u,
-                        )  # fmt: skip
+                        )
                     )
             else:
                 rows.append(Row(family, family, sense, 0.0, every, coef))
@@ -506,7 +510,7 @@ def build_rows(table: ResponseTable, constraints: Constraints) -> tuple[list[Row
                         index,
                         values,
                         unit=u,
-                    )  # fmt: skip
+                    )
                 )
     if constraints.quota_coverage is not None:
         rows.append(
@@ -517,7 +521,7 @@ def build_rows(table: ResponseTable, constraints: Constraints) -> tuple[list[Row
                 constraints.quota_coverage.required,
                 every,
                 reps * table.column("quota"),
-            )  # fmt: skip
+            )
         )
     if constraints.quota_bounds:
         quota = table.column("quota")
@@ -535,7 +539,7 @@ def build_rows(table: ResponseTable, constraints: Constraints) -> tuple[list[Row
                         index,
                         quota[index],
                         unit=u,
-                    )  # fmt: skip
+                    )
                 )
             if bounds.high is not None:
                 rows.append(
@@ -547,7 +551,7 @@ def build_rows(table: ResponseTable, constraints: Constraints) -> tuple[list[Row
                         index,
                         quota[index],
                         unit=u,
-                    )  # fmt: skip
+                    )
                 )
     if constraints.pay_dispersion is not None:
         pay = pay_per_rep(table)
@@ -560,10 +564,17 @@ def build_rows(table: ResponseTable, constraints: Constraints) -> tuple[list[Row
                 "expected positive pay wherever there are reps"
             )
         aux.extend([Auxiliary("pay_max", None, None), Auxiliary("pay_min", None, None)])
-        for u, index, values in _per_unit_rows(table, pay, staffed):
-            if not index.size:
+        # a unit whose chosen plan has no reps is not compared: its unstaffed rows count 0 in
+        # pay_upper and the largest pay of all (a bound no pay_min can exceed) in pay_lower
+        ceiling = float(pay[staffed].max()) if staffed.any() else 0.0
+        lower_values = np.where(staffed, pay, ceiling)
+        for u in range(table.n_units):
+            index = np.arange(table.starts[u], table.starts[u + 1], dtype=np.intp)
+            if not staffed[index].any():
                 continue
             label = _unit_label(table, u)
+            upper = (("pay_max", -1.0),)
+            lower = (("pay_min", -1.0),)
             rows.append(
                 Row(
                     f"pay_upper[{label}]",
@@ -571,10 +582,10 @@ def build_rows(table: ResponseTable, constraints: Constraints) -> tuple[list[Row
                     "<=",
                     0.0,
                     index,
-                    values,
-                    (("pay_max", -1.0),),
+                    pay[index],
+                    upper,
                     unit=u,
-                )  # fmt: skip
+                )
             )
             rows.append(
                 Row(
@@ -583,10 +594,10 @@ def build_rows(table: ResponseTable, constraints: Constraints) -> tuple[list[Row
                     ">=",
                     0.0,
                     index,
-                    values,
-                    (("pay_min", -1.0),),
+                    lower_values[index],
+                    lower,
                     unit=u,
-                )  # fmt: skip
+                )
             )
         rows.append(
             Row(
@@ -597,7 +608,7 @@ def build_rows(table: ResponseTable, constraints: Constraints) -> tuple[list[Row
                 every[:0],
                 comp[:0],
                 (("pay_max", 1.0), ("pay_min", -constraints.pay_dispersion.max_ratio)),
-            )  # fmt: skip
+            )
         )
     return rows, aux
 
@@ -671,9 +682,12 @@ def row_violation(row: Row, activity: float) -> float:
 
 
 def parameter_sensitivity(
-    row: Row, table: ResponseTable, constraints: Constraints, x: np.ndarray,
+    row: Row,
+    table: ResponseTable,
+    constraints: Constraints,
+    x: np.ndarray,
     aux: Mapping[str, float],
-) -> float:  # fmt: skip
+) -> float:
     """d(row's rhs, moved to the right-hand side) / d(the family's parameter) at ``x``.
 
     Multiplying a row's dual by this gives the shadow price per unit of the parameter a user

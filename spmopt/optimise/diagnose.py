@@ -148,8 +148,9 @@ def _relaxation(table, constraints, family, x, by_row) -> Relaxation:
             f"lower the quota_coverage company target from {_fmt(coverage.company_target)} "
             f"to {_fmt(new)} (or the over-assignment factor)"
         )
-        return Relaxation(family, "quota_coverage.company_target", coverage.company_target,
-                          new, (), text)  # fmt: skip
+        return Relaxation(
+            family, "quota_coverage.company_target", coverage.company_target, new, (), text
+        )
     if family == "cos_ceiling":
         new = t["cost_of_sales"]
         text = f"raise cos_ceiling from {constraints.cos_ceiling:.4g} to {new:.4g}"

@@ -802,9 +802,11 @@ def _round(
     rounded = None
     if restricted is not None:
         run = _run(
-            restricted, solver.milp(min(ROUNDING_GAP_REL, target), limit), solver,
+            restricted,
+            solver.milp(min(ROUNDING_GAP_REL, target), limit),
+            solver,
             solver.describe(),
-        )  # fmt: skip
+        )
         timings["solve_milp"] = run.seconds
         if run.status in ("optimal", "feasible"):
             rounded = run
@@ -819,9 +821,14 @@ def _round(
     found = run.status in ("optimal", "feasible")
     if rounded is None and not found:
         raise _no_solution(
-            run, table, constraints, solver, integer=True, diagnose=diagnose,
+            run,
+            table,
+            constraints,
+            solver,
+            integer=True,
+            diagnose=diagnose,
             what="binary programme (one candidate per unit)",
-        )  # fmt: skip
+        )
     why = (
         "whose re-solve with the others fixed was infeasible"
         if rounded is None
@@ -905,9 +912,14 @@ def solve(
     timings["solve_lp"] = lp_run.seconds
     if lp_run.status not in ("optimal", "feasible"):
         raise _no_solution(
-            lp_run, table, constraints, solver, integer=False, diagnose=diagnose,
+            lp_run,
+            table,
+            constraints,
+            solver,
+            integer=False,
+            diagnose=diagnose,
             what="LP relaxation",
-        )  # fmt: skip
+        )
     lp_bound = float(lp_run.objective)
     final = lp_run
     fractional = _fractional_units(table, lp_run.x)
@@ -915,9 +927,18 @@ def solve(
 
     if mode == "round" and fractional.size:
         final, detail = _round(
-            table, constraints, rows, auxiliary, lp_run, fractional, solver, gap_rel,
-            time_limit_s, timings, diagnose,
-        )  # fmt: skip
+            table,
+            constraints,
+            rows,
+            auxiliary,
+            lp_run,
+            fractional,
+            solver,
+            gap_rel,
+            time_limit_s,
+            timings,
+            diagnose,
+        )
         method += detail
     elif mode == "round":
         method += "; integral at the optimum, no rounding needed"
@@ -929,9 +950,14 @@ def solve(
         timings["solve_milp"] = run.seconds
         if run.status not in ("optimal", "feasible"):
             raise _no_solution(
-                run, table, constraints, solver, integer=True, diagnose=diagnose,
+                run,
+                table,
+                constraints,
+                solver,
+                integer=True,
+                diagnose=diagnose,
                 what="binary programme (one candidate per unit)",
-            )  # fmt: skip
+            )
         final = run
         method = f"binary programme ({run.method}, gap {gap_rel:g}, limit {time_limit_s:g} s)"
 
