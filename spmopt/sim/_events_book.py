@@ -232,7 +232,6 @@ class Book:
         self.store = DealStore(capacity=64 * n)
         self.next_deal_id = 0
         slots = horizon + layout.max_lag + 2
-        self.due: list[list[int] | None] = [[] for _ in range(slots)]
         self.closed: list[list[int] | None] = [[] for _ in range(slots)]
         self.recorded: list[np.ndarray] = []
         self.rows = {name: np.zeros((n, horizon), dtype=t) for name, t in MONTH_COLUMNS.items()}
@@ -329,6 +328,11 @@ class Book:
         self.spell_credit[seats] = 0.0
         self.attainment[seats] = 0.0
 
+    def _due(self, absolute: int) -> np.ndarray:
+        """The deals (pieces) created so far that are due to close in month ``absolute``."""
+        store = self.store
+        return np.flatnonzero(store.close_month[: store.size] == absolute)
+
     def _period_credit(self, seats: np.ndarray, month: int, period_months: int) -> np.ndarray:
         """Credit of the seats' current spells in the measurement period before ``month``."""
         first = (month // period_months) * period_months
@@ -396,7 +400,9 @@ class Book:
         seat, created, close_month, closed, size = (
             np.concatenate(p) for p in zip(*parts, strict=True)
         )
-        index = self.store.add(self._new_ids(seat.size), seat, created, closed, size)
+        index = self.store.add(
+            self._new_ids(seat.size), seat, created, closed, size, close_month=close_month
+        )
         return NewDeals(index, close_month, created, closed)
 
     def open_month(self, month: int) -> NewDeals:
@@ -488,7 +494,6 @@ class Book:
         ):
             rows[name][:, absolute] = values
         self.spell_credit[:, month] = credited
-        self.due[absolute] = None
         self.closed[absolute] = None
         return moved
 
@@ -502,7 +507,7 @@ class Book:
         ending = [seg for seg in self.layout.segments if (month + 1) % seg.period_months == 0]
         if not ending:
             return pulled, pushed
-        due = np.asarray(self.due[absolute + 1], dtype=np.int64)
+        self._due_next = due = self._due(absolute + 1)
         due_face = np.bincount(self.store.seat[due], weights=self.store.amount[due], minlength=n)
         tenure = self.rows["tenure_months"][:, absolute]
         for seg in ending:
@@ -541,7 +546,7 @@ class Book:
         """Take ``pulled`` pro rata from every deal due next month; close the parts now at the
         discounted price. Returns the pulled pieces' indices."""
         store = self.store
-        due = np.asarray(self.due[absolute + 1], dtype=np.int64)
+        due = self._due_next
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(self._due_face > 0, pulled / self._due_face, 0.0)
         take = share[store.seat[due]] * store.amount[due]
@@ -555,6 +560,7 @@ class Book:
             absolute + 1 - PULL_OFFSET,
             take,
             PULLED,
+            close_month=absolute,
         )
         store.credited[pieces] = (1 - self.discount) * take
         store.discount[pieces] = self.discount * take
@@ -571,7 +577,13 @@ class Book:
         store.amount[index] -= move
         closed = store.closed[index] + 1.0
         pieces = store.add(
-            store.deal_id[index], store.seat[index], store.created[index], closed, move, PUSHED
+            store.deal_id[index],
+            store.seat[index],
+            store.created[index],
+            closed,
+            move,
+            PUSHED,
+            close_month=absolute + 1,
         )
         return NewDeals(pieces, np.full(pieces.size, absolute + 1), store.created[pieces], closed)
 

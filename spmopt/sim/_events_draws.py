@@ -16,6 +16,17 @@ from scipy import stats
 # pool slot columns: position of creation in its month, closing lag, position in closing month
 CREATED, LAG, CLOSE = 0, 1, 2
 NO_TIMING, PULLED, PUSHED = 0, 1, 2
+COLUMNS = (
+    "deal_id",
+    "seat",
+    "created",
+    "closed",
+    "amount",
+    "credited",
+    "discount",
+    "timing",
+    "close_month",
+)
 TIMING_LABELS = np.array(["", "pulled", "pushed"], dtype=object)
 
 
@@ -125,14 +136,16 @@ class DealStore:
         self.credited = np.zeros(capacity)
         self.discount = np.zeros(capacity)
         self.timing = np.zeros(capacity, dtype=np.int8)
+        self.close_month = np.zeros(capacity, dtype=np.int64)
         if "deal_id" in old:
-            for name in ("deal_id", "seat", "created", "closed", "amount", "credited"):
+            for name in COLUMNS:
                 getattr(self, name)[: self.size] = old[name][: self.size]
-            self.discount[: self.size] = old["discount"][: self.size]
-            self.timing[: self.size] = old["timing"][: self.size]
 
-    def add(self, deal_id, seat, created, closed, amount, timing=NO_TIMING) -> np.ndarray:
-        """Append pieces (arrays of equal length); returns their indices."""
+    def add(
+        self, deal_id, seat, created, closed, amount, timing=NO_TIMING, close_month=None
+    ) -> np.ndarray:
+        """Append pieces (arrays of equal length); returns their indices. ``close_month``
+        defaults to the month containing ``closed``."""
         n = np.size(seat)
         if self.size + n > self.deal_id.shape[0]:
             self._allocate(max(2 * self.deal_id.shape[0], self.size + n))
@@ -143,5 +156,6 @@ class DealStore:
         self.closed[index] = closed
         self.amount[index] = amount
         self.timing[index] = timing
+        self.close_month[index] = np.floor(closed) if close_month is None else close_month
         self.size += n
         return index

@@ -28,7 +28,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import simpy
-from simpy.events import Timeout
+from simpy.events import NORMAL, Timeout
 
 from spmopt.errors import SpmoptInputError
 from spmopt.reps.seasonality import MONTHS
@@ -40,13 +40,19 @@ from spmopt.sim.streams import RandomStreams
 
 
 def schedule_deals(env: simpy.Environment, deals: NewDeals, on_create) -> int:
-    """Schedule the creation of each new deal at its time; returns the number scheduled."""
+    """Schedule the creation of each new deal at its time; returns the number scheduled.
+
+    The event's value is ``(store index, closing month, time from creation to closing)``.
+    """
     now = env.now
     values = zip(
-        deals.index.tolist(), deals.close_month.tolist(), deals.closed.tolist(), strict=True
+        deals.index.tolist(),
+        deals.close_month.tolist(),
+        (deals.closed - deals.created).tolist(),
+        strict=True,
     )
     for value, delay in zip(values, (deals.created - now).tolist(), strict=True):
-        Timeout(env, max(delay, 0.0), value).callbacks.append(on_create)
+        Timeout(env, delay, value).callbacks.append(on_create)
     return deals.index.size
 
 
@@ -55,7 +61,7 @@ def schedule_closings(env: simpy.Environment, deals: NewDeals, on_close) -> int:
     now = env.now
     values = zip(deals.index.tolist(), deals.close_month.tolist(), strict=True)
     for value, delay in zip(values, (deals.closed - now).tolist(), strict=True):
-        Timeout(env, max(delay, 0.0), value).callbacks.append(on_close)
+        Timeout(env, delay, value).callbacks.append(on_close)
     return deals.index.size
 
 
@@ -91,16 +97,18 @@ class EventRun:
         self.process: simpy.Process | None = None
         self.year_closed: simpy.Event | None = None
         self.next_year: simpy.Event | None = None
-        env, due, closed = self.env, self.book.due, self.book.closed
+        env, closed = self.env, self.book.closed
+        schedule = env.schedule
 
         def on_close(event):
-            index, month = event._value
-            closed[month].append(index)
+            value = event._value
+            closed[value[1]].append(value[0])
 
         def on_create(event):
-            index, month, close = event._value
-            due[month].append(index)
-            Timeout(env, max(close - env._now, 0.0), (index, month)).callbacks.append(on_close)
+            # the deal is created: its creation event is re-armed as its closing event, due
+            # after the deal's lag (Environment.schedule; saves a Timeout per deal)
+            event.callbacks = [on_close]
+            schedule(event, NORMAL, event._value[2])
 
         self.on_close = on_close
         self.on_create = on_create
