@@ -1,9 +1,22 @@
 """Random draws of the fast engine: exact samplers vectorised over cells, fed by per-replication
-streams.
+streams laid out so that common random numbers survive changes of effort.
 
 Every draw comes from :class:`~spmopt.sim.streams.RandomStreams` generators keyed by replication
 (one generator per replication and stream name); draws for a chunk of replications are the
 per-replication draws laid side by side, so results do not depend on the chunk size.
+
+**Alignment.** Two plans simulated on one scenario should see the same market where their
+decisions coincide, and nearly the same market where they differ a little. Samplers that consume
+a variable number of draws shift every later draw of the stream as soon as one count differs. So
+each stream consumes fixed-length blocks only:
+
+* a deal count is the Poisson quantile of one uniform per (seat, month) (:func:`poisson_by_inversion`,
+  monotone in the rate);
+* deal ``k`` of a seat in a month takes its variates (size, lag, …) from a fixed slot of the
+  month's block when ``k`` is below the seat's *budget* (a plan-independent number of slots,
+  about the seat's expected deals at effort 1); deals beyond the budget draw from the overflow
+  family (:meth:`RandomStreams.spawn` ``("overflow")``, the same stream names), so they never
+  shift the main blocks.
 """
 
 from __future__ import annotations
@@ -24,21 +37,22 @@ class ChunkStreams:
     """The named generators of replications ``first … first + count − 1``."""
 
     def __init__(self, streams: RandomStreams, first: int, count: int):
-        self._streams = streams
+        self._families = {"main": streams, "overflow": streams.spawn("overflow")}
         self._first = first
-        self._generators: dict[str, list[np.random.Generator]] = {}
+        self._generators: dict[tuple[str, str], list[np.random.Generator]] = {}
         self.count = count
 
-    def generators(self, name: str) -> list[np.random.Generator]:
+    def generators(self, name: str, family: str = "main") -> list[np.random.Generator]:
         """One generator per replication for stream ``name`` (created on first use)."""
         if name not in STREAMS:
             raise ValueError(f"unknown stream '{name}'; the fast engine uses {STREAMS}")
-        if name not in self._generators:
-            self._generators[name] = [
-                self._streams.generator(name, replication=self._first + r)
-                for r in range(self.count)
+        key = (name, family)
+        if key not in self._generators:
+            streams = self._families[family]
+            self._generators[key] = [
+                streams.generator(name, replication=self._first + r) for r in range(self.count)
             ]
-        return self._generators[name]
+        return self._generators[key]
 
     def uniform(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
         """Uniforms on [0, 1) of shape (replications, *shape), one block per replication."""
@@ -54,29 +68,58 @@ class ChunkStreams:
             generator.standard_normal(out=block)
         return out
 
-    def per_deal(self, name: str, totals: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        """For ``totals[r]`` deals of each replication: standard normals (sizes) and uniforms
-        (closing lags), each replication's deals in a contiguous block."""
-        total = int(np.sum(totals))
-        normals = np.empty(total)
-        uniforms = np.empty(total)
-        start = 0
-        for generator, count in zip(self.generators(name), totals, strict=True):
-            stop = start + int(count)
-            generator.standard_normal(out=normals[start:stop])
-            generator.random(out=uniforms[start:stop])
-            start = stop
-        return normals, uniforms
+    def deal_draws(
+        self, name: str, counts: np.ndarray, budget: np.ndarray, kinds: Sequence[str]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Variates of ``counts[r, s]`` deals of each replication r and seat s, aligned.
 
-    def per_deal_uniforms(self, name: str, totals: Sequence[int], k: int) -> np.ndarray:
-        """``k`` uniforms for each of ``totals[r]`` deals of each replication, shape (deals, k)."""
-        out = np.empty((int(np.sum(totals)), k))
+        ``budget`` (S,) ≥ 1 slots per seat; ``kinds`` names each deal's variates (``uniform``
+        or ``normal``). Every replication draws a block of ``kinds × Σ budget`` variates from
+        stream ``name`` whatever the counts; deal k < budget[s] of seat s uses slot
+        ``offset[s] + k``, later deals draw from the overflow family. Returns the replication
+        and seat of each deal and its variates (deals, len(kinds)).
+        """
+        replications, seats = counts.shape
+        width = int(budget.sum())
+        offsets = np.cumsum(budget) - budget
+        seat_of_slot = np.repeat(np.arange(seats), budget)
+        rank_of_slot = np.arange(width) - np.repeat(offsets, budget)
+        block = np.empty((replications, len(kinds), width))
+        for generator, rows in zip(self.generators(name), block, strict=True):
+            for kind, row in zip(kinds, rows, strict=True):
+                _fill(generator, kind, row)
+        used = rank_of_slot < counts[:, seat_of_slot]
+        replication, slot = np.nonzero(used)
+        seat = seat_of_slot[slot]
+        draws = block[replication, :, slot]
+        extra = np.maximum(counts - budget, 0)
+        if not extra.any():
+            return replication, seat, draws
+        cell = np.repeat(np.arange(counts.size), extra.ravel())
+        more = np.empty((cell.size, len(kinds)))
+        totals = extra.sum(axis=1)
         start = 0
-        for generator, count in zip(self.generators(name), totals, strict=True):
-            stop = start + int(count)
-            generator.random(out=out[start:stop])
+        for generator, total in zip(self.generators(name, "overflow"), totals, strict=True):
+            stop = start + int(total)
+            for column, kind in enumerate(kinds):
+                values = np.empty(stop - start)
+                _fill(generator, kind, values)
+                more[start:stop, column] = values
             start = stop
-        return out
+        return (
+            np.concatenate([replication, cell // seats]),
+            np.concatenate([seat, cell % seats]),
+            np.concatenate([draws, more]),
+        )
+
+
+def _fill(generator: np.random.Generator, kind: str, out: np.ndarray) -> None:
+    if kind == "uniform":
+        generator.random(out=out)
+    elif kind == "normal":
+        generator.standard_normal(out=out)
+    else:  # pragma: no cover - internal
+        raise ValueError(f"unknown variate kind '{kind}'")
 
 
 def poisson_by_inversion(uniform: np.ndarray, rate: np.ndarray) -> np.ndarray:

@@ -185,6 +185,17 @@ class _Engine:
                     self.back_total[segment.seats] = weight.sum()
                     self.back_cdfs[position] = lag_cdf(weight)
         self.deal_seats = np.flatnonzero(is_deal)
+        # draw budgets (alignment of common random numbers only, see _fast_draws): about the
+        # expected deals of a month (and of the initial pipeline) at effort 1
+        full = (self.reps.base_sales + self.reps.effectiveness) / self.size_mean
+        peak = np.zeros(n)
+        for segment in self.segments:
+            peak[segment.seats] = segment.segment.seasonality.weights.max()
+        deal = self.deal_seats
+        self.deal_budget = np.maximum(1, np.ceil(full[deal] * peak[deal])).astype(np.int64)
+        self.pipeline_budget = np.maximum(1, np.ceil(full[deal] * self.back_total[deal])).astype(
+            np.int64
+        )
         self.normal_seats = np.flatnonzero(~is_deal)
         self.all_deals = self.deal_seats.size == n
         # one lognormal for every deal seat: scalar parameters
@@ -227,24 +238,15 @@ class _Engine:
             )
         return out
 
-    def deal_cells(self, replications: int) -> np.ndarray:
-        """Flat cell indices (r·N + seat) of the deal seats, (R·Nd,)."""
-        if self.all_deals:
-            return np.arange(replications * self.n)
-        return (np.arange(replications)[:, None] * self.n + self.deal_seats).ravel()
-
-    def add_deals(self, state: _State, stream: str, cell, first_slot, floor=None) -> None:
-        """Draw the sizes and closing lags of deals in pipeline cells ``cell`` (one entry per
-        deal, r·N + seat, in replication order) and add them to the pipeline: slot of month
-        ``first_slot + lag``.
+    def add_deals(self, state: _State, cell, normals, uniforms, first_slot, floor=None) -> None:
+        """Add deals to the pipeline: one entry per deal of its cell (r·N + seat), a standard
+        normal for its lognormal size and a uniform for its closing lag; the deal is due in the
+        month ``first_slot + lag``.
 
         ``floor`` (per deal): the lag is drawn conditionally on being at least this (initial
-        pipeline) and the slot is then ``first_slot + lag − floor``.
+        pipeline) and the deal is then due in month ``first_slot + lag − floor``.
         """
-        replications = state.streams.count
-        totals = np.bincount(cell // self.n, minlength=replications)
-        normals, uniforms = state.streams.per_deal(stream, totals)
-        if normals.size == 0:
+        if cell.size == 0:
             return
         seat = cell % self.n if not self.single_size or len(self.lag_cdfs) > 1 else None
         if self.single_size:
@@ -313,11 +315,12 @@ class _Engine:
             self.size_mean[deal]
         )
         uniforms = state.streams.uniform("pipeline", (self.deal_seats.size,))
-        counts = poisson_by_inversion(uniforms, rate * self.back_total[deal])
-        cell = np.repeat(self.deal_cells(r), counts)
-        totals = counts.reshape(r, -1).sum(axis=1)
-        draws = state.streams.per_deal_uniforms("pipeline", totals, 2)
-        seat = cell % n
+        counts = poisson_by_inversion(uniforms, rate * self.back_total[deal]).reshape(r, -1)
+        replication, index, draws = state.streams.deal_draws(
+            "pipeline", counts, self.pipeline_budget, ("uniform", "uniform", "normal", "uniform")
+        )
+        seat = self.deal_seats[index]
+        cell = replication * n + seat
         back = np.empty(cell.size, np.int64)
         for code, cdf in self.back_cdfs.items():  # a loop over deal segments
             mine = slice(None) if len(self.back_cdfs) == 1 else self.segment_code[seat] == code
@@ -325,7 +328,7 @@ class _Engine:
         tenure = state.tenure.reshape(-1)[cell]
         ramp = self.model.ramp.factor(np.maximum(tenure - back, 0.0), self.reps.ramp_months[seat])
         keep = draws[:, 1] < ramp
-        self.add_deals(state, "pipeline", cell[keep], 0, floor=back[keep])
+        self.add_deals(state, cell[keep], draws[keep, 2], draws[keep, 3], 0, floor=back[keep])
 
     # ------------------------------------------------------------------ a plan year
     def run_year(self, year: int, decisions: YearDecisions, state: _State, out: dict) -> None:
@@ -351,7 +354,6 @@ class _Engine:
             else None
         )
         h, k = self.reps.base_sales, self.reps.effectiveness
-        cells = self.deal_cells(r)
         lags = self.lag_length
         for m in range(MONTHS):  # the loop over simulated months
             t = MONTHS * year + m
@@ -389,7 +391,11 @@ class _Engine:
                 deal = slice(None) if self.all_deals else self.deal_seats
                 uniforms = state.streams.uniform("deals", (self.deal_seats.size,))
                 counts = poisson_by_inversion(uniforms, mean[:, deal] / self.size_mean[deal])
-                self.add_deals(state, "deals", np.repeat(cells, counts), t)
+                replication, index, draws = state.streams.deal_draws(
+                    "deals", counts.reshape(r, -1), self.deal_budget, ("normal", "uniform")
+                )
+                cell = replication * n + self.deal_seats[index]
+                self.add_deals(state, cell, draws[:, 0].copy(), draws[:, 1], t)
             if shocks is not None:
                 normal = self.normal_seats
                 sales = (
