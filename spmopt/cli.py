@@ -285,6 +285,63 @@ def format_optimisation(result) -> str:
     return "\n".join(lines)
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from spmopt.run.compare import compare
+    from spmopt.run.simulation import as_scenario
+
+    scenario = as_scenario(args.scenario)
+    plans = args.plans.split(",") if args.plans else list(scenario.plans)
+    with tqdm(
+        total=len(plans), desc="simulating plans", file=sys.stderr, disable=args.quiet
+    ) as bar:
+        result = compare(
+            scenario,
+            plans,
+            replications=args.replications,
+            seed=args.seed,
+            engine=args.engine,
+            progress=lambda done: bar.update(done - bar.n),
+        )
+    with staged_output(args.out) as staging:
+        written = result.write(staging)
+    table = result.table.copy()
+    money = [
+        "revenue",
+        "profit",
+        "comp_cost_p10",
+        "comp_cost_p50",
+        "comp_cost_p90",
+        "discount_lost",
+    ]
+    for column in money:
+        table[column] = table[column].map("{:,.0f}".format)
+    for column in ["cost_of_sales", "share_at_quota", "attrition", "p_over_budget"]:
+        if column in table:
+            table[column] = table[column].map("{:.1%}".format)
+    budget = f", comp budget {result.budget:,.0f}" if result.budget else ""
+    print(f"Plans on scenario '{result.scenario_id}' (common random numbers{budget}):")
+    print(table.to_string(index=False))
+    differences = result.differences
+    if len(differences):
+        print(
+            f"\nDifferences from '{differences['baseline'].iloc[0]}', paired by replication (95% CI):"
+        )
+        shown = differences.assign(difference=differences.apply(_format_difference, axis=1))[
+            ["plan_id", "figure", "difference"]
+        ]
+        print(shown.pivot(index="figure", columns="plan_id", values="difference").to_string())
+    print(f"\nWrote {', '.join(path.name for path in written)} under {args.out}")
+    return 0
+
+
+def _format_difference(row) -> str:
+    ratio = row["figure"] in ("cost_of_sales", "share_at_quota")
+    fmt = (lambda v: f"{v:+.2%}") if ratio else (lambda v: f"{v:+,.0f}")
+    return f"{fmt(row['difference'])} [{fmt(row['ci_low'])}, {fmt(row['ci_high'])}]"
+
+
 def _summary_table(summary: pd.DataFrame) -> str:
     """The summary as a readable table: money with thousands separators, ratios as percentages."""
     ratios = {"cost_of_sales", "share_at_quota", "attrition"}
@@ -379,6 +436,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     optimise.add_argument("--quiet", action="store_true", help="no progress bars")
     optimise.set_defaults(run=_optimise)
+
+    compare = commands.add_parser("compare", help="compare plans on one scenario for finance")
+    compare.add_argument("scenario", type=Path, metavar="SCENARIO.toml")
+    compare.add_argument("--plans", help="comma-separated plan names (default: all in [plans])")
+    compare.add_argument("--out", required=True, type=Path, metavar="DIR")
+    compare.add_argument("--engine", choices=["fast", "events"])
+    compare.add_argument("--replications", type=int, metavar="N")
+    compare.add_argument("--seed", type=int, metavar="S")
+    compare.add_argument("--quiet", action="store_true", help="no progress bar")
+    compare.set_defaults(run=_compare)
     return parser
 
 
