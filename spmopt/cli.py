@@ -336,6 +336,45 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from spmopt.run.bench import benchmark
+
+    with tqdm(desc="tasks", file=sys.stderr, disable=args.quiet) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        summary, metrics = benchmark(
+            args.scenarios,
+            args.plans.split(",") if args.plans else None,
+            replications=args.replications,
+            block=args.block,
+            seed=args.seed,
+            engine=args.engine,
+            executor=args.executor,
+            workers=args.workers,
+            progress=progress,
+        )
+    with staged_output(args.out) as staging:
+        summary.to_csv(staging / "bench_summary.csv", index=False, float_format="%.10g")
+        metrics.to_csv(staging / "bench_metrics.csv", index=False, float_format="%.10g")
+    wide = summary.pivot_table(
+        index=["scenario_id", "plan_name"], columns="metric", values="mean", sort=False
+    )
+    shown = pd.DataFrame(index=wide.index)
+    for metric in ["revenue", "incentive_cost", "profit"]:
+        shown[metric] = wide[metric].map("{:,.0f}".format)
+    for metric in ["cost_of_sales", "share_at_quota", "attrition"]:
+        shown[metric] = wide[metric].map("{:.1%}".format)
+    print("Plan designs across scenarios (means over replications):")
+    print(shown.to_string())
+    print(f"\nWrote bench_summary.csv and bench_metrics.csv under {args.out}")
+    return 0
+
+
 def _format_difference(row) -> str:
     ratio = row["figure"] in ("cost_of_sales", "share_at_quota")
     fmt = (lambda v: f"{v:+.2%}") if ratio else (lambda v: f"{v:+,.0f}")
@@ -446,6 +485,21 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--seed", type=int, metavar="S")
     compare.add_argument("--quiet", action="store_true", help="no progress bar")
     compare.set_defaults(run=_compare)
+
+    bench = commands.add_parser("bench", help="benchmark plan designs across scenarios")
+    bench.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO.toml")
+    bench.add_argument(
+        "--plans", help="comma-separated plan names (default: each scenario's plans)"
+    )
+    bench.add_argument("--out", required=True, type=Path, metavar="DIR")
+    bench.add_argument("--replications", type=int, metavar="N")
+    bench.add_argument("--block", type=int, default=25, help="replications per task (default 25)")
+    bench.add_argument("--seed", type=int, metavar="S")
+    bench.add_argument("--engine", choices=["fast", "events"])
+    bench.add_argument("--executor", choices=["serial", "processes", "dask"], default="serial")
+    bench.add_argument("--workers", type=int, metavar="N")
+    bench.add_argument("--quiet", action="store_true", help="no progress bar")
+    bench.set_defaults(run=_bench)
     return parser
 
 
