@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_lp_helpers import SOLVERS, item, responses, tail_cvar
+from test_lp_helpers import PROPERTY_SOLVERS, SOLVERS, item, responses, tail_cvar
 
 from spmopt.errors import SpmoptInputError, SpmoptNoSolutionError
 from spmopt.optimise.constraints import Constraints, CVaRLimit, cvar_of_losses
@@ -99,7 +99,7 @@ def test_rockafellar_uryasev_identity_at_the_lp_optimum(solver):
     assert result.shadow_price("cvar") == pytest.approx(0.8, abs=1e-6)
 
 
-@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("solver", PROPERTY_SOLVERS)
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     data=st.lists(

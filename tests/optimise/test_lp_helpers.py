@@ -19,6 +19,7 @@ import pulp
 import pytest
 
 from spmopt.optimise.constraints import Constraints
+from spmopt.optimise.lp import Solver
 
 DEFAULTS = {
     "revenue": 0.0,
@@ -41,12 +42,20 @@ def cbc_available() -> bool:
         return bool(pulp.PULP_CBC_CMD(msg=False).available())
 
 
+_CBC = pytest.param(
+    "cbc", id="cbc", marks=pytest.mark.skipif(not cbc_available(), reason="CBC not available")
+)
+# the behavioural contract runs on every backend configuration: HiGHS (dual simplex on small
+# problems), HiGHS's interior point with crossover (what large problems use), PuLP's own HiGHS
+# hand-over (instead of the bulk one), and CBC
 SOLVERS = [
     pytest.param("highs", id="highs"),
-    pytest.param(
-        "cbc", id="cbc", marks=pytest.mark.skipif(not cbc_available(), reason="CBC not available")
-    ),
+    pytest.param(Solver("highs", lp_method="ipm"), id="highs-ipm"),
+    pytest.param(Solver("highs", bulk_handover=False), id="highs-pulp"),
+    _CBC,
 ]
+# property tests (many examples) run on the two engines
+PROPERTY_SOLVERS = [pytest.param("highs", id="highs"), _CBC]
 
 
 def responses(rows: list[dict], **defaults) -> pd.DataFrame:

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
-from test_lp_helpers import SOLVERS, brute_force, check_choice, tail_cvar
+from test_lp_helpers import PROPERTY_SOLVERS, brute_force, check_choice, tail_cvar
 
 from spmopt.errors import SpmoptNoSolutionError
 from spmopt.optimise.constraints import (
@@ -145,7 +145,7 @@ def chosen_rows(frame: pd.DataFrame, result) -> list[int]:
     return [keys.index(pick) for pick in picks]
 
 
-@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("solver", PROPERTY_SOLVERS)
 @PROPERTY
 @given(data=st.data())
 def test_binary_answer_is_the_brute_force_optimum(solver, data):
@@ -184,7 +184,7 @@ def test_binary_answer_is_the_brute_force_optimum(solver, data):
         assert set(result.weights["weight"]) <= {0.0, 1.0}
 
 
-@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("solver", PROPERTY_SOLVERS)
 @PROPERTY
 @given(data=st.data())
 def test_never_worse_than_a_feasible_incumbent(solver, data):
@@ -205,7 +205,7 @@ def test_never_worse_than_a_feasible_incumbent(solver, data):
     assert relaxed.objective >= incumbent - 1e-6 * max(1.0, abs(incumbent))
 
 
-@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("solver", PROPERTY_SOLVERS)
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_diagnosed_conflict_is_infeasible_on_its_own(solver, data):
