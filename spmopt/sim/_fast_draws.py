@@ -139,7 +139,7 @@ def poisson_by_inversion(uniform: np.ndarray, rate: np.ndarray) -> np.ndarray:
     large = lam > _LARGE_RATE
     if large.any():
         big = lam[large]
-        start = np.floor(big - 8.0 * np.sqrt(big))
+        start = np.maximum(np.floor(big - 8.0 * np.sqrt(big)), 0.0)
         count[large] = start.astype(np.int64)
         p[large] = np.exp(special.xlogy(start, big) - big - special.gammaln(start + 1.0))
         cdf[large] = special.pdtr(start, big)
