@@ -115,6 +115,38 @@ class StackedPay:
             self.breakpoints * factor, self.intercepts, self.slopes / factor, self.at.copy()
         )
 
+    def compose_affine(self, offset, factor) -> StackedPay:
+        """g(a) = f(offset + factor·a) per row, ``factor`` > 0 (arrays (N,) or scalars)."""
+        offset = np.asarray(offset, dtype=float).reshape(-1, 1)
+        factor = np.asarray(factor, dtype=float).reshape(-1, 1)
+        with np.errstate(invalid="ignore"):
+            breakpoints = (self.breakpoints - offset) / factor
+        breakpoints[:, 0] = -np.inf
+        return StackedPay(
+            breakpoints,
+            self.intercepts + self.slopes * offset,
+            self.slopes * factor,
+            self.at.copy(),
+        )
+
+    @classmethod
+    def interpolant(cls, x, values) -> StackedPay:
+        """Linear interpolation of ``values`` (N, J) at increasing ``x`` (N, J), extrapolated
+        linearly on both sides (J ≥ 2); J = 1 gives a constant."""
+        x = np.asarray(x, dtype=float)
+        values = np.asarray(values, dtype=float)
+        n, j = values.shape
+        if j == 1:
+            return cls.linear(np.zeros(n), values[:, 0])
+        slopes = np.diff(values, axis=1) / np.diff(x, axis=1)  # (N, J−1)
+        starts = np.concatenate([np.full((n, 1), -np.inf), x[:, 1:]], axis=1)
+        # piece 0 (to x_1) has segment 0's slope, extended left; piece k ≥ 1 starts at x_k with
+        # segment k's slope; the last piece extends segment J−2 to the right
+        piece_slopes = np.concatenate([slopes, slopes[:, -1:]], axis=1)
+        intercepts = values - piece_slopes * x
+        at = np.concatenate([np.full((n, 1), np.nan), values[:, 1:]], axis=1)
+        return cls(starts, intercepts, piece_slopes, at)
+
     def __add__(self, other: StackedPay) -> StackedPay:
         """Pointwise sum (exact, including values on breakpoints)."""
         n = max(self.breakpoints.shape[0], other.breakpoints.shape[0])
@@ -222,24 +254,48 @@ def plan_quota(plan) -> float:
     return float(plan.components[0].quota)
 
 
-def _measurement_months(plan) -> int:
+def measurement_structure(plan) -> tuple[int, bool]:
+    """(P, has_annual_terms): the shortest measurement period P in months (1, 3 or 12) and whether
+    some components or bonuses are measured over the year while P < 12.
+
+    Plans mixing monthly and quarterly measurement are not supported by the per-period models.
+    """
     months = {c.months_per_measurement_period for c in plan.components}
     months |= {MONTHS_PER_PERIOD[b.period] for b in plan.bonuses}
-    if len(months) != 1:
+    short = min(months)
+    if len(months - {short, 12}) > 0:
         raise SpmoptInputError(
-            f"plan '{plan.id}': components and bonuses are measured over different periods "
-            f"({sorted(months)} months); a per-period payout needs one measurement period"
+            f"plan '{plan.id}': components and bonuses are measured over {sorted(months)} months; "
+            "the behaviour models support one measurement period, optionally with annual terms"
         )
-    return months.pop()
+    return short, short < 12 and 12 in months
 
 
-def plan_pay(plan, quota=None, target_incentive=None, horizon: str = "year") -> StackedPay:
+def period_shares(plan, period_months: int) -> np.ndarray:
+    """Each measurement period's share of the annual quota (from the first component's
+    ``quota_schedule``; even when it has none), shape (12 / period_months,)."""
+    fractions = np.asarray(plan.components[0].monthly_quota_fractions(), dtype=float)
+    return fractions.reshape(-1, period_months).sum(axis=1)
+
+
+def plan_pay(
+    plan,
+    quota=None,
+    target_incentive=None,
+    horizon: str = "year",
+    *,
+    measured_months: int | None = None,
+    period_share: float | None = None,
+) -> StackedPay:
     """Pay as a function of a rep's sales, for N reps with annual ``quota`` and ``target_incentive``.
 
     ``horizon = "year"``: total annual incentive against annual sales S (credits spread evenly
     over the measurement periods, as :meth:`spmopt.Plan.attainment_curve`). ``horizon =
-    "period"``: incentive of one measurement period against sales credited in it (all components
-    and bonuses must share the measurement period). Arguments default to the plan's figures.
+    "period"``: incentive of one measurement period against the sales credited in it; the
+    period's quota is ``period_share`` of the annual one (default: its length / 12).
+    ``measured_months`` keeps only the components and bonuses measured over that many months
+    (default: all; a per-period payout needs them to share one period). Arguments default to the
+    plan's figures.
     """
     primary = plan_quota(plan)
     quota = np.atleast_1d(np.asarray(primary if quota is None else quota, dtype=float))
@@ -247,38 +303,41 @@ def plan_pay(plan, quota=None, target_incentive=None, horizon: str = "year") -> 
     ti = np.broadcast_to(np.asarray(ti, dtype=float), quota.shape)
     if horizon not in ("year", "period"):
         raise ValueError("horizon must be 'year' or 'period'")
+
+    def kept(months):
+        return measured_months is None or months == measured_months
+
+    components = [c for c in plan.components if kept(c.months_per_measurement_period)]
+    bonuses = [b for b in plan.bonuses if kept(MONTHS_PER_PERIOD[b.period])]
     if horizon == "period":
-        _measurement_months(plan)
+        lengths = {c.months_per_measurement_period for c in components}
+        lengths |= {MONTHS_PER_PERIOD[b.period] for b in bonuses}
+        if len(lengths) > 1:
+            raise SpmoptInputError(
+                f"plan '{plan.id}': components and bonuses are measured over different periods "
+                f"({sorted(lengths)} months); a per-period payout needs one measurement period"
+            )
     total = StackedPay.linear(np.zeros(1))
-    for component in plan.components:
+    for component in components:
         months = component.months_per_measurement_period
-        share = months / 12
+        even = months / 12
+        share = even if (horizon == "year" or period_share is None) else period_share
         periods = 12 // months if horizon == "year" else 1
         quota_c = component.quota * quota / primary
         family = plan.families[component.id]
         scales = component_scales(component, quota_c, ti, share)  # (N, 4)
-        curve_pay = StackedPay(
-            np.concatenate(
-                [np.full((quota.size, 1), -np.inf), np.tile(family.breakpoints, (quota.size, 1))],
-                axis=1,
-            ),
-            *(
-                np.concatenate(
-                    [np.zeros((quota.size, 1)), (getattr(family, name) @ scales.T).T], axis=1
-                )
-                for name in ("right", "slopes", "at")
-            ),
+        n = quota.size
+        breakpoints = np.concatenate(
+            [np.full((n, 1), -np.inf), np.tile(family.breakpoints, (n, 1))], axis=1
         )
-        # convert right limits to intercepts of x (the family's own axis)
-        x_axis_b = curve_pay.breakpoints
-        intercepts = curve_pay.intercepts - curve_pay.slopes * np.where(
-            np.isfinite(x_axis_b), x_axis_b, 0.0
+        right, slopes, at = (
+            np.concatenate([np.zeros((n, 1)), (getattr(family, name) @ scales.T).T], axis=1)
+            for name in ("right", "slopes", "at")
         )
-        at = curve_pay.at.copy()
+        # right limits → intercepts on the family's own axis
+        intercepts = right - slopes * np.where(np.isfinite(breakpoints), breakpoints, 0.0)
         at[:, 0] = np.nan
-        curve_pay = StackedPay(
-            x_axis_b, intercepts * periods, curve_pay.slopes * periods, at * periods
-        )
+        curve_pay = StackedPay(breakpoints, intercepts * periods, slopes * periods, at * periods)
         # x = S / stretch: attainment basis x = S / Q (year) or S / (Q·share) (one period);
         # amount basis x = credited in one period = S·(Q_c/Q)·share (year) or S·Q_c/Q (period)
         if component.basis == "attainment":
@@ -289,13 +348,14 @@ def plan_pay(plan, quota=None, target_incentive=None, horizon: str = "year") -> 
         if component.max_payout is not None:
             curve_pay = curve_pay.minimum(component.max_payout)
         total = total + curve_pay
-    for bonus in plan.bonuses:
+    for bonus in bonuses:
         months = MONTHS_PER_PERIOD[bonus.period]
         periods = 12 // months if horizon == "year" else 1
         if horizon == "year":
             level = bonus.at * quota  # same attainment on every measure, credits spread evenly
         else:
-            level = bonus.at * quota * months / 12
+            share = months / 12 if period_share is None else period_share
+            level = bonus.at * quota * share
         n = quota.size
         step = StackedPay(
             np.column_stack([np.full(n, -np.inf), np.maximum(level, 0.0)]),

@@ -14,7 +14,13 @@ import numpy as np
 
 from spmopt.errors import SpmoptInputError
 from spmopt.plan.curve import PayoutCurve
-from spmopt.reps.payfunction import StackedPay, plan_pay, plan_quota
+from spmopt.reps.payfunction import (
+    StackedPay,
+    measurement_structure,
+    period_shares,
+    plan_pay,
+    plan_quota,
+)
 from spmopt.reps.population import Population, Rep, RepArrays
 from spmopt.reps.seasonality import MONTHS, Ramp, Seasonality, productivity
 
@@ -112,27 +118,56 @@ class Situation:
         return plan_pay(self.plan, self.quota, self.target_incentive, horizon="year")
 
     @cached_property
-    def measurement_months(self) -> int:
-        """Length of the plan's (single) measurement period in months (12 for a bare curve)."""
+    def _structure(self) -> tuple[int, bool]:
         if isinstance(self.plan, PayoutCurve):
-            return MONTHS
-        from spmopt.plan.model import MONTHS_PER_PERIOD
+            return MONTHS, False
+        return measurement_structure(self.plan)
 
-        months = {c.months_per_measurement_period for c in self.plan.components}
-        months |= {MONTHS_PER_PERIOD[b.period] for b in self.plan.bonuses}
-        if len(months) != 1:
-            raise SpmoptInputError(
-                f"plan '{self.plan.id}': components and bonuses are measured over different "
-                f"periods ({sorted(months)} months); this behaviour model needs one"
-            )
-        return months.pop()
+    @property
+    def measurement_months(self) -> int:
+        """Length of the plan's (shortest) measurement period in months (12 for a bare curve)."""
+        return self._structure[0]
+
+    @property
+    def has_annual_terms(self) -> bool:
+        """Whether annually measured terms sit on top of shorter measurement periods."""
+        return self._structure[1]
+
+    @cached_property
+    def period_shares(self) -> np.ndarray:
+        """Each measurement period's share of the annual quota (quota schedule or even)."""
+        if isinstance(self.plan, PayoutCurve):
+            return np.ones(1)
+        return period_shares(self.plan, self.measurement_months)
+
+    def period_pay_of(self, period: int) -> StackedPay:
+        """Incentive of measurement period ``period`` (0-based) against the sales credited in it,
+        per rep: the terms measured over that period, with its share of the annual quota."""
+        if self.measurement_months == MONTHS:
+            return self.annual_pay
+        return plan_pay(
+            self.plan,
+            self.quota,
+            self.target_incentive,
+            horizon="period",
+            measured_months=self.measurement_months,
+            period_share=float(self.period_shares[period]),
+        )
 
     @cached_property
     def period_pay(self) -> StackedPay:
-        """Incentive of one measurement period against the sales credited in it, per rep."""
-        if self.measurement_months == MONTHS:
-            return self.annual_pay
-        return plan_pay(self.plan, self.quota, self.target_incentive, horizon="period")
+        """:meth:`period_pay_of` the first measurement period."""
+        return self.period_pay_of(0)
+
+    @cached_property
+    def annual_terms_pay(self) -> StackedPay | None:
+        """Annually measured terms against annual sales when the plan also has shorter periods
+        (e.g. a club bonus on a quarterly plan), else ``None``."""
+        if not self.has_annual_terms:
+            return None
+        return plan_pay(
+            self.plan, self.quota, self.target_incentive, horizon="year", measured_months=MONTHS
+        )
 
     @cached_property
     def productivity(self) -> np.ndarray:

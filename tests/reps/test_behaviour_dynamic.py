@@ -175,7 +175,9 @@ def test_quarterly_measurement_resets_attainment():
     rows = np.zeros(31, int)
     first = policy.effort(rows, 0, attainment)
     for month in (3, 6, 9):
-        np.testing.assert_allclose(policy.effort(rows, month, attainment), first, rtol=1e-12)
+        np.testing.assert_allclose(
+            policy.effort(rows, month, attainment), first, rtol=1e-9, atol=1e-12
+        )
     assert first.max() > 0
 
 
@@ -188,3 +190,70 @@ def test_dynamic_rejects_deal_sales_and_long_cadence():
         DynamicBestResponse(cadence="year").solve(
             _situation(bonus_plan(1.0, measurement_period="quarter"))
         )
+
+
+def test_annual_terms_on_a_quarterly_plan_match_the_annual_plan():
+    """A quarterly plan whose quarterly terms pay nothing, with an annual bonus, is the annual
+    bonus problem: the (year-to-date at period start, period attainment) state must give the same
+    certainty equivalent and policy as the annual plan's attainment-to-date state, up to the
+    interpolation of the year-to-date grid (41 points: 1% here)."""
+    import spmopt
+
+    annual = bonus_plan(50_000.0)
+    document = annual.to_dict()
+    document["plan"]["components"][0]["measurement_period"] = "quarter"
+    mixed = spmopt.Plan.from_dict(document)
+    annual_policy = DynamicBestResponse().solve(_situation(annual))
+    mixed_policy = DynamicBestResponse(year_grid_points=41).solve(_situation(mixed))
+    assert mixed_policy.certainty_equivalent()[0] == pytest.approx(
+        annual_policy.certainty_equivalent()[0], rel=0.01
+    )
+    # month 4 (second month of Q2), year-to-date 0.35 of which 0.05 in Q2 (Y_start = 0.3)
+    for year_to_date in (0.35, 0.5, 0.6):
+        expected = annual_policy.effort([0], 4, year_to_date)[0]
+        got = mixed_policy.effort([0], 4, year_to_date - 0.3, year_to_date=year_to_date)[0]
+        assert got == pytest.approx(expected, rel=0.05, abs=0.01)
+    typical = mixed_policy.typical_year_start[0]
+    assert typical[0] == 0 and np.all(np.diff(typical) > 0)
+
+
+def test_quota_schedule_sets_period_quotas():
+    """With quota_schedule = (0.1, 0.2, 0.3, 0.4) the quarters' quotas are those shares of the
+    annual quota: a quarterly bonus at 100% is reached at 0.1·Q in Q1 and 0.4·Q in Q4."""
+    plan = make_plan(
+        [{"from": 0.0, "rate": 0.0}],
+        measurement_period="quarter",
+        bonuses=[{"at": 1.0, "amount": 1_000.0}],
+    )
+    document = plan.to_dict()
+    document["plan"]["components"][0]["quota_schedule"] = [0.1, 0.2, 0.3, 0.4]
+    import spmopt
+
+    plan = spmopt.Plan.from_dict(document)
+    situation = _situation(plan)
+    np.testing.assert_allclose(situation.period_shares, [0.1, 0.2, 0.3, 0.4])
+    for quarter, share in enumerate([0.1, 0.2, 0.3, 0.4]):
+        pay = situation.period_pay_of(quarter)
+        level = share * QUOTA
+        assert pay(np.array([[level - 1.0, level * (1 + 1e-12)]])).tolist() == [[0.0, 1_000.0]]
+
+
+def test_shipped_bonus_plan_with_pacers_and_a_club_bonus():
+    """The shipped bonus-based plan (quarterly pay curve and pacer, annual club bonus) solves:
+    effort is finite, the year-to-date path rises, and late in a quarter effort peaks just below
+    the quarter's quota (the pacer and the 80% threshold of the curve)."""
+    from pathlib import Path
+
+    import spmopt
+
+    root = Path(__file__).resolve().parents[2]
+    plan = spmopt.Plan.load(root / "scenarios" / "plans" / "bonus-based.toml")
+    rep = one_rep(base_sales=600_000.0, effectiveness=K, effort_cost=C)
+    situation = Situation(plan, rep.to_population(), NormalSales(sigma=SIGMA))
+    policy = DynamicBestResponse(grid_points=151, year_grid_points=11).solve(situation)
+    assert np.isfinite(policy.certainty_equivalent()).all()
+    assert np.all(np.diff(policy.typical_year_start[0]) > 0)
+    attainment = np.linspace(0.0, 1.6, 81)
+    effort = policy.effort(np.zeros(81, int), 2, attainment)
+    assert np.all(np.isfinite(effort)) and effort.max() > 0
+    assert 0.5 < attainment[np.argmax(effort)] < 1.0

@@ -35,6 +35,7 @@ from spmopt.reps._checks import choice, number
 from spmopt.reps.behaviour.contract import EffortModel, EffortPolicy
 from spmopt.reps.behaviour.static import effort_cost, effort_upper_bound, upward_jumps
 from spmopt.reps.expectation import normal_pay_moments
+from spmopt.reps.payfunction import StackedPay
 from spmopt.reps.seasonality import MONTHS
 from spmopt.reps.situation import Situation
 
@@ -70,18 +71,23 @@ def _certainty_equivalent(values, weights, r):
 
 @dataclass(frozen=True, eq=False)
 class DynamicPolicy(EffortPolicy):
-    """Solved dynamic policy: effort and value tables on per-rep attainment grids.
+    """Solved dynamic policy: effort and value tables on per-rep grids.
 
-    ``effort_table`` and ``value_table`` have shape (blocks, N, n): the decision and value at the
-    start of each review block for attainment ``grid_lo + step·j`` (period attainment to date).
+    ``effort_table`` and ``value_table`` have shape (blocks, N, J, n): the decision and value at
+    the start of each review block for period attainment ``grid_lo + step·i`` (i < n) and, when
+    the plan has annual terms on top of shorter periods, year-to-date attainment at the start of
+    the measurement period ``year_grid[period, :, j]`` (J = 1 otherwise).
     """
 
     grid_lo: np.ndarray
     step: np.ndarray
+    year_grid: np.ndarray
     effort_table: np.ndarray
     value_table: np.ndarray
     block_months: int
     period_months: int
+    period_shares: np.ndarray
+    typical_year_start: np.ndarray
     base_salary: np.ndarray
 
     @property
@@ -94,44 +100,70 @@ class DynamicPolicy(EffortPolicy):
 
     @property
     def grid_points(self) -> int:
-        return self.effort_table.shape[2]
+        return self.effort_table.shape[3]
 
     def grid(self, rep_index=None) -> np.ndarray:
         """Attainment grids (N, n)."""
         rows = slice(None) if rep_index is None else np.asarray(rep_index)
         return self.grid_lo[rows, None] + self.step[rows, None] * np.arange(self.grid_points)
 
-    def _lookup(self, table, rep_index, month, attainment):
+    def _lookup(self, table, rep_index, month, attainment, year_to_date=None):
         rep_index, month, attainment = np.broadcast_arrays(
             np.asarray(rep_index, dtype=np.intp), np.asarray(month), np.asarray(attainment, float)
         )
-        block = np.asarray(month, dtype=np.intp) // self.block_months
+        month = np.asarray(month, dtype=np.intp)
+        block = month // self.block_months
         n = self.grid_points
         position = (attainment - self.grid_lo[rep_index]) / self.step[rep_index]
         position = np.clip(position, 0.0, n - 1.0)
         index = np.minimum(np.floor(position).astype(np.intp), n - 2)
         frac = position - index
-        left = table[block, rep_index, index]
-        right = table[block, rep_index, index + 1]
-        return left + frac * (right - left)
+        years = self.year_grid.shape[2]
+        if years == 1:
+            y_index = np.zeros(rep_index.shape, dtype=np.intp)
+            y_frac = np.zeros(rep_index.shape)
+        else:
+            period = month // self.period_months
+            if year_to_date is None:
+                start = self.typical_year_start[rep_index, period]
+            else:
+                share = self.period_shares[period]
+                start = np.maximum(np.asarray(year_to_date, float) - share * attainment, 0.0)
+            y_step = self.year_grid[period, rep_index, 1] - self.year_grid[period, rep_index, 0]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                y_position = np.where(y_step > 0, start / y_step, 0.0)
+            y_position = np.clip(y_position, 0.0, years - 1.0)
+            y_index = np.minimum(np.floor(y_position).astype(np.intp), years - 2)
+            y_frac = y_position - y_index
 
-    def effort(self, rep_index, month, attainment) -> np.ndarray:
-        """Effort chosen at the review starting ``month``'s block, at attainment then seen."""
-        return np.maximum(self._lookup(self.effort_table, rep_index, month, attainment), 0.0)
+        def at(j):
+            left = table[block, rep_index, j, index]
+            right = table[block, rep_index, j, index + 1]
+            return left + frac * (right - left)
 
-    def value(self, rep_index, month, attainment) -> np.ndarray:
-        """Certainty equivalent of the rest of the measurement period (pay − cost) [currency]."""
-        return self._lookup(self.value_table, rep_index, month, attainment)
+        low = at(y_index)
+        if years == 1:
+            return low
+        return low + y_frac * (at(y_index + 1) - low)
+
+    def effort(self, rep_index, month, attainment, year_to_date=None) -> np.ndarray:
+        """Effort chosen at the review starting ``month``'s block, at the attainment then seen.
+
+        ``year_to_date`` (annual-quota attainment seen at the review, current period included)
+        matters only for plans with annual terms on top of shorter measurement periods; when it
+        is not given, the rep's typical year-to-date at the period's start is used.
+        """
+        value = self._lookup(self.effort_table, rep_index, month, attainment, year_to_date)
+        return np.maximum(value, 0.0)
+
+    def value(self, rep_index, month, attainment, year_to_date=None) -> np.ndarray:
+        """Certainty equivalent of the rest of the year (pay − cost, no base salary)."""
+        return self._lookup(self.value_table, rep_index, month, attainment, year_to_date)
 
     def certainty_equivalent(self) -> np.ndarray:
         """Each rep's certainty equivalent of the year at its start, base salary included (N,)."""
-        blocks_per_period = self.period_months // self.block_months
-        starts = np.arange(0, self.effort_table.shape[0], blocks_per_period)
         rows = np.arange(self.size)
-        total = np.zeros(self.size)
-        for block in starts:  # at most 12 periods
-            total += self.value(rows, block * self.block_months, 0.0)
-        return self.base_salary + total
+        return self.base_salary + self.value(rows, 0, 0.0, np.zeros(self.size))
 
 
 @dataclass(frozen=True)
@@ -150,14 +182,19 @@ class DynamicBestResponse(EffortModel):
     attainment_max:
         Top of the attainment grid; default: beyond every kink of the plan and the attainment
         reachable with the largest sensible effort.
+    year_grid_points:
+        Grid of year-to-date attainment at the start of each measurement period, used only when
+        annual terms (a club bonus, an annual component, a ratchet) sit on top of shorter
+        measurement periods; the cost of the solve grows in proportion.
     ratchet:
-        Optional :class:`~spmopt.reps.behaviour.ratchet.RatchetAnticipation` (annual plans).
+        Optional :class:`~spmopt.reps.behaviour.ratchet.RatchetAnticipation`.
     """
 
     cadence: str = "month"
     grid_points: int = 301
     quadrature_nodes: int = 48
     attainment_max: float | None = None
+    year_grid_points: int = 21
     ratchet: object = None
     name: ClassVar[str] = "dynamic"
 
@@ -173,6 +210,13 @@ class DynamicBestResponse(EffortModel):
         )
         if self.attainment_max is not None:
             number("behaviour.effort.attainment_max", self.attainment_max, low=0, low_open=True)
+        number(
+            "behaviour.effort.year_grid_points",
+            self.year_grid_points,
+            low=3,
+            high=401,
+            integer=True,
+        )
 
     def solve(self, situation: Situation) -> DynamicPolicy:
         sales = situation.sales
@@ -188,9 +232,16 @@ class DynamicBestResponse(EffortModel):
                 f"behaviour.effort.cadence: expected a review at least once per measurement "
                 f"period ({period} months); got '{self.cadence}'"
             )
-        if period % block:
-            raise SpmoptInputError("behaviour.effort.cadence: must divide the measurement period")
         return _solve(self, situation, period, block)
+
+
+_CHUNK = 2_000_000  # elements per temporary array: rows are processed in chunks of this size
+
+
+def _row_chunks(rows: int, width: int):
+    size = max(1, _CHUNK // max(width, 1))
+    for start in range(0, rows, size):
+        yield slice(start, min(start + size, rows))
 
 
 def _solve(model: DynamicBestResponse, situation: Situation, period: int, block: int):
@@ -198,79 +249,168 @@ def _solve(model: DynamicBestResponse, situation: Situation, period: int, block:
     n_reps = len(reps)
     h, k, c = reps.base_sales, reps.effectiveness, reps.effort_cost
     gamma, r = reps.effort_exponent, reps.risk_aversion
-    period_quota = situation.quota * period / MONTHS
-    pay = situation.period_pay
-    if model.ratchet is not None:
-        if period != MONTHS:
-            raise SpmoptInputError(
-                "behaviour.ratchet: ratchet anticipation needs an annually measured plan"
-            )
-        pay = model.ratchet.adjusted_pay(situation)
-    pay = pay.broadcast(n_reps).scale_x(period_quota)  # pay against period attainment
+    quota = situation.quota
+    shares = situation.period_shares
+    n_periods = MONTHS // period
+    penalty = None if model.ratchet is None else model.ratchet.penalty(situation)
+    # annual terms as a function of annual attainment Y (only with shorter measurement periods)
+    annual = situation.annual_terms_pay if period < MONTHS else None
+    if penalty is not None and period < MONTHS:
+        annual = penalty if annual is None else annual + penalty
+    annual_y = None if annual is None else annual.broadcast(n_reps).scale_x(quota)
+    period_pays = []
+    for q in range(n_periods):
+        pay = situation.period_pay_of(q)
+        if penalty is not None and period == MONTHS:
+            pay = pay + penalty
+        period_pays.append(pay.broadcast(n_reps).scale_x(quota * shares[q]))
     sd_annual = situation.sales.sd_annual(reps)
     productivity = situation.productivity  # (N, 12)
     n_blocks = MONTHS // block
+    blocks_per_period = period // block
     exposure = productivity.reshape(n_reps, n_blocks, block).sum(axis=2)  # (N, blocks)
+    block_share = np.repeat(shares, blocks_per_period)  # period share of each block (blocks,)
+    drift = exposure / (quota[:, None] * block_share)  # period attainment per unit of h + k·e
     cost_scale = c * block / MONTHS
-    # effort bound and grid
-    s_max = pay.max_slope()
-    jumps = upward_jumps(pay)
-    drift = exposure / period_quota[:, None]  # attainment per unit of (h + k·e)
-    e_hi = effort_upper_bound(s_max, jumps, k * drift.max(axis=1), cost_scale, gamma)
-    finite_b = np.where(np.isfinite(pay.breakpoints), pay.breakpoints, 0.0).max(axis=1)
-    period_exposure = exposure.reshape(n_reps, MONTHS // period, period // block).sum(axis=2)
-    reach = (
-        (h + k * e_hi) * period_exposure.max(axis=1)
-        + 5 * sd_annual * np.sqrt(period_exposure.max(axis=1))
-    ) / period_quota
+    # effort bound: terminal T(a) = pay_q(a) + annual(Y0 + s_q·a) rises by at most
+    # (s_max_q + s_q·s_ann)·Δ + J_q + J_ann over Δ (see the static module)
+    s_ann = np.zeros(n_reps) if annual_y is None else np.maximum(annual_y.max_slope(), 0.0)
+    j_ann = np.zeros(n_reps) if annual_y is None else upward_jumps(annual_y)
+    e_hi = np.zeros(n_reps)
+    top = np.full(n_reps, 1.5)
+    for q, pay in enumerate(period_pays):
+        blocks = slice(q * blocks_per_period, (q + 1) * blocks_per_period)
+        s_max = np.maximum(pay.max_slope(), 0.0) + shares[q] * s_ann
+        jumps = upward_jumps(pay) + j_ann
+        bound = effort_upper_bound(
+            s_max, jumps, k * drift[:, blocks].max(axis=1), cost_scale, gamma
+        )
+        e_hi = np.maximum(e_hi, bound)
+        finite_b = np.where(np.isfinite(pay.breakpoints), pay.breakpoints, 0.0).max(axis=1)
+        span = exposure[:, blocks].sum(axis=1)
+        reach = ((h + k * bound) * span + 5 * sd_annual * np.sqrt(span)) / (quota * shares[q])
+        top = np.maximum.reduce([top, 1.25 * finite_b, reach])
     if model.attainment_max is not None:
         top = np.full(n_reps, float(model.attainment_max))
-    else:
-        top = np.maximum.reduce([1.25 * finite_b, reach, np.full(n_reps, 1.5)])
     n = int(model.grid_points)
     grid_lo = np.zeros(n_reps)
     step = top / (n - 1)
-    grid = grid_lo[:, None] + step[:, None] * np.arange(n)
+    # year-to-date grids at each period start (only with annual terms on shorter periods): from 0
+    # to what is reachable by then, so early periods get fine grids; the first period starts at 0
+    years = 1 if annual_y is None else int(model.year_grid_points)
+    year_grid = np.zeros((n_periods, n_reps, years))
+    if years > 1:
+        cumulative = np.concatenate(
+            [
+                np.zeros((n_reps, 1)),
+                np.cumsum(exposure, axis=1)[:, blocks_per_period - 1 :: blocks_per_period],
+            ],
+            axis=1,
+        )[:, :n_periods]
+        reach_y = (
+            (h[:, None] + (k * e_hi)[:, None]) * cumulative
+            + 5 * sd_annual[:, None] * np.sqrt(cumulative)
+        ) / quota[:, None]
+        year_grid = reach_y.T[:, :, None] * np.linspace(0.0, 1.0, years)
     nodes, weights = np.polynomial.hermite_e.hermegauss(int(model.quadrature_nodes))
     weights = weights / weights.sum()
-
-    effort_table = np.empty((n_blocks, n_reps, n))
-    value_table = np.empty((n_blocks, n_reps, n))
-    blocks_per_period = period // block
-    next_value = None
-    for b in range(n_blocks - 1, -1, -1):  # backward over review blocks (≤ 12)
-        last_in_period = (b + 1) % blocks_per_period == 0
-        sd = sd_annual * np.sqrt(exposure[:, b]) / period_quota  # attainment units
-        if last_in_period:
-            lo = pay.breakpoints[:, None, :]
-            hi = pay.upper_ends()[:, None, :]
-            a = pay.intercepts[:, None, :]
-            s = pay.slopes[:, None, :]
-            safe = np.where(sd > 0, sd, 1.0)
-            _, v = normal_pay_moments(
-                grid, safe[:, None], lo, hi, a, s, np.broadcast_to(r[:, None], grid.shape)
+    effort_table = np.empty((n_blocks, n_reps, years, n))
+    value_table = np.empty((n_blocks, n_reps, years, n))
+    continuation = None  # (N, years): value at the start of the next period, a = 0
+    for q in range(n_periods - 1, -1, -1):
+        # rows: (type, year-to-date start) pairs; the first period starts at 0 only
+        starts = 1 if q == 0 else years
+        kind = np.repeat(np.arange(n_reps), starts)
+        year_start = year_grid[q, :, :starts].ravel()
+        rows = kind.size
+        grid = grid_lo[kind, None] + step[kind, None] * np.arange(n)
+        terminal = period_pays[q].take(kind)
+        if years > 1:
+            future = (
+                annual_y
+                if q == n_periods - 1
+                else StackedPay.interpolant(year_grid[q + 1], continuation)
             )
-            if np.any(sd == 0):
-                v = np.where((sd > 0)[:, None], v, pay(grid))
-        else:
-            shocked = grid[:, :, None] + sd[:, None, None] * nodes
-            v = _certainty_equivalent(_interp(grid_lo, step, next_value, shocked), weights, r)
-        d = drift[:, b]
-        effort, value = _maximise(
-            v, grid, step, d, h, k, cost_scale[:, None] * 0 + cost_scale[:, None], gamma, e_hi
-        )
-        effort_table[b] = effort
-        value_table[b] = value
-        next_value = value
-    return DynamicPolicy(
+            terminal = terminal + future.take(kind).compose_affine(year_start, shares[q])
+        elif continuation is not None:
+            terminal = terminal + StackedPay.linear(np.zeros(rows), continuation[kind, 0])
+        next_value = None
+        for b in range((q + 1) * blocks_per_period - 1, q * blocks_per_period - 1, -1):
+            sd = (sd_annual * np.sqrt(exposure[:, b]) / (quota * shares[q]))[kind]
+            v = np.empty((rows, n))
+            if next_value is None:  # last block of the period: closed form against T
+                safe = np.where(sd > 0, sd, 1.0)
+                for part in _row_chunks(rows, n * terminal.n_pieces):
+                    pay = terminal.take(np.arange(rows)[part])
+                    _, v[part] = normal_pay_moments(
+                        grid[part],
+                        safe[part, None],
+                        pay.breakpoints[:, None, :],
+                        pay.upper_ends()[:, None, :],
+                        pay.intercepts[:, None, :],
+                        pay.slopes[:, None, :],
+                        np.broadcast_to(r[kind][part, None], (part.stop - part.start, n)),
+                    )
+                    deterministic = sd[part] == 0
+                    if deterministic.any():
+                        v[part] = np.where(deterministic[:, None], pay(grid[part]), v[part])
+            else:
+                for part in _row_chunks(rows, n * nodes.size):
+                    shocked = grid[part, :, None] + sd[part, None, None] * nodes
+                    v[part] = _certainty_equivalent(
+                        _interp(grid_lo[kind][part], step[kind][part], next_value[part], shocked),
+                        weights,
+                        r[kind][part],
+                    )
+            effort = np.empty((rows, n))
+            value = np.empty((rows, n))
+            for part in _row_chunks(rows, n * 16):
+                effort[part], value[part] = _maximise(
+                    v[part],
+                    grid[part],
+                    step[kind][part],
+                    drift[kind, b][part],
+                    h[kind][part],
+                    k[kind][part],
+                    cost_scale[kind][part, None],
+                    gamma[kind][part],
+                    e_hi[kind][part],
+                )
+            effort_table[b] = effort.reshape(n_reps, starts, n)
+            value_table[b] = value.reshape(n_reps, starts, n)
+            next_value = value
+        continuation = value_table[q * blocks_per_period][:, :, 0]
+    policy = DynamicPolicy(
         grid_lo=grid_lo,
         step=step,
+        year_grid=year_grid,
         effort_table=effort_table,
         value_table=value_table,
         block_months=block,
         period_months=period,
+        period_shares=shares,
+        typical_year_start=np.zeros((n_reps, n_periods)),
         base_salary=situation.base_salary,
     )
+    if years > 1:  # the mean path's year-to-date at each period start, for lookups without it
+        typical = np.zeros((n_reps, n_periods))
+        position = np.zeros(n_reps)
+        rows_n = np.arange(n_reps)
+        for q in range(n_periods):
+            typical[:, q] = position
+            attainment = np.zeros(n_reps)
+            for b in range(q * blocks_per_period, (q + 1) * blocks_per_period):
+                start = policy._lookup(
+                    effort_table,
+                    rows_n,
+                    b * block,
+                    attainment * 0 + attainment,
+                    position + shares[q] * attainment,
+                )
+                attainment = attainment + drift[:, b] * (h + k * np.maximum(start, 0.0))
+            position = position + shares[q] * attainment
+        object.__setattr__(policy, "typical_year_start", typical)
+    return policy
 
 
 def _maximise(v, grid, step, drift, h, k, cost_scale, gamma, e_hi):
@@ -332,13 +472,17 @@ def _maximise(v, grid, step, drift, h, k, cost_scale, gamma, e_hi):
         value = v0 + d0 * t + 0.5 * m * t * t
         return value - effort_cost(effort, cs, g)
 
+    def objective_last(effort):
+        t = offset[..., -1:] + dk * effort
+        value = v0[..., -1:] + d0[..., -1:] * t + 0.5 * m[..., -1:] * t * t
+        return value - effort_cost(effort, cs, g)
+
     best_effort = None
     best_value = None
-    for candidate in (
-        np.clip(e_star, e_lo, e_top),
-        e_lo,
-        np.where(np.isfinite(e_top), e_top, e_lo),
-    ):
+    # a segment's upper end is the next segment's lower end, so only the band's last segment
+    # needs its upper end as a separate candidate
+    last_top = np.where(np.isfinite(e_top[..., -1:]), e_top[..., -1:], e_lo[..., -1:])
+    for candidate in (np.clip(e_star, e_lo, e_top), e_lo):
         value = np.where(feasible, objective(candidate), -np.inf)
         index = np.argmax(value, axis=2)[..., None]
         effort = np.take_along_axis(candidate, index, axis=2)[..., 0]
@@ -349,4 +493,6 @@ def _maximise(v, grid, step, drift, h, k, cost_scale, gamma, e_hi):
             better = value > best_value
             best_effort = np.where(better, effort, best_effort)
             best_value = np.where(better, value, best_value)
-    return best_effort, best_value
+    value = np.where(feasible[..., -1], objective_last(last_top)[..., 0], -np.inf)
+    better = value > best_value
+    return np.where(better, last_top[..., 0], best_effort), np.where(better, value, best_value)

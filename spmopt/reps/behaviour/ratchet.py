@@ -91,8 +91,11 @@ class RatchetAnticipation:
             values.append(solve_static(shifted)["certainty_equivalent"])
         return (values[0] - values[1]) / (2 * step * situation.quota)
 
+    def penalty(self, situation) -> StackedPay:
+        """The anticipated cost of the quota revision, −m·λ·D·(S − Q), against annual sales."""
+        below, above = self.penalty_slopes(self.quota_values(situation))
+        return StackedPay.kinked(situation.quota, below, above)
+
     def adjusted_pay(self, situation) -> StackedPay:
         """The plan's annual pay minus the anticipated cost of the quota revision (per rep)."""
-        below, above = self.penalty_slopes(self.quota_values(situation))
-        penalty = StackedPay.kinked(situation.quota, below, above)
-        return (situation.annual_pay + penalty).compact()
+        return (situation.annual_pay + self.penalty(situation)).compact()

@@ -54,8 +54,10 @@ RESULT_COLUMNS = (
 
 def effort_cost(effort, cost, exponent) -> np.ndarray:
     """c·e^γ/γ [currency/yr]."""
-    effort = np.asarray(effort, dtype=float)
-    return cost * np.power(np.maximum(effort, 0.0), exponent) / exponent
+    effort = np.maximum(np.asarray(effort, dtype=float), 0.0)
+    if np.all(np.asarray(exponent) == 2.0):  # the common quadratic cost, without np.power
+        return 0.5 * cost * effort * effort
+    return cost * np.power(effort, exponent) / exponent
 
 
 def _col(values, width_like):

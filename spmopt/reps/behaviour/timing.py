@@ -128,7 +128,9 @@ class DealTiming:
     ) -> TimingDecision:
         """The moves of every rep in ``situation`` at the end of plan month ``month`` (0-based).
 
-        Zeros unless ``month`` closes a measurement period. ``credited``: period credit to date
+        Zeros unless ``month`` closes a measurement period. The closing period's payout curve
+        (with its quota share) values both this period's and the next period's credit; annually
+        measured terms of a plan with shorter periods (a club bonus) are not weighed. ``credited``: period credit to date
         (N,); ``month_sales``: this month's bookings (N,), the pushable pool; ``effort``: the
         effort the rep expects to put in next period (N,), e.g. its static best response.
         """
@@ -138,7 +140,7 @@ class DealTiming:
             situation, month, month_sales, effort, self.pull_share, self.push_share
         )
         return self.decide(
-            situation.period_pay,
+            situation.period_pay_of(month // situation.measurement_months),
             credited,
             pull,
             push,
