@@ -100,9 +100,11 @@ def bench_static(plan, repeats):
     reps = population(10_000)
     technology = NormalSales(sigma=150_000)
     result, median, best = timed(lambda: best_response(plan, reps, technology), repeats)
-    print(f"static, 10,000 reps, NormalSales: median {median:.2f} s, best {best:.2f} s "
-          f"(target < 2 s); mean effort {result.effort.mean():.3f}, "
-          f"share at quota {result.p_quota.mean():.3f}")
+    print(
+        f"static, 10,000 reps, NormalSales: median {median:.2f} s, best {best:.2f} s "
+        f"(target < 2 s); mean effort {result.effort.mean():.3f}, "
+        f"share at quota {result.p_quota.mean():.3f}"
+    )
     deal_reps = population(1_000, seed=2)
     deals = DealSales(deal_size_mean=60_000, deal_size_sigma=0.8)
     _, median, _ = timed(lambda: best_response(plan, deal_reps, deals), 1)
@@ -114,11 +116,22 @@ def bench_dynamic(plan, repeats):
     situation = Situation(plan, types, NormalSales(sigma=150_000))
     model = DynamicBestResponse(grid_points=301)
     _, median, best = timed(lambda: model.solve(situation), repeats)
-    print(f"dynamic, 100 types x 12 months x 301 points, monthly reviews: median {median:.2f} s,"
-          f" best {best:.2f} s (target < 10 s)")
+    print(
+        f"dynamic, 100 types x 12 months x 301 points, monthly reviews: median {median:.2f} s,"
+        f" best {best:.2f} s (target < 10 s)"
+    )
     large = DynamicBestResponse(grid_points=1001)
     _, median, _ = timed(lambda: large.solve(situation), 1)
     print(f"dynamic, 100 types, 1,001 points: {median:.2f} s")
+    from pathlib import Path
+
+    shipped = Path(__file__).resolve().parents[1] / "scenarios" / "plans" / "bonus-based.toml"
+    mixed = Situation(spmopt.Plan.load(shipped), population(20, seed=5), NormalSales(150_000))
+    _, median, _ = timed(lambda: DynamicBestResponse().solve(mixed), 1)
+    print(
+        f"dynamic, 20 types, bonus-based plan (quarterly curve + pacer, annual club; "
+        f"21 year-to-date points x 301): {median:.2f} s"
+    )
 
 
 def accuracy(plan):
@@ -131,18 +144,23 @@ def accuracy(plan):
     ref_effort = reference.effort(rows, months[None, :, None], attainment[None, None, :])
     ref_ce = reference.certainty_equivalent()
     scale = ref_effort.max()
-    print("grid points | solve s | max |effort error| / max effort | mean |effort error| / max "
-          "effort | max |CE error| (USD)")
+    print(
+        "grid points | solve s | max |effort error| / max effort | mean |effort error| / max "
+        "effort | max |CE error| (USD)"
+    )
     for n in (51, 101, 201, 301, 601, 1201):
         model = DynamicBestResponse(grid_points=n)
         start = time.perf_counter()
         policy = model.solve(situation)
         seconds = time.perf_counter() - start
-        error = np.abs(policy.effort(rows, months[None, :, None], attainment[None, None, :])
-                       - ref_effort)
+        error = np.abs(
+            policy.effort(rows, months[None, :, None], attainment[None, None, :]) - ref_effort
+        )
         ce_error = np.abs(policy.certainty_equivalent() - ref_ce).max()
-        print(f"{n:>11} | {seconds:7.3f} | {error.max() / scale:.4f} | "
-              f"{error.mean() / scale:.5f} | {ce_error:.2f}")
+        print(
+            f"{n:>11} | {seconds:7.3f} | {error.max() / scale:.4f} | "
+            f"{error.mean() / scale:.5f} | {ce_error:.2f}"
+        )
 
 
 def main():
