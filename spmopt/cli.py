@@ -280,8 +280,11 @@ def format_optimisation(result) -> str:
                 )
             rows.append(row)
         lines.append(pd.DataFrame(rows).to_string(index=False))
-        inside = validation["within_ci"].mean()
-        lines.append(f"{inside:.0%} of predictions lie inside the re-simulation's 95% interval.")
+        agree = validation["agrees"].mean()
+        lines.append(
+            f"{agree:.0%} of predictions agree with the re-simulation within 1.96 combined standard "
+            "errors (a prediction chosen as the best of many candidates may be optimistic)."
+        )
     return "\n".join(lines)
 
 

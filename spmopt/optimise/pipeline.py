@@ -207,7 +207,9 @@ def _responses_of(
         {
             "unit": means.index.astype(str),
             "revenue": means["revenue"].to_numpy(),
-            "margin": means["margin"].to_numpy(),
+            # the engines' margin is on revenue net of timing discounts; add the discount back so
+            # that the LP's margin − discount_cost is the simulated profit
+            "margin": (means["margin"] + means["discount_cost"]).to_numpy(),
             "incentive_cost": means["incentive_cost"].to_numpy(),
             "base_cost": means["base_cost"].to_numpy(),
             "discount_cost": means["discount_cost"].to_numpy(),
@@ -229,7 +231,14 @@ def _responses_of(
         outside = population.set_index("rep_id")["outside_option"]
         frame["outside_option"] = outside.reindex(frame["unit"]).to_numpy()
     frame["certainty_equivalent"] = _certainty_equivalents(scenario, chosen, unit, frame["unit"])
-    samples = per_replication["comp_cost"].rename("comp_cost").reset_index()
+    per_replication["profit"] = per_replication["margin"] - per_replication["comp_cost"]
+    per_replication["reps_at_quota"] = (
+        per_replication["at_quota"].fillna(0)
+        * frame.set_index("unit")["reps"]
+        .reindex(per_replication.index.get_level_values(0).astype(str))
+        .to_numpy()
+    )
+    samples = per_replication[["comp_cost", "revenue", "profit", "reps_at_quota"]].reset_index()
     samples = samples.rename(columns={key: "unit", "replication": "scenario"})
     samples["unit"] = samples["unit"].astype(str)
     return frame, samples
@@ -297,7 +306,9 @@ class OptimisationResult:
             self.responses,
             self.constraints,
             budgets,
-            samples=self.samples if self.constraints.cvar is not None else None,
+            samples=self.samples[["unit", "candidate", "scenario", "comp_cost"]]
+            if self.constraints.cvar is not None
+            else None,
             solver=self.options.solver,
         )
 
@@ -396,7 +407,9 @@ def optimise(
     solution = solve(
         responses,
         constraints,
-        samples=samples if constraints.cvar is not None else None,
+        samples=samples[["unit", "candidate", "scenario", "comp_cost"]]
+        if constraints.cvar is not None
+        else None,
         mode=options.mode,
         solver=options.solver,
     )
@@ -450,6 +463,25 @@ def _configuration_model(scenario, options, chosen_candidates, by_segment) -> Si
     return replace(model, population=Population(frame), segments=segments)
 
 
+def _predicted_totals(
+    result: OptimisationResult, pairs: pd.DataFrame
+) -> dict[str, tuple[float, float]]:
+    """Mean and standard error over the candidate replications of the company totals of the
+    chosen (unit, candidate) pairs: what the response table predicts, and how precisely."""
+    chosen = result.samples.merge(pairs.astype({"unit": str}), on=["unit", "candidate"])
+    totals = chosen.groupby("scenario")[["revenue", "comp_cost", "profit", "reps_at_quota"]].sum()
+    reps = float(result.responses.drop_duplicates("unit")["reps"].sum())
+    totals["share_at_quota"] = totals["reps_at_quota"] / reps
+    count = len(totals)
+    return {
+        metric: (
+            float(totals[metric].mean()),
+            float(totals[metric].std(ddof=1) / np.sqrt(count)) if count > 1 else 0.0,
+        )
+        for metric in ("revenue", "comp_cost", "profit", "share_at_quota")
+    }
+
+
 def _validate(scenario, options, result, chosen_candidates, by_segment, streams, progress):
     """Re-simulate incumbent and chosen plans on fresh random numbers; predicted vs simulated."""
     fresh = streams.spawn("validation")
@@ -463,39 +495,31 @@ def _validate(scenario, options, result, chosen_candidates, by_segment, streams,
         metrics = simulated.replication_metrics()
         metrics["comp_cost"] = metrics["incentive_cost"] + metrics["base_cost"]
         if label == "incumbent":
-            table = result.responses[result.responses["candidate"] == INCUMBENT]
+            pairs = result.responses.loc[
+                result.responses["candidate"] == INCUMBENT, ["unit", "candidate"]
+            ]
         else:
-            table = result.solution.choice
-        predicted = {
-            "profit": float(
-                (
-                    table["margin"]
-                    - table["incentive_cost"]
-                    - table["base_cost"]
-                    - table["discount_cost"]
-                ).sum()
-            ),
-            "comp_cost": float((table["incentive_cost"] + table["base_cost"]).sum()),
-            "revenue": float(table["revenue"].sum()),
-            "share_at_quota": float((table["p_quota"] * table["reps"]).sum() / table["reps"].sum()),
-        }
-        for metric, prediction in predicted.items():
+            pairs = result.solution.choice[["unit", "candidate"]]
+        predicted = _predicted_totals(result, pairs)
+        for metric in ("revenue", "comp_cost", "profit", "share_at_quota"):
             values = metrics[metric].to_numpy(dtype=float)
             values = values[~np.isnan(values)]
             mean = float(values.mean())
             se = float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
+            prediction, prediction_se = predicted[metric]
+            combined = float(np.hypot(se, prediction_se))
             rows.append(
                 {
                     "configuration": label,
                     "metric": metric,
                     "predicted": prediction,
+                    "predicted_se": prediction_se,
                     "simulated": mean,
                     "simulated_se": se,
                     "ci_low": mean - 1.96 * se,
                     "ci_high": mean + 1.96 * se,
-                    "within_ci": bool(abs(prediction - mean) <= 1.96 * se)
-                    if se > 0
-                    else prediction == mean,
+                    "z": (prediction - mean) / combined if combined > 0 else 0.0,
+                    "agrees": bool(abs(prediction - mean) <= 1.96 * combined),
                     "engine": options.validate_engine,
                     "replications": len(values),
                 }
