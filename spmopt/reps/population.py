@@ -274,8 +274,8 @@ class Population:
 
     Build one with :meth:`from_reps`, :meth:`generate` (distributions per segment),
     :meth:`from_roster` (CSV) or directly from a DataFrame with the columns of the module
-    docstring. Verbs (:meth:`select`, :meth:`groupby`, :meth:`agg`, :meth:`with_columns`) return
-    new populations or aggregates.
+    docstring. Verbs (:meth:`select`, :meth:`groupby`, :meth:`agg`, :meth:`sort`,
+    :meth:`shuffle`, :meth:`with_columns`, :meth:`concat`) return new populations or aggregates.
     """
 
     data: pd.DataFrame
@@ -412,6 +412,16 @@ class Population:
     def agg(self, column: str, func: Callable) -> object:
         """``func`` applied to one column (e.g. ``pop.agg("base_sales", np.mean)``)."""
         return func(self.column(column))
+
+    def sort(self, by: str, ascending: bool = True) -> Population:
+        """The reps ordered by column ``by`` (stable)."""
+        if by not in self.data:
+            raise KeyError(f"population has no column '{by}'")
+        return Population(self.data.sort_values(by, ascending=ascending, kind="stable"))
+
+    def shuffle(self, rng: np.random.Generator) -> Population:
+        """The reps in a random order drawn from ``rng``."""
+        return Population(self.data.iloc[rng.permutation(len(self))])
 
     def with_columns(self, **columns) -> Population:
         """A copy with columns added or replaced: arrays, scalars or functions of the table."""

@@ -113,6 +113,11 @@ def test_verbs():
     assert sizes == {"enterprise": 1000, "smb": 3000}
     rep = population.rep(0)
     assert isinstance(rep, Rep) and rep.rep_id == "smb-0001"
+    ordered = population.sort("base_sales", ascending=False).column("base_sales")
+    assert np.all(np.diff(ordered) <= 0)
+    shuffled = population.shuffle(RandomStreams(9).generator("shuffle"))
+    assert sorted(shuffled.rep_ids) == sorted(population.rep_ids)
+    assert shuffled.rep_ids.tolist() != population.rep_ids.tolist()
 
 
 @settings(max_examples=30, deadline=None)
