@@ -155,6 +155,19 @@ class _PreparedNormal(Prepared):
         safe_sd = np.where(positive, sd, 1.0)
         scale = np.max(pay_scale(mu, safe_sd, a, s), axis=tuple(range(1, mu.ndim)))
         risky = is_risky(self.r, scale)
+        r = _column(self.r, mu)
+        if risky.all():
+            ce = normal_certainty_equivalent(mu, safe_sd, lo, hi, a, s, r)
+        elif not risky.any():
+            ce = normal_expected_pay(mu, safe_sd, lo, hi, a, s)
+        else:
+            ce = self._mixed(mu, safe_sd, (lo, hi, a, s), risky)
+        if not np.all(positive):
+            ce = np.where(positive, ce, self.pay(mu))
+        return ce
+
+    def _mixed(self, mu, safe_sd, pieces, risky):
+        lo, hi, a, s = pieces
         ce = np.empty(mu.shape)
         if risky.any():
             rows = np.flatnonzero(risky)
@@ -172,8 +185,6 @@ class _PreparedNormal(Prepared):
             ce[rows] = normal_expected_pay(
                 mu[rows], safe_sd[rows], lo[rows], hi[rows], a[rows], s[rows]
             )
-        if not np.all(positive):
-            ce = np.where(positive, ce, self.pay(mu))
         return ce
 
     def _inputs(self, effort):

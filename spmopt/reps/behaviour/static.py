@@ -37,7 +37,7 @@ from spmopt.reps.situation import Situation, as_population
 from spmopt.reps.technology import expected_sales
 
 _GOLDEN = (np.sqrt(5) - 1) / 2
-_REFINE_ITERATIONS = 40
+_REFINE_ITERATIONS = 32
 _NUDGE = 1e-9
 
 RESULT_COLUMNS = (
