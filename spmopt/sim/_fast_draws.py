@@ -181,3 +181,36 @@ def lag_cdf(lags: np.ndarray) -> np.ndarray:
 def draw_lags(cdf: np.ndarray, uniform: np.ndarray) -> np.ndarray:
     """Closing lag d of each deal: the least d with P(lag ≤ d) > u (inversion)."""
     return np.searchsorted(cdf, uniform, side="right")
+
+
+class LagSampler:
+    """:func:`draw_lags` for one cumulative table, with a guide table (Chen's method).
+
+    The unit interval is cut into ``buckets`` equal parts; a bucket inside which the inverse
+    is constant answers with one lookup, the few straddling a step of the table fall back to a
+    binary search. The result is exactly :func:`draw_lags`.
+    """
+
+    def __init__(self, cdf: np.ndarray, buckets: int = 4096):
+        self.cdf = np.asarray(cdf, dtype=float)
+        self.buckets = buckets
+        edges = np.arange(buckets + 1) / buckets
+        self.low = draw_lags(self.cdf, edges[:-1])
+        self.high = draw_lags(self.cdf, np.nextafter(edges[1:], 0.0))
+
+    def __call__(self, uniform: np.ndarray) -> np.ndarray:
+        bucket = np.minimum((uniform * self.buckets).astype(np.intp), self.buckets - 1)
+        lag = self.low[bucket]
+        straddle = np.flatnonzero(self.high[bucket] != lag)
+        if straddle.size:
+            lag[straddle] = draw_lags(self.cdf, uniform[straddle])
+        return lag
+
+    def with_rest(self, uniform: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The draw and the position of ``uniform`` within its step, a uniform on [0, 1)
+        independent of the draw (so one uniform serves two independent draws)."""
+        lag = self(uniform)
+        below = np.where(lag > 0, self.cdf[np.maximum(lag - 1, 0)], 0.0)
+        width = self.cdf[lag] - below
+        rest = np.clip((uniform - below) / np.where(width > 0, width, 1.0), 0.0, np.nextafter(1, 0))
+        return lag, rest

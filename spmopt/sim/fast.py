@@ -32,7 +32,7 @@ from spmopt.plan.earnings import Quotas, RepTerms, plan_earnings, to_cents
 from spmopt.reps.population import Population
 from spmopt.reps.situation import Situation
 from spmopt.reps.technology import DealSales
-from spmopt.sim._fast_draws import ChunkStreams, draw_lags, lag_cdf, poisson_by_inversion
+from spmopt.sim._fast_draws import ChunkStreams, LagSampler, lag_cdf, poisson_by_inversion
 from spmopt.sim._fast_output import Buffers
 from spmopt.sim.model import (
     SimulationModel,
@@ -173,9 +173,10 @@ class _Engine:
             np.pad(lag_cdf(t), (0, self.lag_length - len(t)), constant_values=1.0)
             for t in lag_tables
         ]
+        self.lag_samplers = [LagSampler(cdf) for cdf in self.lag_cdfs]
         # initial pipeline: months back j = 1 … L − 1 weighted by seasonality(−j)·P(lag ≥ j)
         self.back_total = np.zeros(n)
-        self.back_cdfs: dict[int, np.ndarray] = {}
+        self.back_samplers: dict[int, LagSampler] = {}
         back = np.arange(1, self.lag_length)
         for position, segment in enumerate(self.segments):
             if segment.deals:
@@ -183,16 +184,13 @@ class _Engine:
                 weight = segment.segment.seasonality.weights[(-back) % MONTHS] * (1 - cdf[:-1])
                 if weight.sum() > 0:
                     self.back_total[segment.seats] = weight.sum()
-                    self.back_cdfs[position] = lag_cdf(weight)
+                    self.back_samplers[position] = LagSampler(lag_cdf(weight))
         self.deal_seats = np.flatnonzero(is_deal)
         # draw budgets (alignment of common random numbers only, see _fast_draws): about the
-        # expected deals of a month (and of the initial pipeline) at effort 1
+        # expected deals of an average month (and of the initial pipeline) at effort 1
         full = (self.reps.base_sales + self.reps.effectiveness) / self.size_mean
-        peak = np.zeros(n)
-        for segment in self.segments:
-            peak[segment.seats] = segment.segment.seasonality.weights.max()
         deal = self.deal_seats
-        self.deal_budget = np.maximum(1, np.ceil(full[deal] * peak[deal])).astype(np.int64)
+        self.deal_budget = np.maximum(1, np.ceil(full[deal] / MONTHS)).astype(np.int64)
         self.pipeline_budget = np.maximum(1, np.ceil(full[deal] * self.back_total[deal])).astype(
             np.int64
         )
@@ -257,14 +255,16 @@ class _Engine:
             normals *= self.size_sigma[seat]
             normals += self.size_mu[seat]
         sizes = np.exp(normals, out=normals)
-        if len(self.lag_cdfs) == 1:
-            lag = self._lags(self.lag_cdfs[0], uniforms, floor)
+        if len(self.lag_samplers) == 1:
+            lag = self._lags(self.lag_samplers[0], uniforms, floor)
         else:
             lag = np.empty(uniforms.shape, np.int64)
             group = self.lag_group[seat]
-            for g, cdf in enumerate(self.lag_cdfs):  # a loop over lag tables (segments)
+            for g, sampler in enumerate(self.lag_samplers):  # a loop over lag tables (segments)
                 mine = group == g
-                lag[mine] = self._lags(cdf, uniforms[mine], None if floor is None else floor[mine])
+                lag[mine] = self._lags(
+                    sampler, uniforms[mine], None if floor is None else floor[mine]
+                )
         if floor is not None:
             lag -= floor
         size = state.pipe_value.shape[1]
@@ -273,12 +273,12 @@ class _Engine:
         np.add.at(state.pipe_count.reshape(-1), index, np.ones(index.size, np.int32))
 
     @staticmethod
-    def _lags(cdf: np.ndarray, uniforms: np.ndarray, floor) -> np.ndarray:
+    def _lags(sampler: LagSampler, uniforms: np.ndarray, floor) -> np.ndarray:
         if floor is None:
-            return draw_lags(cdf, uniforms)
-        below = cdf[floor - 1]  # P(lag < floor), floor ≥ 1
-        lag = draw_lags(cdf, below + uniforms * (1.0 - below))
-        return np.clip(lag, floor, cdf.size - 1)
+            return sampler(uniforms)
+        below = sampler.cdf[floor - 1]  # P(lag < floor), floor ≥ 1
+        lag = sampler(below + uniforms * (1.0 - below))
+        return np.clip(lag, floor, sampler.cdf.size - 1)
 
     # ------------------------------------------------------------------ chunk start
     def start(self, streams: RandomStreams, first: int, replications: int, quotas) -> _State:
@@ -317,18 +317,20 @@ class _Engine:
         uniforms = state.streams.uniform("pipeline", (self.deal_seats.size,))
         counts = poisson_by_inversion(uniforms, rate * self.back_total[deal]).reshape(r, -1)
         replication, index, draws = state.streams.deal_draws(
-            "pipeline", counts, self.pipeline_budget, ("uniform", "uniform", "normal", "uniform")
+            "pipeline", counts, self.pipeline_budget, ("uniform", "normal", "uniform")
         )
         seat = self.deal_seats[index]
         cell = replication * n + seat
         back = np.empty(cell.size, np.int64)
-        for code, cdf in self.back_cdfs.items():  # a loop over deal segments
-            mine = slice(None) if len(self.back_cdfs) == 1 else self.segment_code[seat] == code
-            back[mine] = 1 + draw_lags(cdf, draws[mine, 0])
+        accept = np.empty(cell.size)
+        for code, sampler in self.back_samplers.items():  # a loop over deal segments
+            mine = slice(None) if len(self.back_samplers) == 1 else self.segment_code[seat] == code
+            back[mine], accept[mine] = sampler.with_rest(draws[mine, 0])
+        back += 1
         tenure = state.tenure.reshape(-1)[cell]
         ramp = self.model.ramp.factor(np.maximum(tenure - back, 0.0), self.reps.ramp_months[seat])
-        keep = draws[:, 1] < ramp
-        self.add_deals(state, cell[keep], draws[keep, 2], draws[keep, 3], 0, floor=back[keep])
+        keep = accept < ramp
+        self.add_deals(state, cell[keep], draws[keep, 1], draws[keep, 2], 0, floor=back[keep])
 
     # ------------------------------------------------------------------ a plan year
     def run_year(self, year: int, decisions: YearDecisions, state: _State, out: dict) -> None:
@@ -369,7 +371,8 @@ class _Engine:
             o["tenure_months"][:, m] = state.tenure
             o["quota"][:, m] = state.quota
             # 1. review
-            credited_to_date *= ~self.period_start[m]
+            if m and self.period_start[m].any():
+                credited_to_date *= ~self.period_start[m]
             if review[m].any():
                 period_quota = state.quota * self.period_share
                 late = np.nonzero(spell_start >= 0)
@@ -404,13 +407,13 @@ class _Engine:
                 value = state.pipe_value[slot].reshape(r, n)
                 value[:, normal] += sales
             # 4. closings
-            closings = state.pipe_value[slot].reshape(r, n).copy()
+            closings = o["closings"][:, m]
+            closings[...] = state.pipe_value[slot].reshape(r, n)
             o["deals_closed"][:, m] = state.pipe_count[slot].reshape(r, n)
-            o["closings"][:, m] = closings
             # 5. timing at measurement-period ends
-            pushed = o["pushed"][:, m]
-            pulled_credit = np.zeros((r, n))
-            if self.timing is not None:
+            revenue = o["revenue"][:, m]
+            if self.timing is not None and self.period_end[m].any():
+                pulled_credit = np.zeros((r, n))
                 self.timing_moves(
                     decisions,
                     state,
@@ -422,14 +425,16 @@ class _Engine:
                     out=o,
                     credit=pulled_credit,
                 )
-            # 6. credit and revenue
-            revenue = closings - pushed + pulled_credit
-            credited = revenue * occupied
+                # 6. credit and revenue
+                np.subtract(closings, o["pushed"][:, m], out=revenue)
+                revenue += pulled_credit
+            else:
+                revenue[...] = closings
+            credited = o["credited"][:, m]
+            np.multiply(revenue, occupied, out=credited)
             credited_to_date += credited
             o["effort"][:, m] = effort
-            o["attainment_seen"][:, m] = seen * occupied
-            o["credited"][:, m] = credited
-            o["revenue"][:, m] = revenue
+            np.multiply(seen, occupied, out=o["attainment_seen"][:, m])
             # 8. attrition at the month's end
             self.attrition(state, hazard, None if quit_draws is None else quit_draws[:, m], o, m)
             state.pipe_value[slot] = 0.0
@@ -503,8 +508,16 @@ class _Engine:
             state.tenure += occupied
             state.hire_next = np.zeros_like(occupied)
             return
-        quit = occupied & (draws < hazard)
+        quit = draws < hazard
+        quit &= occupied
         out["quit"][:, m] = quit
+        if self.vacancy_months == 0:  # the leaver's seat is refilled at once
+            state.tenure += occupied
+            if quit.any():
+                state.tenure[quit] = 0.0
+                state.quota = np.where(quit, self.plan_quota, state.quota)
+            state.hire_next = quit
+            return
         stay = occupied & ~quit
         vacancy = np.where(
             quit, self.vacancy_months, np.where(occupied, 0, np.maximum(state.vacancy - 1, 0))

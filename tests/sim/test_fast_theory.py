@@ -21,7 +21,7 @@ from spmopt.reps.behaviour.registry import behaviour_from_dict
 from spmopt.reps.population import Population
 from spmopt.reps.seasonality import MONTHS, Ramp, Seasonality
 from spmopt.reps.technology import DealSales, NormalSales
-from spmopt.sim._fast_draws import draw_lags, lag_cdf, poisson_by_inversion
+from spmopt.sim._fast_draws import LagSampler, draw_lags, lag_cdf, poisson_by_inversion
 from spmopt.sim.fast import simulate_fast
 from spmopt.sim.model import Segment, SimulationModel, closing_lags, decide_year
 from spmopt.sim.streams import RandomStreams
@@ -119,6 +119,23 @@ def test_closing_lags_are_drawn_with_their_probabilities():
     exp = np.append(expected[keep], expected[~keep].sum())
     _, p = stats.chisquare(obs, exp)
     assert p > FALSE_FAILURE
+
+
+def test_guide_table_lags_equal_the_binary_search_and_the_rest_is_uniform():
+    """The guide-table sampler is exactly the inverse CDF; the position within the step (used
+    as a second uniform) is uniform and independent of the lag (KS test, and a chi-square test
+    of independence on a 4 × 4 table of lag classes × rest quartiles)."""
+    lags = closing_lags(DealSales(cycle_months_mean=2.0, cycle_months_shape=1.5))
+    cdf = lag_cdf(lags)
+    sampler = LagSampler(cdf)
+    u = np.random.default_rng(7).random(100000)
+    u[:4] = [0.0, cdf[0], np.nextafter(cdf[1], 0), cdf[-2]]  # steps and their neighbours
+    lag, rest = sampler.with_rest(u)
+    np.testing.assert_array_equal(lag, draw_lags(cdf, u))
+    assert stats.kstest(rest, "uniform").pvalue > FALSE_FAILURE / 2
+    classes = np.minimum(lag, 3)
+    table = np.histogram2d(classes, rest, bins=[[0, 1, 2, 3, 4], [0, 0.25, 0.5, 0.75, 1]])[0]
+    assert stats.chi2_contingency(table).pvalue > FALSE_FAILURE / 2
 
 
 # ---------------------------------------------------------------------- sales

@@ -1,0 +1,210 @@
+"""Fast engine throughput, its ratio to a bare numpy draw of the same random variables, and peak
+memory (issue 4).
+
+Model: the engine brief's SaaS AE test model scaled to ``--seats`` seats — deal sales (lognormal
+sizes, Gamma cycle times), dynamic effort, hazard attrition with vacancies, payouts of the
+shipped ``saas-ae`` plan; ``--timing`` adds pull/push timing at period ends.
+
+Figures:
+
+* **throughput**: rep-month-replications per second of ``simulate_fast`` excluding
+  ``decide_year`` (policy solving, reported separately) and including building the table;
+* **bare numpy**: the same random variables drawn with one generator in the same run — Poisson
+  deal counts per (replication, seat, month) at the engine's mean monthly rates, a lognormal
+  size per deal, a uniform per (replication, seat, month) for attrition — in the engine's chunk
+  shapes; the ratio is engine / bare;
+* **peak memory** (``--memory``, a separate process so its peak is its own): ``iter_fast`` over
+  ``--memory-replications`` replications, each chunk summarised (replication metrics) and
+  dropped, as a long run writing chunks would do; resident-set peak from ``getrusage``.
+
+Usage::
+
+    python benchmarks/bench_fast_engine.py                     # 10,000 seats × 100 replications
+    python benchmarks/bench_fast_engine.py --memory            # plus 1,000 replications, peak RSS
+    python benchmarks/bench_fast_engine.py --seats 2000 --replications 20   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import spmopt
+from spmopt.reps.behaviour.registry import behaviour_from_dict
+from spmopt.reps.population import Population
+from spmopt.reps.seasonality import Seasonality
+from spmopt.reps.technology import DealSales
+from spmopt.sim.fast import default_chunk, iter_fast, simulate_fast
+from spmopt.sim.model import Segment, SimulationModel, decide_year
+from spmopt.sim.results import replication_metrics
+from spmopt.sim.streams import RandomStreams
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import machine, record
+
+ROOT = Path(__file__).resolve().parents[1]
+MONTHS = 12
+
+
+def build_model(seats: int, timing: bool) -> SimulationModel:
+    """The brief's test model with ``seats`` seats."""
+    plan = spmopt.Plan.load(ROOT / "scenarios/plans/saas-ae.toml")
+    population = Population.generate(
+        {
+            "segments": {
+                "ae": {
+                    "count": seats,
+                    "base_sales": {"dist": "lognormal", "mean": 500000, "sigma": 0.3},
+                    "effectiveness": 300000,
+                    "effort_cost": 60000,
+                    "outside_option": 180000,
+                    "risk_aversion": 0.000002,
+                }
+            }
+        },
+        RandomStreams(1).generator("population"),
+    )
+    behaviour = {"effort": {"model": "dynamic"}, "attrition": {"model": "hazard"}}
+    if timing:
+        behaviour["timing"] = {"model": "pull_push", "discount": 0.1}
+    segment = Segment(
+        "ae", plan, DealSales(deal_size_mean=40000), Seasonality.quarter_end(1.5), 0.8
+    )
+    return SimulationModel(
+        "bench", population, {"ae": segment}, behaviour=behaviour_from_dict(behaviour), years=1
+    )
+
+
+def bare_numpy(model: SimulationModel, replications: int, mean_effort: float, seed: int) -> float:
+    """Seconds to draw the engine's random variables with plain numpy, in its chunk shapes."""
+    reps = model.population.arrays
+    technology = model.segments["ae"].technology
+    weights = model.segments["ae"].seasonality.weights
+    rate = weights[:, None] * (reps.base_sales + reps.effectiveness * mean_effort)
+    rate = rate / technology.deal_size_mean  # (12, N) deals per seat-month
+    rng = np.random.default_rng(seed)
+    chunk = default_chunk(model.seats, replications)
+    start = time.perf_counter()
+    for first in range(0, replications, chunk):
+        size = (min(chunk, replications - first), MONTHS, model.seats)
+        counts = rng.poisson(np.broadcast_to(rate, size))
+        rng.lognormal(technology.size_log_mu, technology.deal_size_sigma, int(counts.sum()))
+        rng.random(size)
+    return time.perf_counter() - start
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def throughput(seats: int, replications: int, timing: bool, seed: int) -> dict:
+    model = build_model(seats, timing)
+    clock = time.perf_counter()
+    decisions = decide_year(model, model.initial_quotas())
+    decide = time.perf_counter() - clock
+    del decisions
+    simulate_fast(model, 2, RandomStreams(seed + 1))  # warm-up: imports, allocator
+    cpu = time.process_time()
+    result = simulate_fast(model, replications, RandomStreams(seed))
+    cpu = time.process_time() - cpu
+    meta = result.metadata
+    seconds = meta["simulate_seconds"] + meta["table_seconds"]
+    cells = seats * MONTHS * replications
+    table = result.rep_periods
+    mean_effort = float(table["effort"][table["occupied"]].mean())
+    figures = {
+        "seats": seats,
+        "replications": replications,
+        "timing": timing,
+        "rep_month_replications": cells,
+        "decide_year_seconds": round(decide, 3),
+        "engine_seconds": round(seconds, 3),
+        "engine_table_seconds": round(meta["table_seconds"], 3),
+        "engine_cpu_seconds_incl_decide": round(cpu, 3),
+        "engine_per_second": round(cells / seconds),
+        "deals_closed": int(table["deals_closed"].sum()),
+        "peak_rss_mib_with_table": round(peak_rss_mib()),
+        "table_mib": round(table.memory_usage(deep=False).sum() / 2**20),
+    }
+    del result, table
+    bare = min(bare_numpy(model, replications, mean_effort, seed) for _ in range(2))
+    figures["bare_numpy_seconds"] = round(bare, 3)
+    figures["bare_numpy_per_second"] = round(cells / bare)
+    figures["ratio_to_bare_numpy"] = round(bare / seconds, 3)
+    return figures
+
+
+def memory_child(seats: int, replications: int, seed: int) -> dict:
+    """Run in a fresh process: iter_fast over many replications, summarising each chunk."""
+    model = build_model(seats, timing=False)
+    start = time.perf_counter()
+    parts = []
+    meta = {}
+    for part in iter_fast(model, replications, RandomStreams(seed)):
+        parts.append(replication_metrics(part.rep_periods))
+        meta = part.metadata
+        del part
+    seconds = time.perf_counter() - start
+    return {
+        "seats": seats,
+        "replications": replications,
+        "rep_month_replications": seats * MONTHS * replications,
+        "chunk_replications": meta["chunk_replications"],
+        "wall_seconds_incl_decide_and_summaries": round(seconds, 1),
+        "engine_seconds": round(meta["simulate_seconds"], 1),
+        "decide_year_seconds": round(meta["decide_year_seconds"], 2),
+        "peak_rss_mib": round(peak_rss_mib()),
+        "replications_summarised": int(sum(len(p) for p in parts)),
+    }
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seats", type=int, default=10_000)
+    parser.add_argument("--replications", type=int, default=100)
+    parser.add_argument("--timing", action="store_true", help="also run with pull/push timing")
+    parser.add_argument("--memory", action="store_true", help="peak-memory run (long)")
+    parser.add_argument("--memory-replications", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=2027)
+    parser.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-record", action="store_true", help="do not write results JSON")
+    args = parser.parse_args(argv)
+    if args.memory_child:
+        print(json.dumps(memory_child(args.seats, args.memory_replications, args.seed)))
+        return {}
+    figures = {"machine": machine()}
+    figures["headline"] = throughput(args.seats, args.replications, False, args.seed)
+    print(json.dumps(figures["headline"], indent=2))
+    if args.timing:
+        figures["with_timing"] = throughput(args.seats, args.replications, True, args.seed)
+        print(json.dumps(figures["with_timing"], indent=2))
+    if args.memory:
+        command = [
+            sys.executable,
+            __file__,
+            "--memory-child",
+            "--seats",
+            str(args.seats),
+            "--memory-replications",
+            str(args.memory_replications),
+            "--seed",
+            str(args.seed),
+        ]
+        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        figures["memory"] = json.loads(output.strip().splitlines()[-1])
+        print(json.dumps(figures["memory"], indent=2))
+    if not args.no_record:
+        figures.pop("machine")
+        record("fast_engine", figures)
+    return figures
+
+
+if __name__ == "__main__":
+    main()
