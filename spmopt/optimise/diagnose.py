@@ -236,25 +236,27 @@ def diagnose_infeasibility(
             found = _elastic(table, constraints.without(*outside), family, solver, integer)
         if found is not None:
             relaxations.append(_relaxation(table, constraints, family, *found))
-    kind = "one candidate per unit" if integer else "any mix of candidates"
+    how = (
+        "with one candidate per unit (mixing candidates would meet them)"
+        if integer
+        else "by any choice of candidates, even mixing them"
+    )
     if not conflict:
         message = (
-            f"no choice of {kind} is feasible even without the optional constraints "
+            "no choice of candidates is feasible even without the optional constraints "
             f"({', '.join(families) or 'none'})"
         )
     elif len(conflict) == 1:
-        message = f"the constraint {conflict[0]} cannot be met with {kind}"
+        message = f"the constraint {conflict[0]} cannot be met {how}"
     else:
+        names = f"{', '.join(conflict[:-1])} and {conflict[-1]}"
         message = (
-            f"the constraints {', '.join(conflict[:-1])} and {conflict[-1]} conflict: no choice "
-            f"of {kind} meets them together (dropping any one of them restores feasibility)"
+            f"the constraints {names} conflict: they cannot all be met {how}; dropping any one "
+            "of them restores feasibility"
         )
     if relaxations:
         options = "; ".join(r.text for r in relaxations)
-        lead = "to restore feasibility" if len(relaxations) == 1 else "any one of these restores"
-        message += f". {lead.capitalize()}: {options}"
-        if integer:
-            message += " (amounts found for one candidate per unit)"
-    if not integer and conflict:
-        message += "."
+        lead = "To restore feasibility" if len(relaxations) == 1 else "Any one of these would do"
+        message += f". {lead}: {options}"
+    message += "."
     return Diagnosis(conflict, tuple(relaxations), integer, message)

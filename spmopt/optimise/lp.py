@@ -715,15 +715,15 @@ class Solution:
         return path
 
     def summary(self) -> str:
-        """A few readable lines: mode, objective, bound, gap, binding constraints, timings."""
+        """A few readable lines: mode, objective, bound, gap, priced constraints, timings."""
         lines = [
             f"status {self.status}; {self.method}",
             f"expected profit {self.objective:,.0f}; LP bound {self.lp_bound:,.0f}; "
             f"integrality gap {self.integrality_gap:,.2f} ({self.relative_gap:.2e})",
         ]
         report = self.constraint_report
-        binding = report[report["binding"] & ~report["constraint"].str.startswith("choose[")]
-        for row in binding.head(10).itertuples():
+        priced = report[report["dual"].abs() > 1e-12]
+        for row in priced.head(10).itertuples():
             lines.append(
                 f"  binding {row.constraint}: activity {row.activity:,.4g} vs {row.rhs:,.4g}; "
                 f"shadow price {row.shadow_price:,.4g}"
