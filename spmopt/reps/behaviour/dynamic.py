@@ -1,26 +1,33 @@
 """Dynamic policy: backward induction over the plan year, state = attainment to date.
 
-Within each measurement period (the year, or each quarter / month when the plan resets), a rep
-reviews attainment A (credited / period quota) at the start of each review block of L months
+Within each measurement period q (the year, or each quarter / month when the plan resets, with
+its share s_q of the annual quota from the plan's ``quota_schedule``), a rep reviews period
+attainment a (credited / period quota) at the start of each review block of L months
 (``cadence``: month L = 1, quarter L = 3, year L = 12) and holds an effort e over the block.
 The block's sales are normal with mean ``x_b·(h + k·e)`` and variance ``x_b·σ²`` (``x_b`` the
 block's seasonality × ramp exposure); effort costs ``(L/12)·c·e^γ/γ``. With CARA utility over
 total pay minus total cost, certainty equivalents compose exactly, so
 
-    W_B(A) = pay(A)                         (period payout against period attainment)
-    W_b(A) = max_{e ≥ 0}  CE_ε[ W_{b+1}(A + (x_b(h + k·e) + ε)/Q) ] − (L/12)·c·e^γ/γ.
+    W_{q,B}(a) = pay_q(a) + C_{q+1}(Y₀ + s_q·a)    (period payout, then the rest of the year)
+    W_{q,b}(a) = max_{e ≥ 0}  CE_ε[ W_{q,b+1}(a + (x_b(h + k·e) + ε)/(s_q·Q)) ] − (L/12)·c·e^γ/γ
 
-Periods are independent (attainment resets), so the year's certainty equivalent is base salary
-plus the sum of each period's W_0(0).
+where Y₀ is year-to-date attainment (of the annual quota) at the period's start and
+C_{q+1}(Y) = W_{q+1,0}(0 | Y₀ = Y) the value of the remaining periods (C after the last period:
+the annually measured terms, e.g. a club bonus, and any ratchet penalty). When nothing is
+measured over the year on top of shorter periods, C does not depend on Y and Y₀ drops out of the
+state; otherwise the state is (Y₀, a) on a grid of ``year_grid_points`` values of Y₀ per period.
+The year's certainty equivalent is base salary plus W_{0,0}(0 | Y₀ = 0).
 
 Numerics, per rep type on its own uniform grid of attainment (linear extrapolation outside):
-* the last block's expectation is closed form against the payout curve (exact with jumps);
-  earlier ones use Gauss–Hermite quadrature of the interpolated W_{b+1};
+* the last block's expectation is closed form against the period's terminal function (exact
+  with jumps; C is linear between its grid points); earlier ones use Gauss–Hermite quadrature
+  of the interpolated W_{b+1};
 * the inner maximisation uses V(y) = CE[W(y + ε)] with V′ from central differences interpolated
   linearly (V locally quadratic): on each reachable segment the first-order condition
   k·D·V′(y(e)) = (L/12)·c·e^(γ−1) is solved and clipped to the segment, and the best
   candidate wins; effort errors shrink roughly with the square of the grid step.
-Everything is vectorised over rep types and grid points; Python loops run over blocks only.
+Everything is vectorised over rep types, year-to-date points and grid points; Python loops run
+over blocks (and row chunks that bound memory) only.
 """
 
 from __future__ import annotations
