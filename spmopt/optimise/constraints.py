@@ -43,7 +43,6 @@ import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 import numpy as np
 
@@ -213,6 +212,33 @@ class PayDispersion:
         )
 
 
+class _FrozenMapping(Mapping):
+    """A read-only, hashable mapping (so that :class:`Constraints` stays hashable)."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping):
+        self._items = dict(items)
+
+    def __getitem__(self, key):
+        return self._items[key]
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._items.items()))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(self._items) == dict(other)
+
+    def __repr__(self) -> str:
+        return repr(self._items)
+
+
 def _as(kind: type, key: str, value: object):
     """``value`` as a ``kind`` (from the object itself, a tuple, a mapping or a number)."""
     if value is None or isinstance(value, kind):
@@ -266,7 +292,7 @@ class Constraints:
     quota_share: QuotaShare | None = None
     participation: bool = False
     quota_coverage: QuotaCoverage | None = None
-    quota_bounds: Mapping[object, QuotaBounds] = field(default_factory=lambda: MappingProxyType({}))
+    quota_bounds: Mapping[object, QuotaBounds] = field(default_factory=lambda: _FrozenMapping({}))
     pay_dispersion: PayDispersion | None = None
 
     def __post_init__(self):
@@ -299,7 +325,7 @@ class Constraints:
             unit: _as(QuotaBounds, f"quota_bounds[{unit}]", value)
             for unit, value in self.quota_bounds.items()
         }
-        object.__setattr__(self, "quota_bounds", MappingProxyType(bounds))
+        object.__setattr__(self, "quota_bounds", _FrozenMapping(bounds))
         object.__setattr__(
             self, "pay_dispersion", _as(PayDispersion, "pay_dispersion", self.pay_dispersion)
         )

@@ -8,7 +8,13 @@ import pytest
 from test_lp_helpers import item, responses
 
 from spmopt.errors import SpmoptInputError
-from spmopt.optimise.constraints import Constraints, CVaRLimit, PayDispersion, QuotaShare
+from spmopt.optimise.constraints import (
+    Constraints,
+    CVaRLimit,
+    PayDispersion,
+    QuotaBounds,
+    QuotaShare,
+)
 from spmopt.optimise.lp import Solver, solve
 from spmopt.optimise.responses import RESPONSE_COLUMNS, ResponseTable, validate_responses
 
@@ -132,6 +138,9 @@ def test_constraints_accept_pairs_and_numbers():
     assert constraints.pay_dispersion == PayDispersion(3.0)
     assert constraints.families() == ("attain_floor", "quota_coverage", "pay_dispersion")
     assert constraints.without("attain_floor").quota_share is None
+    bounded = Constraints(quota_bounds={"east": (1, 2)})
+    assert hash(bounded) == hash(Constraints(quota_bounds={"east": QuotaBounds(1, 2)}))
+    assert bounded.quota_bounds == {"east": QuotaBounds(1.0, 2.0)}
 
 
 def test_pay_dispersion_needs_positive_pay():
