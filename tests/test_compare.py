@@ -60,6 +60,6 @@ def test_compare_command_on_a_shipped_scenario(tmp_path, capsys):
     )
     assert status == 0, capsys.readouterr().err
     table = pd.read_csv(tmp_path / "comparison.csv")
-    assert list(table["plan_id"]) == ["capped-decelerator", "saas-ae"]
+    assert list(table["plan_id"]) == ["capped-decelerator", "field-uncapped"]
     assert (table["comp_cost_p10"] <= table["comp_cost_p90"]).all()
     assert "Differences from 'capped-decelerator'" in capsys.readouterr().out
