@@ -18,8 +18,13 @@ from spmopt.plan import (
     read_roster,
     statements,
 )
+from spmopt.reps.behaviour.attrition import HazardAttrition
+from spmopt.reps.behaviour.ratchet import RatchetAnticipation
+from spmopt.reps.behaviour.registry import behaviour_from_dict, effort_model
 from spmopt.reps.behaviour.static import best_response
+from spmopt.reps.behaviour.timing import DealTiming
 from spmopt.reps.population import Population, Rep
+from spmopt.reps.seasonality import Ramp, Seasonality
 from spmopt.reps.technology import DealSales, NormalSales
 from spmopt.run.compare import compare
 from spmopt.run.simulation import simulate
@@ -28,18 +33,25 @@ from spmopt.scenario import Scenario
 __all__ = [
     "CurveFamily",
     "DealSales",
+    "DealTiming",
+    "HazardAttrition",
     "NormalSales",
     "PayoutCurve",
     "Plan",
     "Population",
+    "Ramp",
+    "RatchetAnticipation",
     "Rep",
     "Scenario",
+    "Seasonality",
     "SpmoptInputError",
     "SpmoptNoSolutionError",
     "Statements",
     "__version__",
+    "behaviour_from_dict",
     "best_response",
     "compare",
+    "effort_model",
     "optimise",
     "read_credits",
     "read_roster",

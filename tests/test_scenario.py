@@ -87,12 +87,15 @@ def test_invalid_scenarios_are_named(tmp_path, change, message):
 
 
 def test_shares_must_sum_to_one(tmp_path):
-    text = (
-        SAAS.replace("count = 120\n", "")
-        .replace('engine = "fast"', 'engine = "fast"\nreps = 100')
-        .replace('plan = "incumbent"', 'plan = "incumbent"\nshare = 0.6')
+    text = SAAS.replace("count = 120\n", "").replace("count = 30\n", "")
+    text = text.replace('engine = "fast"', 'engine = "fast"\nreps = 100')
+    text = text.replace('plan = "incumbent"', 'plan = "incumbent"\nshare = 0.6', 1)
+    text = text.replace(
+        "gross_margin = 0.80\nquarter_end_lift = 1.5",
+        "gross_margin = 0.80\nquarter_end_lift = 1.5\nshare = 0.3",
     )
-    with pytest.raises(SpmoptInputError, match="shares must sum to 1; they sum to 0.6"):
+    with pytest.raises(SpmoptInputError, match="shares must sum to 1; they sum to 0.9"):
         load(text, tmp_path)
-    scenario = load(text.replace("share = 0.6", "share = 1.0"), tmp_path)
+    scenario = load(text.replace("share = 0.3", "share = 0.4"), tmp_path)
     assert len(scenario.population) == 100
+    assert (scenario.population.column("segment") == "ae").sum() == 60
