@@ -70,46 +70,44 @@ class ChunkStreams:
 
     def deal_draws(
         self, name: str, counts: np.ndarray, budget: np.ndarray, kinds: Sequence[str]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
         """Variates of ``counts[r, s]`` deals of each replication r and seat s, aligned.
 
         ``budget`` (S,) ≥ 1 slots per seat; ``kinds`` names each deal's variates (``uniform``
         or ``normal``). Every replication draws a block of ``kinds × Σ budget`` variates from
         stream ``name`` whatever the counts; deal k < budget[s] of seat s uses slot
         ``offset[s] + k``, later deals draw from the overflow family. Returns the replication
-        and seat of each deal and its variates (deals, len(kinds)).
+        and seat of each deal and one array of variates per kind.
         """
         replications, seats = counts.shape
         width = int(budget.sum())
         offsets = np.cumsum(budget) - budget
         seat_of_slot = np.repeat(np.arange(seats), budget)
         rank_of_slot = np.arange(width) - np.repeat(offsets, budget)
-        block = np.empty((replications, len(kinds), width))
-        for generator, rows in zip(self.generators(name), block, strict=True):
-            for kind, row in zip(kinds, rows, strict=True):
-                _fill(generator, kind, row)
-        used = rank_of_slot < counts[:, seat_of_slot]
-        replication, slot = np.nonzero(used)
+        block = np.empty((len(kinds), replications, width))
+        for r, generator in enumerate(self.generators(name)):
+            for kind, rows in zip(kinds, block, strict=True):
+                _fill(generator, kind, rows[r])
+        used = np.flatnonzero(rank_of_slot < np.repeat(counts, budget, axis=1))
+        replication, slot = np.divmod(used, width)
         seat = seat_of_slot[slot]
-        draws = block[replication, :, slot]
+        draws = [rows.reshape(-1)[used] for rows in block]
         extra = np.maximum(counts - budget, 0)
         if not extra.any():
             return replication, seat, draws
         cell = np.repeat(np.arange(counts.size), extra.ravel())
-        more = np.empty((cell.size, len(kinds)))
+        more = [np.empty(cell.size) for _ in kinds]
         totals = extra.sum(axis=1)
         start = 0
         for generator, total in zip(self.generators(name, "overflow"), totals, strict=True):
             stop = start + int(total)
-            for column, kind in enumerate(kinds):
-                values = np.empty(stop - start)
-                _fill(generator, kind, values)
-                more[start:stop, column] = values
+            for kind, values in zip(kinds, more, strict=True):
+                _fill(generator, kind, values[start:stop])
             start = stop
         return (
             np.concatenate([replication, cell // seats]),
             np.concatenate([seat, cell % seats]),
-            np.concatenate([draws, more]),
+            [np.concatenate(pair) for pair in zip(draws, more, strict=True)],
         )
 
 

@@ -23,34 +23,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import numpy as np
 
 from spmopt.errors import SpmoptInputError
-from spmopt.plan.earnings import Quotas, RepTerms, plan_earnings, to_cents
-from spmopt.reps.population import Population
-from spmopt.reps.situation import Situation
-from spmopt.reps.technology import DealSales
-from spmopt.sim._fast_draws import ChunkStreams, LagSampler, lag_cdf, poisson_by_inversion
+from spmopt.sim._fast_engine import ChunkState, Engine
 from spmopt.sim._fast_output import Buffers
-from spmopt.sim.model import (
-    SimulationModel,
-    YearDecisions,
-    closing_lags,
-    decide_year,
-    exposure,
-)
+from spmopt.sim.model import SimulationModel, decide_year
 from spmopt.sim.results import SimulationResult
 from spmopt.sim.streams import RandomStreams
 
 MONTHS = 12
 #: (replication × seat) cells per chunk when the chunk size is automatic
 CELLS_PER_CHUNK = 250_000
-#: rows per call of the timing model (its candidate grid is memory-hungry)
-TIMING_ROWS = 2048
-#: spells per call of plan_earnings (its (rows, 12, scales) temporaries stay in the heap)
-EARNINGS_ROWS = 32_768
 
 __all__ = ["simulate_fast", "iter_fast", "default_chunk"]
 
@@ -60,555 +45,6 @@ def default_chunk(seats: int, replications: int) -> int:
     return max(1, min(replications, CELLS_PER_CHUNK // max(seats, 1)))
 
 
-@dataclass(frozen=True, eq=False)
-class _Segment:
-    """A segment's static arrays: seats, columns to select them, technology and plan facts."""
-
-    name: str
-    index: int
-    segment: object
-    seats: np.ndarray
-    columns: object  # slice(None) when the segment holds every seat, else the seat indices
-    deals: bool
-    period_months: int
-    measure: str
-    hire_period_quota: np.ndarray  # (start month, month): a hire's quota of the period
-
-
-def _segments(model: SimulationModel) -> list[_Segment]:
-    segments = []
-    for index, (name, seats) in enumerate(model.segment_seats().items()):
-        if seats.size == 0:
-            continue
-        segment = model.segments[name]
-        plan = segment.plan
-        for component in plan.components:
-            if component.evaluation != "period_to_date":
-                raise SpmoptInputError(
-                    f"segment '{name}': plan '{plan.id}' component '{component.id}' is evaluated "
-                    "per transaction; the fast engine pays on monthly credits, use the event engine"
-                )
-        if len(plan.measures) != 1:
-            raise SpmoptInputError(
-                f"segment '{name}': plan '{plan.id}' pays on {len(plan.measures)} measures "
-                f"{list(plan.measures)}; a segment sells one measure"
-            )
-        measure = plan.measures[0]
-        members = Population(model.population.frame.iloc[seats].reset_index(drop=True))
-        period_months = Situation(plan, members, segment.technology).measurement_months
-        component = plan.quota_of_measure(measure)
-        terms = RepTerms.build(plan, np.arange(MONTHS), start_month=np.arange(MONTHS))
-        hire_quota = Quotas.of(component, terms).of_period(component.measurement_period)
-        whole = seats.size == model.seats
-        segments.append(
-            _Segment(
-                name=name,
-                index=index,
-                segment=segment,
-                seats=seats,
-                columns=slice(None) if whole else seats,
-                deals=isinstance(segment.technology, DealSales),
-                period_months=period_months,
-                measure=measure,
-                hire_period_quota=hire_quota,
-            )
-        )
-    return segments
-
-
-@dataclass(eq=False)
-class _State:
-    """The state of a chunk of replications carried from month to month (arrays (R, N))."""
-
-    streams: ChunkStreams
-    occupied: np.ndarray
-    hire_next: np.ndarray  # a new rep starts in the seat at the next month's start
-    vacancy: np.ndarray  # months the seat stays vacant after this one
-    tenure: np.ndarray  # tenure of the seat's rep at the start of the next month
-    quota: np.ndarray  # annual quota of the seat's (current or next) rep this year
-    pipe_value: np.ndarray  # (L, R·N) face value due in month t at slot t % L
-    pipe_count: np.ndarray  # (L, R·N) number of deals due
-
-
-class _Engine:
-    """Static arrays of a model and the monthly step over a chunk of replications."""
-
-    def __init__(self, model: SimulationModel):
-        self.model = model
-        self.n = model.seats
-        self.reps = model.population.arrays
-        self.segments = _segments(model)
-        n = self.n
-        self.segment_code = np.zeros(n, np.int64)
-        self.gross_margin = np.zeros(n)
-        self.plan_quota = np.zeros(n)
-        self.period_months = np.ones(n, np.int64)
-        self.size_mean = np.ones(n)
-        self.size_mu = np.zeros(n)
-        self.size_sigma = np.zeros(n)
-        self.sales_sd = np.zeros(n)
-        is_deal = np.zeros(n, bool)
-        lag_tables: list[np.ndarray] = []
-        self.lag_group = np.zeros(n, np.int64)
-        for position, segment in enumerate(self.segments):
-            seats, tech = segment.seats, segment.segment.technology
-            self.segment_code[seats] = position
-            self.gross_margin[seats] = segment.segment.gross_margin
-            self.plan_quota[seats] = segment.segment.plan_quota
-            self.period_months[seats] = segment.period_months
-            if segment.deals:
-                is_deal[seats] = True
-                self.size_mean[seats] = tech.deal_size_mean
-                self.size_mu[seats] = tech.size_log_mu
-                self.size_sigma[seats] = tech.deal_size_sigma
-                lags = closing_lags(tech)
-                known = [i for i, table in enumerate(lag_tables) if np.array_equal(table, lags)]
-                if not known:
-                    lag_tables.append(lags)
-                self.lag_group[seats] = known[0] if known else len(lag_tables) - 1
-            else:
-                self.sales_sd[seats] = tech.sd_annual(self.reps.take(seats))
-        self.lag_length = max([2, *(len(table) for table in lag_tables)])
-        self.lag_cdfs = [
-            np.pad(lag_cdf(t), (0, self.lag_length - len(t)), constant_values=1.0)
-            for t in lag_tables
-        ]
-        self.lag_samplers = [LagSampler(cdf) for cdf in self.lag_cdfs]
-        # initial pipeline: months back j = 1 … L − 1 weighted by seasonality(−j)·P(lag ≥ j)
-        self.back_total = np.zeros(n)
-        self.back_samplers: dict[int, LagSampler] = {}
-        back = np.arange(1, self.lag_length)
-        for position, segment in enumerate(self.segments):
-            if segment.deals:
-                cdf = self.lag_cdfs[self.lag_group[segment.seats[0]]]
-                weight = segment.segment.seasonality.weights[(-back) % MONTHS] * (1 - cdf[:-1])
-                if weight.sum() > 0:
-                    self.back_total[segment.seats] = weight.sum()
-                    self.back_samplers[position] = LagSampler(lag_cdf(weight))
-        self.deal_seats = np.flatnonzero(is_deal)
-        # draw budgets (alignment of common random numbers only, see _fast_draws): about the
-        # expected deals of an average month (and of the initial pipeline) at effort 1
-        full = (self.reps.base_sales + self.reps.effectiveness) / self.size_mean
-        deal = self.deal_seats
-        self.deal_budget = np.maximum(1, np.ceil(full[deal] / MONTHS)).astype(np.int64)
-        self.pipeline_budget = np.maximum(1, np.ceil(full[deal] * self.back_total[deal])).astype(
-            np.int64
-        )
-        self.normal_seats = np.flatnonzero(~is_deal)
-        self.all_deals = self.deal_seats.size == n
-        # one lognormal for every deal seat: scalar parameters
-        self.single_size = self.deal_seats.size > 0 and (
-            np.ptp(self.size_mu[self.deal_seats]) == 0
-            and np.ptp(self.size_sigma[self.deal_seats]) == 0
-        )
-        self.period_share = self.period_months / MONTHS
-        months = np.arange(MONTHS)[:, None]
-        self.period_start = months % self.period_months == 0  # (12, N)
-        self.period_end = (months + 1) % self.period_months == 0  # (12, N)
-        self.hire_period_quota = np.stack([s.hire_period_quota for s in self.segments])
-        timing = model.behaviour.timing
-        self.timing = timing if getattr(timing, "name", "none") != "none" else None
-        self.vacancy_months = int(getattr(model.behaviour.attrition, "vacancy_months", 0))
-        self.initial_quotas = model.initial_quotas()
-
-    # ------------------------------------------------------------------ per-seat helpers
-    def effort(self, decisions: YearDecisions, month: int, attainment: np.ndarray) -> np.ndarray:
-        """Effort of every cell's rep (R, N) from its segment's policy (vacancy not applied)."""
-        out = np.empty(attainment.shape)
-        for segment in self.segments:
-            seats, policy = decisions.policies[segment.name]
-            seen = attainment[:, segment.columns]
-            position = np.broadcast_to(np.arange(seats.size), seen.shape)
-            out[:, segment.columns] = policy.effort(position, month, seen)
-        return out
-
-    def exposure(self, month: int, tenure: np.ndarray) -> np.ndarray:
-        """Seasonality × ramp of every cell (R, N) in ``month`` (0–11) at ``tenure``."""
-        out = np.empty(tenure.shape)
-        for segment in self.segments:
-            cols = segment.columns
-            out[:, cols] = exposure(
-                self.model,
-                segment.segment,
-                month,
-                tenure[:, cols],
-                self.reps.ramp_months[cols],
-            )
-        return out
-
-    def add_deals(self, state: _State, cell, normals, uniforms, first_slot, floor=None) -> None:
-        """Add deals to the pipeline: one entry per deal of its cell (r·N + seat), a standard
-        normal for its lognormal size and a uniform for its closing lag; the deal is due in the
-        month ``first_slot + lag``.
-
-        ``floor`` (per deal): the lag is drawn conditionally on being at least this (initial
-        pipeline) and the deal is then due in month ``first_slot + lag − floor``.
-        """
-        if cell.size == 0:
-            return
-        seat = cell % self.n if not self.single_size or len(self.lag_cdfs) > 1 else None
-        if self.single_size:
-            s = self.deal_seats[0]
-            normals *= self.size_sigma[s]
-            normals += self.size_mu[s]
-        else:
-            normals *= self.size_sigma[seat]
-            normals += self.size_mu[seat]
-        sizes = np.exp(normals, out=normals)
-        if len(self.lag_samplers) == 1:
-            lag = self._lags(self.lag_samplers[0], uniforms, floor)
-        else:
-            lag = np.empty(uniforms.shape, np.int64)
-            group = self.lag_group[seat]
-            for g, sampler in enumerate(self.lag_samplers):  # a loop over lag tables (segments)
-                mine = group == g
-                lag[mine] = self._lags(
-                    sampler, uniforms[mine], None if floor is None else floor[mine]
-                )
-        if floor is not None:
-            lag -= floor
-        size = state.pipe_value.shape[1]
-        index = ((first_slot + lag) % self.lag_length) * size + cell
-        np.add.at(state.pipe_value.reshape(-1), index, sizes)
-        np.add.at(state.pipe_count.reshape(-1), index, np.ones(index.size, np.int32))
-
-    @staticmethod
-    def _lags(sampler: LagSampler, uniforms: np.ndarray, floor) -> np.ndarray:
-        if floor is None:
-            return sampler(uniforms)
-        below = sampler.cdf[floor - 1]  # P(lag < floor), floor ≥ 1
-        lag = sampler(below + uniforms * (1.0 - below))
-        return np.clip(lag, floor, sampler.cdf.size - 1)
-
-    # ------------------------------------------------------------------ chunk start
-    def start(self, streams: RandomStreams, first: int, replications: int, quotas) -> _State:
-        r, n, lags = replications, self.n, self.lag_length
-        tenure = np.broadcast_to(self.reps.tenure_months, (r, n)).copy()
-        return _State(
-            streams=ChunkStreams(streams, first, replications),
-            occupied=np.ones((r, n), bool),
-            hire_next=np.zeros((r, n), bool),
-            vacancy=np.zeros((r, n), np.int16),
-            tenure=tenure,
-            quota=np.broadcast_to(np.asarray(quotas, float), (r, n)).copy(),
-            pipe_value=np.zeros((lags, r * n)),
-            pipe_count=np.zeros((lags, r * n), np.int32),
-        )
-
-    def initial_pipeline(self, decisions: YearDecisions, state: _State) -> None:
-        """Deals created in the ``L − 1`` months before the start that close in month 0 or later,
-        at the month-0 effort (attainment 0) and the exposure of their calendar month.
-
-        A deal created ``j`` months before the start survives to month 0 with probability
-        P(lag ≥ j); its creation rate is seasonality(−j) × ramp(tenure − j) × (h + k·e₀)/m. The
-        surviving deals are drawn exactly by thinning: candidates at the unramped rate
-        Σ_j seasonality(−j)·P(lag ≥ j)·(h + k·e₀)/m per cell (one Poisson count), each with its
-        month j drawn ∝ seasonality(−j)·P(lag ≥ j) and kept with probability ramp(tenure − j) ≤ 1;
-        the kept deals' lags are drawn given lag ≥ j.
-        """
-        if self.deal_seats.size == 0:
-            return
-        r, n = state.occupied.shape
-        deal = slice(None) if self.all_deals else self.deal_seats
-        effort = self.effort(decisions, 0, np.zeros((r, n)))[:, deal]
-        rate = (self.reps.base_sales[deal] + self.reps.effectiveness[deal] * effort) / (
-            self.size_mean[deal]
-        )
-        uniforms = state.streams.uniform("pipeline", (self.deal_seats.size,))
-        counts = poisson_by_inversion(uniforms, rate * self.back_total[deal]).reshape(r, -1)
-        replication, index, draws = state.streams.deal_draws(
-            "pipeline", counts, self.pipeline_budget, ("uniform", "normal", "uniform")
-        )
-        seat = self.deal_seats[index]
-        cell = replication * n + seat
-        back = np.empty(cell.size, np.int64)
-        accept = np.empty(cell.size)
-        for code, sampler in self.back_samplers.items():  # a loop over deal segments
-            mine = slice(None) if len(self.back_samplers) == 1 else self.segment_code[seat] == code
-            back[mine], accept[mine] = sampler.with_rest(draws[mine, 0])
-        back += 1
-        tenure = state.tenure.reshape(-1)[cell]
-        ramp = self.model.ramp.factor(np.maximum(tenure - back, 0.0), self.reps.ramp_months[seat])
-        keep = accept < ramp
-        self.add_deals(state, cell[keep], draws[keep, 1], draws[keep, 2], 0, floor=back[keep])
-
-    # ------------------------------------------------------------------ a plan year
-    def run_year(self, year: int, decisions: YearDecisions, state: _State, out: dict) -> None:
-        """Simulate plan year ``year`` of a chunk, writing its months into ``out`` (views of
-        (R, months, N) columns)."""
-        r, n = state.occupied.shape
-        months = slice(MONTHS * year, MONTHS * (year + 1))
-        o = {name: column[:, months] for name, column in out.items()}
-        if year == 0:
-            self.initial_pipeline(decisions, state)
-        year_quota = state.quota.copy()
-        spell_start = np.full((r, n), -1, np.int8)  # hire month, −1 in the seat since the start
-        credited_to_date = np.zeros((r, n))  # in the current measurement period, this spell
-        seen = np.zeros((r, n))
-        review = np.zeros((MONTHS, n), bool)
-        for segment in self.segments:
-            review[list(decisions.review_months(segment.name)), segment.seats[:, None]] = True
-        hazard = decisions.hazard
-        quit_draws = state.streams.uniform("attrition", (MONTHS, n)) if hazard.any() else None
-        shocks = (
-            state.streams.normal("sales", (MONTHS, self.normal_seats.size))
-            if self.normal_seats.size
-            else None
-        )
-        h, k = self.reps.base_sales, self.reps.effectiveness
-        lags = self.lag_length
-        for m in range(MONTHS):  # the loop over simulated months
-            t = MONTHS * year + m
-            slot = t % lags
-            occupied, hired = state.occupied, state.hire_next
-            if hired.any():
-                state.quota = np.where(hired, self.plan_quota, state.quota)
-                spell_start[hired] = m
-                credited_to_date[hired] = 0.0
-                seen[hired] = 0.0
-            o["occupied"][:, m] = occupied
-            o["hired"][:, m] = hired
-            o["tenure_months"][:, m] = state.tenure
-            o["quota"][:, m] = state.quota
-            # 1. review
-            if m and self.period_start[m].any():
-                credited_to_date *= ~self.period_start[m]
-            if review[m].any():
-                period_quota = state.quota * self.period_share
-                late = np.nonzero(spell_start >= 0)
-                if late[0].size:
-                    period_quota[late] = self.hire_period_quota[
-                        self.segment_code[late[1]], spell_start[late], m
-                    ]
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    attainment = np.where(period_quota > 0, credited_to_date / period_quota, 0.0)
-                seen = np.where(review[m] & occupied, attainment, seen)
-            # 2. effort (0 in a vacant seat)
-            effort = self.effort(decisions, m, seen)
-            effort *= occupied
-            # 3. new business: none in a vacant seat
-            x = self.exposure(m, state.tenure)
-            x *= occupied
-            mean = x * (h + k * effort)
-            if self.deal_seats.size:
-                deal = slice(None) if self.all_deals else self.deal_seats
-                uniforms = state.streams.uniform("deals", (self.deal_seats.size,))
-                counts = poisson_by_inversion(uniforms, mean[:, deal] / self.size_mean[deal])
-                replication, index, draws = state.streams.deal_draws(
-                    "deals", counts.reshape(r, -1), self.deal_budget, ("normal", "uniform")
-                )
-                cell = replication * n + self.deal_seats[index]
-                self.add_deals(state, cell, draws[:, 0].copy(), draws[:, 1], t)
-            if shocks is not None:
-                normal = self.normal_seats
-                sales = (
-                    mean[:, normal] + np.sqrt(x[:, normal]) * self.sales_sd[normal] * (shocks[:, m])
-                )
-                value = state.pipe_value[slot].reshape(r, n)
-                value[:, normal] += sales
-            # 4. closings
-            closings = o["closings"][:, m]
-            closings[...] = state.pipe_value[slot].reshape(r, n)
-            o["deals_closed"][:, m] = state.pipe_count[slot].reshape(r, n)
-            # 5. timing at measurement-period ends
-            revenue = o["revenue"][:, m]
-            if self.timing is not None and self.period_end[m].any():
-                pulled_credit = np.zeros((r, n))
-                self.timing_moves(
-                    decisions,
-                    state,
-                    m,
-                    t,
-                    effort,
-                    closings,
-                    credited_to_date,
-                    out=o,
-                    credit=pulled_credit,
-                )
-                # 6. credit and revenue
-                np.subtract(closings, o["pushed"][:, m], out=revenue)
-                revenue += pulled_credit
-            else:
-                revenue[...] = closings
-            credited = o["credited"][:, m]
-            np.multiply(revenue, occupied, out=credited)
-            credited_to_date += credited
-            o["effort"][:, m] = effort
-            np.multiply(seen, occupied, out=o["attainment_seen"][:, m])
-            # 8. attrition at the month's end
-            self.attrition(state, hazard, None if quit_draws is None else quit_draws[:, m], o, m)
-            state.pipe_value[slot] = 0.0
-            state.pipe_count[slot] = 0
-        # 7. pay, and the columns that follow from the others
-        self.incentive(decisions, o, year_quota)
-        o["base_pay"][...] = o["occupied"] * (decisions.base_salary / MONTHS)
-        np.multiply(o["revenue"], self.gross_margin, out=o["margin"])
-
-    def timing_moves(self, decisions, state, m, t, effort, closings, credited_to_date, out, credit):
-        """Step 5: pulls and pushes of the reps whose measurement period ends in month ``m``."""
-        r, n = closings.shape
-        timing = self.timing
-        due_next = state.pipe_value[(t + 1) % self.lag_length].reshape(r, n)
-        for segment in self.segments:
-            if not self.period_end[m, segment.seats[0]]:
-                continue
-            cols = segment.columns
-            occupied = state.occupied[:, cols]
-            rows, position = np.nonzero(occupied)
-            if rows.size == 0:
-                continue
-            seat = segment.seats[position]
-            tech = segment.segment.technology
-            tenure = state.tenure[rows, seat]
-            ramp = self.reps.ramp_months[seat]
-            next_exposure = np.zeros(rows.size)
-            for ahead in range(1, segment.period_months + 1):  # months of the next period
-                next_exposure += exposure(
-                    self.model, segment.segment, (m + ahead) % MONTHS, tenure + ahead, ramp
-                )
-            reps = self.reps.take(seat)
-            e = effort[rows, seat]
-            next_mean = tech.mean(reps, e, next_exposure)
-            next_sd = np.sqrt(tech.variance(reps, e, next_exposure))
-            now = closings[rows, seat]
-            credited = credited_to_date[rows, seat] + now
-            pull_capacity = timing.pull_share * due_next[rows, seat]
-            push_capacity = timing.push_share * now
-            pay = decisions.situations[segment.name].period_pay
-            risk = self.reps.risk_aversion[seat]
-            pulled = np.empty(rows.size)
-            pulled_credit = np.empty(rows.size)
-            discount = np.empty(rows.size)
-            pushed = np.empty(rows.size)
-            for start in range(0, rows.size, TIMING_ROWS):  # bounded memory
-                part = slice(start, start + TIMING_ROWS)
-                moves = timing.decide(
-                    pay.take(position[part]),
-                    credited[part],
-                    pull_capacity[part],
-                    push_capacity[part],
-                    next_mean[part],
-                    next_sd[part],
-                    risk[part],
-                )
-                pulled[part] = moves.pulled
-                pulled_credit[part] = moves.pulled_credit
-                discount[part] = moves.discount_lost
-                pushed[part] = moves.pushed
-            out["pulled"][rows, m, seat] = pulled
-            out["pushed"][rows, m, seat] = pushed
-            out["discount_lost"][rows, m, seat] = discount
-            credit[rows, seat] = pulled_credit
-            due_next[rows, seat] += pushed - pulled
-
-    def attrition(self, state: _State, hazard, draws, out, m) -> None:
-        """Step 8: quits, vacancies and hires for the next month."""
-        occupied = state.occupied
-        if draws is None:
-            state.tenure += occupied
-            state.hire_next = np.zeros_like(occupied)
-            return
-        quit = draws < hazard
-        quit &= occupied
-        out["quit"][:, m] = quit
-        if self.vacancy_months == 0:  # the leaver's seat is refilled at once
-            state.tenure += occupied
-            if quit.any():
-                state.tenure[quit] = 0.0
-                state.quota = np.where(quit, self.plan_quota, state.quota)
-            state.hire_next = quit
-            return
-        stay = occupied & ~quit
-        vacancy = np.where(
-            quit, self.vacancy_months, np.where(occupied, 0, np.maximum(state.vacancy - 1, 0))
-        ).astype(np.int16)
-        hire = ~stay & (vacancy == 0)
-        state.tenure = np.where(stay, state.tenure + 1.0, 0.0)
-        state.quota = np.where(quit, self.plan_quota, state.quota)
-        state.vacancy = vacancy
-        state.hire_next = hire
-        state.occupied = stay | hire
-
-    # ------------------------------------------------------------------ pay
-    def incentive(self, decisions: YearDecisions, o: dict, year_quota: np.ndarray) -> None:
-        """Step 7: each month's incentive = change in the earnings to date of the rep spell in the
-        seat, from :func:`plan_earnings` on the spell's monthly credited cents."""
-        replications = year_quota.shape[0]
-        for segment in self.segments:
-            block = max(1, 2 * EARNINGS_ROWS // segment.seats.size)
-            for first in range(0, replications, block):  # blocks of replications
-                part = slice(first, first + block)
-                self.segment_incentive(
-                    segment,
-                    decisions,
-                    {
-                        name: o[name][part]
-                        for name in ("occupied", "hired", "credited", "incentive")
-                    },
-                    year_quota[part],
-                )
-
-    def segment_incentive(self, segment: _Segment, decisions, o: dict, year_quota) -> None:
-        """Incentives of one segment's seats in a block of replications (arrays (R, 12, Ns)).
-
-        Spells: one row per (replication, seat) for the rep in the seat at the year's start
-        (credits until the seat's first hire of the year), then one row per hire.
-        """
-        cols, seats = segment.columns, segment.seats
-        plan = segment.segment.plan
-        occupied = o["occupied"][:, :, cols]
-        hired = o["hired"][:, :, cols]
-        r, ns = occupied.shape[0], seats.size
-        cents = to_cents(o["credited"][:, :, cols])
-        later = np.cumsum(hired, axis=1, dtype=np.int16) > 0  # after the year's first hire
-        own = occupied & ~later  # the months of the rep in the seat at the year's start
-        incumbent_cents = np.where(own, cents, 0).transpose(0, 2, 1).reshape(r * ns, MONTHS)
-        hire_r, hire_m, hire_s = np.nonzero(hired)
-        hires = hire_r.size
-        start = np.concatenate([np.zeros(r * ns, np.int64), hire_m])
-        ratio = np.concatenate(
-            [
-                (year_quota[:, seats] / segment.segment.plan_quota).ravel(),
-                np.full(hires, np.nan),
-            ]
-        )
-        target = np.concatenate(
-            [np.tile(decisions.target_incentive[seats], r), np.full(hires, np.nan)]
-        )
-        quota = {c.id: c.quota * ratio for c in plan.components}
-        spell_cents = incumbent_cents
-        if hires:
-            ordinal = np.full(occupied.shape, -1, np.int32)
-            ordinal[hire_r, hire_m, hire_s] = np.arange(hires, dtype=np.int32)
-            ordinal = np.maximum.accumulate(ordinal, axis=1)  # the latest hire in the seat
-            cell_r, cell_m, cell_s = np.nonzero(occupied & later)
-            spell = ordinal[cell_r, cell_m, cell_s]
-            hire_cents = np.zeros((hires, MONTHS))
-            hire_cents[spell, cell_m] = cents[cell_r, cell_m, cell_s]
-            spell_cents = np.concatenate([incumbent_cents, hire_cents])
-        spells = spell_cents.shape[0]
-        earned = np.empty((spells, MONTHS))
-        for first in range(0, spells, EARNINGS_ROWS):  # blocks keep temporaries small
-            rows = slice(first, min(first + EARNINGS_ROWS, spells))
-            terms = RepTerms.build(
-                plan,
-                np.arange(rows.start, rows.stop),
-                start_month=start[rows],
-                target_incentive=target[rows],
-                quota={key: value[rows] for key, value in quota.items()},
-            )
-            earned[rows] = plan_earnings(
-                plan, terms, {segment.measure: spell_cents[rows]}
-            ).total_to_date
-        # earnings to date are 0 before a spell starts, so the monthly change is a plain diff
-        change = np.diff(earned, axis=1, prepend=0.0) / 100.0
-        incentive = change[: r * ns].reshape(r, ns, MONTHS).transpose(0, 2, 1) * own
-        if hires:
-            incentive[cell_r, cell_m, cell_s] = change[r * ns + spell, cell_m]
-        o["incentive"][:, :, cols] = incentive
-
-
-# ---------------------------------------------------------------------- public entry points
 def _run(
     model: SimulationModel,
     replications: int,
@@ -626,10 +62,11 @@ def _run(
     """
     if replications < 1:
         raise SpmoptInputError(f"replications must be at least 1, not {replications}")
-    engine = _Engine(model)
+    engine = Engine(model)
     chunk = chunk_replications or default_chunk(model.seats, replications)
     bounds = [(s, min(s + chunk, replications)) for s in range(0, replications, chunk)]
-    states: dict[int, _State] = {}
+    states: dict[int, ChunkState] = {}
+    finished: ChunkState | None = None  # a chunk done with, whose buffers the next one recycles
     quotas, tenure = model.initial_quotas(), None
     done = 0
     for year in range(model.years):
@@ -642,7 +79,9 @@ def _run(
         for start, stop in bounds:
             clock = time.perf_counter()
             if year == 0:
-                state = engine.start(streams, first_replication + start, stop - start, quotas)
+                state = engine.start(
+                    streams, first_replication + start, stop - start, quotas, reuse=finished
+                )
             else:
                 state = states.pop(start)
             buffers, offset = buffers_for(start, stop)
@@ -655,6 +94,7 @@ def _run(
                 states[start] = state
             timings["simulate_seconds"] += time.perf_counter() - clock
             if last:
+                finished = state if model.years == 1 else None
                 done += stop - start
                 if progress is not None:
                     progress(done)
@@ -662,7 +102,7 @@ def _run(
         quotas, tenure = quota_total / replications, tenure_total / replications
 
 
-def _next_year(engine: _Engine, state: _State, out: dict, year: int) -> None:
+def _next_year(engine: Engine, state: ChunkState, out: dict, year: int) -> None:
     """Quotas for the next plan year: revised from the seat's credited sales of the year."""
     months = slice(MONTHS * year, MONTHS * (year + 1))
     sales = out["credited"][:, months].sum(axis=1)
