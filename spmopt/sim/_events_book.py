@@ -343,8 +343,8 @@ class Book:
         """Plan year ``year`` starts: the year's quotas, spells and deal pool."""
         self.year = year
         self.decisions = decisions
-        if year > 0:
-            self.quota = self.next_quota
+        if year > 0:  # a rep hired at the year's start has the plan's quota
+            self.quota = np.where(self.hired, self.layout.plan_quota, self.next_quota)
         self.year_quota = self.quota.copy()
         self.period_quota[:] = 0.0
         seats = np.flatnonzero(self.workforce.active)
@@ -595,7 +595,8 @@ class Book:
             self.workforce, self.decisions.hazard, self.generators["attrition"]
         )
         self.rows["quit"][:, absolute] = quits
-        self.quota = np.where(quits, self.layout.plan_quota, self.quota)  # the next rep's
+        # a leaver's seat carries the plan's quota for its next rep; so does a hire's
+        self.quota = np.where(quits | hires, self.layout.plan_quota, self.quota)
         self.hired = hires
         if month + 1 < MONTHS and hires.any():
             seats = np.flatnonzero(hires)
