@@ -96,8 +96,15 @@ class ChunkState:
     vacancy: np.ndarray  # months the seat stays vacant after this one
     tenure: np.ndarray  # tenure of the seat's rep at the start of the next month
     quota: np.ndarray  # annual quota of the seat's (current or next) rep this year
-    pipe_value: np.ndarray  # (L, R·N) face value due in month t at slot t % L
-    pipe_count: np.ndarray  # (L, R·N) number of deals due
+    pipe_value: np.ndarray | None  # (L, R·N) face value due in month t at slot t % L
+    pipe_count: np.ndarray | None  # (L, R·N) number of deals due
+    parked: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # sparse pipeline
+
+    def release(self) -> tuple[np.ndarray, np.ndarray]:
+        """Hand over the dense pipeline buffers (for another chunk to recycle)."""
+        buffers = (self.pipe_value, self.pipe_count)
+        self.pipe_value = self.pipe_count = None
+        return buffers
 
 
 class Engine:
@@ -251,21 +258,26 @@ class Engine:
         return np.clip(lag, floor, sampler.cdf.size - 1)
 
     # ------------------------------------------------------------------ chunk start
+    def pipeline_buffers(self, replications: int, spare=None) -> tuple[np.ndarray, np.ndarray]:
+        """Zeroed (L, R·N) pipeline arrays, recycling ``spare`` buffers when large enough (fresh
+        memory is slow to touch on virtual machines)."""
+        size = self.lag_length * replications * self.n
+        shape = (self.lag_length, replications * self.n)
+        if spare is not None and spare[0].size >= size:
+            value = spare[0].reshape(-1)[:size].reshape(shape)
+            count = spare[1].reshape(-1)[:size].reshape(shape)
+            value.fill(0.0)
+            count.fill(0)
+            return value, count
+        return np.zeros(shape), np.zeros(shape, np.int32)
+
     def start(
-        self, streams: RandomStreams, first: int, replications: int, quotas, reuse=None
+        self, streams: RandomStreams, first: int, replications: int, quotas, spare=None
     ) -> ChunkState:
-        """The state of a chunk at the horizon's start; ``reuse``: a finished chunk's state whose
-        pipeline buffers are recycled (fresh memory is slow to touch on virtual machines)."""
-        r, n, lags = replications, self.n, self.lag_length
+        """The state of a chunk at the horizon's start (pipeline filled by the first year)."""
+        r, n = replications, self.n
         tenure = np.broadcast_to(self.reps.tenure_months, (r, n)).copy()
-        if reuse is not None and reuse.pipe_value.size >= lags * r * n:
-            pipe_value = reuse.pipe_value.reshape(-1)[: lags * r * n].reshape(lags, r * n)
-            pipe_count = reuse.pipe_count.reshape(-1)[: lags * r * n].reshape(lags, r * n)
-            pipe_value.fill(0.0)
-            pipe_count.fill(0)
-        else:
-            pipe_value = np.zeros((lags, r * n))
-            pipe_count = np.zeros((lags, r * n), np.int32)
+        pipe_value, pipe_count = self.pipeline_buffers(r, spare)
         return ChunkState(
             streams=ChunkStreams(streams, first, replications),
             occupied=np.ones((r, n), bool),
@@ -276,6 +288,22 @@ class Engine:
             pipe_value=pipe_value,
             pipe_count=pipe_count,
         )
+
+    def park(self, state: ChunkState) -> tuple[np.ndarray, np.ndarray]:
+        """Keep only the pipeline's non-empty cells between plan years (the other chunks run in
+        between); returns the dense buffers for recycling."""
+        value, count = state.pipe_value.reshape(-1), state.pipe_count.reshape(-1)
+        index = np.flatnonzero((value != 0.0) | (count != 0))
+        state.parked = (index, value[index], count[index])
+        return state.release()
+
+    def unpark(self, state: ChunkState, spare=None) -> None:
+        """Restore a parked pipeline into dense buffers."""
+        index, value, count = state.parked
+        state.pipe_value, state.pipe_count = self.pipeline_buffers(state.streams.count, spare)
+        state.pipe_value.reshape(-1)[index] = value
+        state.pipe_count.reshape(-1)[index] = count
+        state.parked = None
 
     def initial_pipeline(self, decisions: YearDecisions, state: ChunkState) -> None:
         """Deals created in the ``L − 1`` months before the start that close in month 0 or later,

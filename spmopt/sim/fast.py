@@ -66,7 +66,7 @@ def _run(
     chunk = chunk_replications or default_chunk(model.seats, replications)
     bounds = [(s, min(s + chunk, replications)) for s in range(0, replications, chunk)]
     states: dict[int, ChunkState] = {}
-    finished: ChunkState | None = None  # a chunk done with, whose buffers the next one recycles
+    spare = None  # dense pipeline buffers of a chunk done with, for the next one to recycle
     quotas, tenure = model.initial_quotas(), None
     done = 0
     for year in range(model.years):
@@ -80,10 +80,12 @@ def _run(
             clock = time.perf_counter()
             if year == 0:
                 state = engine.start(
-                    streams, first_replication + start, stop - start, quotas, reuse=finished
+                    streams, first_replication + start, stop - start, quotas, spare
                 )
             else:
                 state = states.pop(start)
+                engine.unpark(state, spare)
+            spare = None
             buffers, offset = buffers_for(start, stop)
             view = buffers.view(offset, offset + stop - start)
             engine.run_year(year, decisions, state, view)
@@ -91,10 +93,12 @@ def _run(
                 _next_year(engine, state, view, year)
                 quota_total += state.quota.sum(axis=0)
                 tenure_total += np.where(state.occupied, state.tenure, 0.0).sum(axis=0)
+                spare = engine.park(state)
                 states[start] = state
+            else:
+                spare = state.release()
             timings["simulate_seconds"] += time.perf_counter() - clock
             if last:
-                finished = state if model.years == 1 else None
                 done += stop - start
                 if progress is not None:
                     progress(done)

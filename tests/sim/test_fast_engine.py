@@ -302,3 +302,21 @@ def test_per_transaction_plans_are_refused():
         pytest.skip("per-transaction tiers not expressible in this plan")
     with pytest.raises(SpmoptInputError, match="per transaction"):
         simulate_fast(model(3, the_plan=per_deal), 1, RandomStreams(1))
+
+
+def test_two_year_runs_extend_one_year_runs_and_ignore_chunking():
+    """Year 1 of a two-year run is the one-year run (same draws, same decisions); the pipeline
+    parked between years and the year-2 policies on mean revised quotas do not depend on the
+    chunk size."""
+    behaviour = {**FULL, "effort": {"model": "static"}}
+    two = model(8, behaviour, years=2, revision=QuotaRevision(up=0.5, down=0.2))
+    one = replace(two, years=1)
+    table = simulate_fast(two, 5, RandomStreams(12)).rep_periods
+    first = simulate_fast(one, 5, RandomStreams(12)).rep_periods
+    year_one = table[table["year"] == 1].reset_index(drop=True)
+    columns = [c for c in REP_PERIOD_COLUMNS if c not in ("period",)]
+    pd.testing.assert_frame_equal(year_one[columns], first[columns], check_categorical=False)
+    assert table.loc[table["year"] == 2, "closings"].sum() > 0
+    for chunk in (1, 2):
+        chunked = simulate_fast(two, 5, RandomStreams(12), chunk_replications=chunk)
+        pd.testing.assert_frame_equal(table, chunked.rep_periods)
