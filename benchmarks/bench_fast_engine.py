@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -82,8 +83,9 @@ def build_model(seats: int, timing: bool) -> SimulationModel:
     )
 
 
-def bare_numpy(model: SimulationModel, replications: int, mean_effort: float, seed: int) -> float:
-    """Seconds to draw the engine's random variables with plain numpy, in its chunk shapes."""
+def bare_numpy(model: SimulationModel, replications: int, mean_effort: float, seed: int):
+    """(wall, CPU) seconds to draw the engine's random variables with plain numpy, in its chunk
+    shapes."""
     reps = model.population.arrays
     technology = model.segments["ae"].technology
     weights = model.segments["ae"].seasonality.weights
@@ -91,13 +93,13 @@ def bare_numpy(model: SimulationModel, replications: int, mean_effort: float, se
     rate = rate / technology.deal_size_mean  # (12, N) deals per seat-month
     rng = np.random.default_rng(seed)
     chunk = default_chunk(model.seats, replications)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.thread_time()
     for first in range(0, replications, chunk):
         size = (min(chunk, replications - first), MONTHS, model.seats)
         counts = rng.poisson(np.broadcast_to(rate, size))
         rng.lognormal(technology.size_log_mu, technology.deal_size_sigma, int(counts.sum()))
         rng.random(size)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.thread_time() - cpu
 
 
 def peak_rss_mib() -> float:
@@ -111,10 +113,10 @@ def throughput(seats: int, replications: int, timing: bool, seed: int) -> dict:
     decide = time.perf_counter() - clock
     del decisions
     simulate_fast(model, 2, RandomStreams(seed + 1))  # warm-up: imports, allocator
-    cpu = time.process_time()
+    load = os.getloadavg()[0]
     result = simulate_fast(model, replications, RandomStreams(seed))
-    cpu = time.process_time() - cpu
     meta = result.metadata
+    engine_cpu = meta["simulate_cpu_seconds"] + meta["table_cpu_seconds"]  # this thread only
     seconds = meta["simulate_seconds"] + meta["table_seconds"]
     cells = seats * MONTHS * replications
     table = result.rep_periods
@@ -124,20 +126,24 @@ def throughput(seats: int, replications: int, timing: bool, seed: int) -> dict:
         "replications": replications,
         "timing": timing,
         "rep_month_replications": cells,
+        "load_average_before": round(load, 2),
         "decide_year_seconds": round(decide, 3),
         "engine_seconds": round(seconds, 3),
         "engine_table_seconds": round(meta["table_seconds"], 3),
-        "engine_cpu_seconds_incl_decide": round(cpu, 3),
         "engine_per_second": round(cells / seconds),
+        "engine_cpu_seconds": round(engine_cpu, 3),
+        "engine_per_cpu_second": round(cells / engine_cpu),
         "deals_closed": int(table["deals_closed"].sum()),
         "peak_rss_mib_with_table": round(peak_rss_mib()),
         "table_mib": round(table.memory_usage(deep=False).sum() / 2**20),
     }
     del result, table
-    bare = min(bare_numpy(model, replications, mean_effort, seed) for _ in range(2))
+    bare, bare_cpu = min(bare_numpy(model, replications, mean_effort, seed) for _ in range(2))
     figures["bare_numpy_seconds"] = round(bare, 3)
     figures["bare_numpy_per_second"] = round(cells / bare)
+    figures["bare_numpy_cpu_seconds"] = round(bare_cpu, 3)
     figures["ratio_to_bare_numpy"] = round(bare / seconds, 3)
+    figures["ratio_to_bare_numpy_cpu"] = round(bare_cpu / engine_cpu, 3)
     return figures
 
 
