@@ -171,12 +171,19 @@ def test_the_checks_detect_a_five_percent_shift_in_base_sales(fast_brief):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "scenario", ["saas-ae", "field-sales", "broken-quotas", "uncapped-windfall"]
+    ("scenario", "plan_name"),
+    [
+        ("saas-ae", None),
+        ("saas-ae", "bonus"),  # quarterly periods, quota schedule, pacer and club bonuses
+        ("field-sales", None),
+        ("broken-quotas", None),
+        ("uncapped-windfall", None),
+    ],
 )
-def test_engines_agree_on_the_shipped_scenarios(scenario):
+def test_engines_agree_on_the_shipped_scenarios(scenario, plan_name):
     from spmopt.scenario import Scenario
 
-    model = Scenario.load(ROOT / "scenarios" / f"{scenario}.toml").model(None)
+    model = Scenario.load(ROOT / "scenarios" / f"{scenario}.toml").model(plan_name)
     events, fast_result = both(model, 200)
     assert_agree(events, fast_result)
 
