@@ -229,7 +229,7 @@ class Book:
         }
         n, horizon = layout.seats, layout.horizon
         self.workforce = Workforce.start(model.population.column("tenure_months").astype(float))
-        self.store = DealStore(capacity=64 * n)
+        self.store = DealStore(capacity=24 * n)  # grows by doubling
         self.next_deal_id = 0
         slots = horizon + layout.max_lag + 2
         self.closed: list[list[int] | None] = [[] for _ in range(slots)]
