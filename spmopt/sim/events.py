@@ -13,7 +13,11 @@ one :class:`simpy.Environment` with
   there, pieces pushed out close as events in the next month.
 
 Deals are timeouts with callbacks rather than processes (half the events, see
-``performance-notes.md``). The steps themselves are vectorised over the seats of the replication
+``performance-notes.md``); a deal's creation event is re-armed as its closing event. Deals
+closing in a month are collected by their closing events; the month's close then works on them
+as arrays. The initial pipeline (deals created before the horizon) enters with closing events
+only. Plan years after the first are simulated with every replication in step, because their
+policies are solved on the mean over replications of the revised quotas. The steps themselves are vectorised over the seats of the replication
 and live in :mod:`spmopt.sim._events_book`; they call the shared model (``decide_year``,
 ``exposure``, ``closing_lags``), the behaviour models and the payout arithmetic
 (``plan_earnings``). Random numbers come from the named streams ``deals``, ``pipeline``,
