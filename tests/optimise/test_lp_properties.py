@@ -93,7 +93,10 @@ def draw_problem(data, *, feasible_reference: bool):
     low, high = (0.0, 0.5) if feasible_reference else (-0.3, 0.5)
 
     def delta() -> float:
-        return data.draw(st.floats(low, high), label="delta")
+        # a limit within 1e-4 of the reference choice's value is set exactly on it: solvers
+        # accept violations up to their feasibility tolerance (~1e-7), the brute force none
+        value = data.draw(st.floats(low, high), label="delta")
+        return 0.0 if abs(value) < 1e-4 else value
 
     def wanted(family: str) -> bool:
         return data.draw(st.booleans(), label=family)
@@ -118,7 +121,7 @@ def draw_problem(data, *, feasible_reference: bool):
         kwargs["cvar"] = CVaRLimit(alpha, tail_cvar(losses, alpha) * (1 + delta()))
     if wanted("quota_share") and reps.sum() > 0:
         share = float((reps * chosen["p_quota"]).sum() / reps.sum())
-        floor = max(0.0, share - delta()) if wanted("attain_floor") else None
+        floor = min(1.0, max(0.0, share - delta())) if wanted("attain_floor") else None
         ceiling = min(1.0, max(0.0, share + delta())) if wanted("attain_ceiling") else None
         if floor is not None and ceiling is not None:
             ceiling = max(ceiling, floor)
