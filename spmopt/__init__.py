@@ -8,6 +8,7 @@ Exact incentive payouts (``Plan``, ``statements``), reps who respond to the plan
 __version__ = "0.1.0"
 
 from spmopt.errors import SpmoptInputError, SpmoptNoSolutionError
+from spmopt.optimise.constraints import Constraints, CVaRLimit
 from spmopt.optimise.pipeline import optimise
 from spmopt.plan import (
     CurveFamily,
@@ -31,6 +32,8 @@ from spmopt.run.simulation import simulate
 from spmopt.scenario import Scenario
 
 __all__ = [
+    "CVaRLimit",
+    "Constraints",
     "CurveFamily",
     "DealSales",
     "DealTiming",

@@ -1,0 +1,45 @@
+"""The optimiser: candidate levers, response estimation, the linear programme (the only place that
+imports PuLP), and the pipeline that re-simulates the chosen plans.
+
+``spmopt.optimise(scenario, …)`` (the pipeline function) is exported from the top-level package;
+the building blocks are here.
+"""
+
+from spmopt.optimise.constraints import (
+    Constraints,
+    CVaRLimit,
+    PayDispersion,
+    QuotaBounds,
+    QuotaCoverage,
+    QuotaShare,
+)
+from spmopt.optimise.diagnose import Diagnosis, diagnose_infeasibility
+from spmopt.optimise.frontier import budget_grid, frontier
+from spmopt.optimise.levers import Candidate, candidates
+from spmopt.optimise.lp import Solution, Solver, build_model, solve
+from spmopt.optimise.pipeline import OptimisationResult, optimise
+from spmopt.optimise.responses import RESPONSE_COLUMNS, SAMPLE_COLUMNS, ResponseTable
+
+__all__ = [
+    "RESPONSE_COLUMNS",
+    "SAMPLE_COLUMNS",
+    "CVaRLimit",
+    "Candidate",
+    "Constraints",
+    "Diagnosis",
+    "OptimisationResult",
+    "PayDispersion",
+    "QuotaBounds",
+    "QuotaCoverage",
+    "QuotaShare",
+    "ResponseTable",
+    "Solution",
+    "Solver",
+    "budget_grid",
+    "build_model",
+    "candidates",
+    "diagnose_infeasibility",
+    "frontier",
+    "optimise",
+    "solve",
+]
