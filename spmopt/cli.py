@@ -243,15 +243,18 @@ def format_optimisation(result) -> str:
     if len(shown) > 20:
         lines.append(f"… {len(shown) - 20} more units in choice.csv")
     report = solution.constraint_report
-    priced = report[report["binding"] | (report["shadow_price"].abs() > 1e-9)]
+    priced = report[
+        (report["shadow_price"].abs() > 1e-9)
+        | (report["binding"] & (report["family"] != "participation"))
+    ]
     lines.append("")
     lines.append(
-        "Constraints that bind or carry a shadow price (LP relaxation: change in expected profit "
-        "per unit of the limit):"
+        "Constraints with a shadow price (from the LP relaxation: expected profit gained per unit "
+        "of the limit), with the chosen plans' activity and slack:"
     )
     if len(priced):
         lines.append(
-            priced[["constraint", "rhs", "activity", "binding", "shadow_price"]].to_string(
+            priced[["constraint", "rhs", "activity", "slack", "shadow_price"]].to_string(
                 index=False, float_format=lambda value: f"{value:,.4g}"
             )
         )

@@ -44,7 +44,9 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
+import os
 import re
+import sys
 import time
 import warnings
 from collections.abc import Mapping
@@ -563,11 +565,33 @@ class _Run:
     engine_seconds: float = math.nan  # the solver's own run time (HiGHS only)
 
 
+@contextlib.contextmanager
+def _native_output_silenced(silence: bool):
+    """Send the process's native standard output to /dev/null (HiGHS prints its banner from C
+    once per process whatever ``msg`` says); Python's ``sys.stdout`` is untouched."""
+    if not silence:
+        yield
+        return
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):  # no real file descriptor 1 (embedded interpreters)
+        yield
+        return
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 1)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
 def _run(built: BuiltModel, backend: pulp.LpSolver, solver: Solver, method: str) -> _Run:
     problem, index = built
     start = time.perf_counter()
     try:
-        with _gc_paused():
+        with _gc_paused(), _native_output_silenced(not solver.msg):
             problem.solve(backend)
     except pulp.PulpSolverError as error:
         raise SpmoptNoSolutionError(f"the solver failed: {error}") from error
