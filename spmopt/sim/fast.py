@@ -21,8 +21,10 @@ Example
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -54,11 +56,16 @@ def _run(
     progress: Callable[[int], None] | None,
     buffers_for: Callable[[int, int], tuple[Buffers, int]],
     timings: dict,
+    workers: int = 1,
 ) -> Iterator[tuple[int, int]]:
-    """Simulate the chunks; yield each chunk's (start, stop) once all its years are done.
+    """Simulate the chunks; yield each chunk's (start, stop), in order, once all its years are
+    done.
 
     Years run one after the other over every chunk: the policies of a later year are solved on
-    the mean over the replications of the seats' revised quotas and tenures.
+    the mean over the replications of the seats' revised quotas and tenures (summed in
+    replication order, so the mean does not depend on the chunking). With ``workers`` > 1,
+    chunks of a year run in that many threads (numpy releases the GIL in its array loops); each
+    chunk has its own streams and output rows, so results do not depend on the scheduling.
     """
     if replications < 1:
         raise SpmoptInputError(f"replications must be at least 1, not {replications}")
@@ -66,45 +73,88 @@ def _run(
     chunk = chunk_replications or default_chunk(model.seats, replications)
     bounds = [(s, min(s + chunk, replications)) for s in range(0, replications, chunk)]
     states: dict[int, ChunkState] = {}
-    spare = None  # dense pipeline buffers of a chunk done with, for the next one to recycle
+    spares: list = []  # dense pipeline buffers of chunks done with, for others to recycle
     quotas, tenure = model.initial_quotas(), None
-    done = 0
-    for year in range(model.years):
-        clock = time.perf_counter()
-        decisions = decide_year(model, quotas, tenure)
-        timings["decide_year_seconds"] += time.perf_counter() - clock
-        last = year + 1 == model.years
-        quota_total = np.zeros(model.seats)
-        tenure_total = np.zeros(model.seats)
-        for start, stop in bounds:
-            clock, cpu = time.perf_counter(), time.thread_time()
-            if year == 0:
-                state = engine.start(
-                    streams, first_replication + start, stop - start, quotas, spare
-                )
-            else:
-                state = states.pop(start)
-                engine.unpark(state, spare)
+    next_quota = next_tenure = None
+    if model.years > 1:
+        next_quota = np.empty((replications, model.seats))
+        next_tenure = np.empty((replications, model.seats))
+    clock_lock = threading.Lock()
+
+    def simulate_chunk(year: int, decisions, start: int, stop: int) -> None:
+        clock, cpu = time.perf_counter(), time.thread_time()
+        try:
+            spare = spares.pop()
+        except IndexError:
             spare = None
-            buffers, offset = buffers_for(start, stop)
-            view = buffers.view(offset, offset + stop - start)
-            engine.run_year(year, decisions, state, view)
-            if not last:
-                _next_year(engine, state, view, year)
-                quota_total += state.quota.sum(axis=0)
-                tenure_total += np.where(state.occupied, state.tenure, 0.0).sum(axis=0)
-                spare = engine.park(state)
-                states[start] = state
-            else:
-                spare = state.release()
+        if year == 0:
+            state = engine.start(streams, first_replication + start, stop - start, quotas, spare)
+        else:
+            state = states.pop(start)
+            engine.unpark(state, spare)
+        buffers, offset = buffers_for(start, stop)
+        view = buffers.view(offset, offset + stop - start)
+        engine.run_year(year, decisions, state, view)
+        if year + 1 < model.years:
+            _next_year(engine, state, view, year)
+            next_quota[start:stop] = state.quota
+            next_tenure[start:stop] = np.where(state.occupied, state.tenure, 0.0)
+            spares.append(engine.park(state))
+            states[start] = state
+        else:
+            spares.append(state.release())
+        with clock_lock:
             timings["simulate_seconds"] += time.perf_counter() - clock
             timings["simulate_cpu_seconds"] += time.thread_time() - cpu
-            if last:
-                done += stop - start
-                if progress is not None:
-                    progress(done)
-                yield start, stop
-        quotas, tenure = quota_total / replications, tenure_total / replications
+
+    done = 0
+    pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+    try:
+        for year in range(model.years):
+            clock = time.perf_counter()
+            decisions = decide_year(model, quotas, tenure)
+            timings["decide_year_seconds"] += time.perf_counter() - clock
+            last = year + 1 == model.years
+            if pool is None:
+                finished = _one_by_one(bounds, simulate_chunk, year, decisions)
+            else:
+                futures = [
+                    (pool.submit(simulate_chunk, year, decisions, start, stop), (start, stop))
+                    for start, stop in bounds[:workers]
+                ]
+                finished = _in_order(
+                    pool, futures, bounds[workers:], simulate_chunk, year, decisions
+                )
+            for start, stop in finished:
+                if last:
+                    done += stop - start
+                    if progress is not None:
+                        progress(done)
+                    yield start, stop
+            if not last:
+                quotas, tenure = next_quota.mean(axis=0), next_tenure.mean(axis=0)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _one_by_one(bounds, work, year, decisions):
+    """Chunks simulated one after the other, as the caller asks for them."""
+    for start, stop in bounds:
+        work(year, decisions, start, stop)
+        yield start, stop
+
+
+def _in_order(pool, futures, waiting, work, year, decisions):
+    """Chunks as they finish, in submission order, keeping ``len(futures)`` in flight."""
+    waiting = list(waiting)
+    while futures:
+        future, bounds = futures.pop(0)
+        future.result()
+        if waiting:
+            start, stop = waiting.pop(0)
+            futures.append((pool.submit(work, year, decisions, start, stop), (start, stop)))
+        yield bounds
 
 
 def _next_year(engine: Engine, state: ChunkState, out: dict, year: int) -> None:
@@ -140,6 +190,7 @@ def simulate_fast(
     first_replication: int = 0,
     chunk_replications: int | None = None,
     progress: Callable[[int], None] | None = None,
+    workers: int = 1,
 ) -> SimulationResult:
     """Simulate ``replications`` replications of ``model`` with the vectorised fast engine.
 
@@ -156,6 +207,9 @@ def simulate_fast(
         results do not depend on it.
     progress:
         Called after each chunk with the number of replications completed so far.
+    workers:
+        Threads simulating chunks at once (numpy releases the GIL in its array loops); the
+        tables do not depend on it. Use the machine's cores when nothing else runs in parallel.
 
     Returns
     -------
@@ -176,6 +230,7 @@ def simulate_fast(
         progress,
         lambda start, stop: (buffers, start),
         timings,
+        workers,
     ):
         pass
     clock, cpu = time.perf_counter(), time.thread_time()
@@ -203,6 +258,7 @@ def iter_fast(
     first_replication: int = 0,
     chunk_replications: int | None = None,
     progress: Callable[[int], None] | None = None,
+    workers: int = 1,
 ) -> Iterator[SimulationResult]:
     """The same simulation as :func:`simulate_fast`, one :class:`SimulationResult` per chunk of
     replications, so that a caller can write or summarise each chunk and let it go (memory stays
@@ -219,7 +275,15 @@ def iter_fast(
         return owned[start], 0
 
     for start, _stop in _run(
-        model, replications, streams, first_replication, chunk, progress, buffers_for, timings
+        model,
+        replications,
+        streams,
+        first_replication,
+        chunk,
+        progress,
+        buffers_for,
+        timings,
+        workers,
     ):
         buffers = owned.pop(start)
         table = buffers.frame(
@@ -230,7 +294,10 @@ def iter_fast(
             model.seat_segments,
         )
         del buffers
-        yield SimulationResult(
+        result = SimulationResult(
             rep_periods=table,
             metadata=_metadata(model, streams, replications, first_replication, chunk, timings),
         )
+        del table  # the caller holds the only reference: it can let the chunk go
+        yield result
+        del result

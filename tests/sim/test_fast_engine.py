@@ -115,9 +115,11 @@ def test_same_seed_same_tables_other_seed_other_tables(full_model, full_run):
     assert not np.allclose(other["closings"], full_run.rep_periods["closings"])
 
 
-@pytest.mark.parametrize("chunk", [1, 4])
-def test_chunk_size_does_not_change_the_tables(full_model, full_run, chunk):
-    chunked = simulate_fast(full_model, 9, RandomStreams(21), chunk_replications=chunk)
+@pytest.mark.parametrize("chunk, workers", [(1, 1), (4, 1), (2, 3)])
+def test_chunk_size_and_threads_do_not_change_the_tables(full_model, full_run, chunk, workers):
+    chunked = simulate_fast(
+        full_model, 9, RandomStreams(21), chunk_replications=chunk, workers=workers
+    )
     pd.testing.assert_frame_equal(full_run.rep_periods, chunked.rep_periods)
 
 
@@ -133,9 +135,17 @@ def test_split_runs_and_chunk_iterator_give_the_same_rows(full_model, full_run):
 
 
 def test_progress_reports_replications_done(full_model):
-    seen = []
-    simulate_fast(full_model, 5, RandomStreams(3), chunk_replications=2, progress=seen.append)
-    assert seen == [2, 4, 5]
+    for workers in (1, 2):
+        seen = []
+        simulate_fast(
+            full_model,
+            5,
+            RandomStreams(3),
+            chunk_replications=2,
+            progress=seen.append,
+            workers=workers,
+        )
+        assert seen == [2, 4, 5]
 
 
 def test_monthly_accounting(full_model, full_run):
@@ -317,6 +327,8 @@ def test_two_year_runs_extend_one_year_runs_and_ignore_chunking():
     columns = [c for c in REP_PERIOD_COLUMNS if c not in ("period",)]
     pd.testing.assert_frame_equal(year_one[columns], first[columns], check_categorical=False)
     assert table.loc[table["year"] == 2, "closings"].sum() > 0
-    for chunk in (1, 2):
-        chunked = simulate_fast(two, 5, RandomStreams(12), chunk_replications=chunk)
+    for chunk, workers in ((1, 1), (2, 1), (1, 2)):
+        chunked = simulate_fast(
+            two, 5, RandomStreams(12), chunk_replications=chunk, workers=workers
+        )
         pd.testing.assert_frame_equal(table, chunked.rep_periods)
