@@ -106,7 +106,7 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def throughput(seats: int, replications: int, timing: bool, seed: int) -> dict:
+def throughput(seats: int, replications: int, timing: bool, seed: int, workers: int = 1) -> dict:
     model = build_model(seats, timing)
     clock = time.perf_counter()
     decisions = decide_year(model, model.initial_quotas())
@@ -114,7 +114,7 @@ def throughput(seats: int, replications: int, timing: bool, seed: int) -> dict:
     del decisions
     simulate_fast(model, 2, RandomStreams(seed + 1))  # warm-up: imports, allocator
     load = os.getloadavg()[0]
-    result = simulate_fast(model, replications, RandomStreams(seed))
+    result = simulate_fast(model, replications, RandomStreams(seed), workers=workers)
     meta = result.metadata
     engine_cpu = meta["simulate_cpu_seconds"] + meta["table_cpu_seconds"]  # this thread only
     seconds = meta["simulate_seconds"] + meta["table_seconds"]
@@ -125,6 +125,7 @@ def throughput(seats: int, replications: int, timing: bool, seed: int) -> dict:
         "seats": seats,
         "replications": replications,
         "timing": timing,
+        "workers": workers,
         "rep_month_replications": cells,
         "load_average_before": round(load, 2),
         "decide_year_seconds": round(decide, 3),
@@ -164,7 +165,7 @@ def memory_child(seats: int, replications: int, seed: int) -> dict:
         "rep_month_replications": seats * MONTHS * replications,
         "chunk_replications": meta["chunk_replications"],
         "wall_seconds_incl_decide_and_summaries": round(seconds, 1),
-        "engine_seconds": round(meta["simulate_seconds"], 1),
+        "engine_seconds": round(meta["chunk_seconds"], 1),
         "decide_year_seconds": round(meta["decide_year_seconds"], 2),
         "peak_rss_mib": round(peak_rss_mib()),
         "replications_summarised": int(sum(len(p) for p in parts)),
@@ -176,6 +177,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--seats", type=int, default=10_000)
     parser.add_argument("--replications", type=int, default=100)
     parser.add_argument("--timing", action="store_true", help="also run with pull/push timing")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="also run with this many worker threads (1: skip)"
+    )
     parser.add_argument("--memory", action="store_true", help="peak-memory run (long)")
     parser.add_argument("--memory-replications", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=2027)
@@ -188,6 +192,11 @@ def main(argv=None) -> dict:
     figures = {"machine": machine()}
     figures["headline"] = throughput(args.seats, args.replications, False, args.seed)
     print(json.dumps(figures["headline"], indent=2))
+    if args.workers > 1:
+        figures["threads"] = throughput(
+            args.seats, args.replications, False, args.seed, workers=args.workers
+        )
+        print(json.dumps(figures["threads"], indent=2))
     if args.timing:
         figures["with_timing"] = throughput(args.seats, args.replications, True, args.seed)
         print(json.dumps(figures["with_timing"], indent=2))
