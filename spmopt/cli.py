@@ -158,7 +158,14 @@ def _simulate(args: argparse.Namespace) -> int:
             progress=progress,
         )
     with staged_output(args.out) as staging:
+        from spmopt.analysis.plots import plot_monthly_profile
+
         written = result.write(staging, file_format=args.format)
+        written.append(
+            plot_monthly_profile(
+                result.rep_periods, staging / "bookings_by_month.png", title=f"{scenario.id}"
+            )
+        )
     summary = result.summary()
     print(
         f"Scenario '{scenario.id}', plan '{result.metadata['plan_id']}', "
@@ -200,17 +207,33 @@ def _optimise(args: argparse.Namespace) -> int:
     )
     frontier = result.frontier(points=args.frontier) if args.frontier else None
     with staged_output(args.out) as staging:
-        written = result.write(staging)
+        result.write(staging)
         if frontier is not None:
+            from spmopt.analysis.plots import plot_frontier
+
             frontier.to_csv(staging / "frontier.csv", index=False, float_format="%.10g")
+            plot_frontier(
+                frontier, staging / "frontier.png", title=f"{scenario.id}: efficient frontier"
+            )
+        names = sorted(
+            str(path.relative_to(staging)) for path in staging.rglob("*") if path.is_file()
+        )
     print(format_optimisation(result))
     if frontier is not None:
         print("\nEfficient frontier (expected profit against comp budget):")
-        print(frontier.to_string(index=False))
-    names = sorted(
-        {path.name for path in written} | ({"frontier.csv"} if frontier is not None else set())
-    )
-    print(f"\nWrote {', '.join(names)} and plans/ under {args.out}")
+        shown = frontier.copy()
+        for column in ["budget", "profit", "lp_bound", "integrality_gap", "comp_cost", "revenue"]:
+            if column in shown:
+                shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
+        for column in ["cost_of_sales", "share_at_quota"]:
+            if column in shown:
+                shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.1%}")
+        if "budget_shadow_price" in shown:
+            shown["budget_shadow_price"] = shown["budget_shadow_price"].map(
+                lambda v: "" if pd.isna(v) else f"{v:.3f}"
+            )
+        print(shown.to_string(index=False))
+    print(f"\nWrote {', '.join(names)} under {args.out}")
     return 0
 
 

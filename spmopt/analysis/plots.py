@@ -49,3 +49,43 @@ def plot_payout_curve(table: pd.DataFrame, path: str | Path, title: str = "") ->
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
+
+
+def plot_monthly_profile(rep_periods: pd.DataFrame, path: str | Path, title: str = "") -> Path:
+    """Bookings credited by month of the plan year (mean over replications), with the share of
+    pulled deals — quarter-end spikes from timing games show here."""
+    path = Path(path)
+    replications = rep_periods["replication"].nunique()
+    by_month = rep_periods.groupby("month")[["credited", "pulled"]].sum() / replications
+    figure, axis = plt.subplots(figsize=(7, 3.4), constrained_layout=True)
+    months = by_month.index  # month of the plan year, 1–12
+    axis.bar(months, by_month["credited"] / 1e6, color="#4477aa", label="credited bookings")
+    axis.bar(
+        months, by_month["pulled"] / 1e6, color="#ee6677", label="pulled forward (at a discount)"
+    )
+    axis.set_xticks(months)
+    axis.set_xlabel("month of the plan year")
+    axis.set_ylabel("USD millions (mean)")
+    axis.legend(fontsize=8)
+    axis.grid(axis="y", alpha=0.3)
+    if title:
+        axis.set_title(title)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def plot_frontier(frontier: pd.DataFrame, path: str | Path, title: str = "") -> Path:
+    """Expected profit against the comp budget (the efficient frontier), feasible points only."""
+    path = Path(path)
+    feasible = frontier[frontier["status"] != "infeasible"]
+    figure, axis = plt.subplots(figsize=(6, 3.4), constrained_layout=True)
+    axis.plot(feasible["budget"] / 1e6, feasible["profit"] / 1e6, marker="o")
+    axis.set_xlabel("comp budget (USD millions)")
+    axis.set_ylabel("expected profit (USD millions)")
+    axis.grid(alpha=0.3)
+    if title:
+        axis.set_title(title)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path

@@ -40,10 +40,22 @@ class ChunkStreams:
         self._families = {"main": streams, "overflow": streams.spawn("overflow")}
         self._first = first
         self._generators: dict[tuple[str, str], list[np.random.Generator]] = {}
+        self._parent: tuple[ChunkStreams, int, int] | None = None
         self.count = count
+
+    def subset(self, start: int, stop: int) -> ChunkStreams:
+        """The streams of replications ``start … stop − 1`` of this chunk (the same generators,
+        so drawing through the subset advances them here too)."""
+        child = ChunkStreams.__new__(ChunkStreams)
+        child._families, child._first = self._families, self._first + start
+        child._generators, child._parent, child.count = {}, (self, start, stop), stop - start
+        return child
 
     def generators(self, name: str, family: str = "main") -> list[np.random.Generator]:
         """One generator per replication for stream ``name`` (created on first use)."""
+        if self._parent is not None:
+            parent, start, stop = self._parent
+            return parent.generators(name, family)[start:stop]
         if name not in STREAMS:
             raise ValueError(f"unknown stream '{name}'; the fast engine uses {STREAMS}")
         key = (name, family)

@@ -26,6 +26,8 @@ from spmopt.sim.streams import RandomStreams
 MONTHS = 12
 #: rows per call of the timing model (its candidate grid is memory-hungry)
 TIMING_ROWS = 2048
+#: (replication × deal seat) cells per block of initial-pipeline draws
+PIPELINE_CELLS = 65_536
 #: spells per block of replications for the pay step (see _fast_pay)
 PAY_ROWS = 32_768
 
@@ -326,11 +328,21 @@ class Engine:
         )
         uniforms = state.streams.uniform("pipeline", (self.deal_seats.size,))
         counts = poisson_by_inversion(uniforms, rate * self.back_total[deal]).reshape(r, -1)
-        replication, index, draws = state.streams.deal_draws(
+        block = max(1, PIPELINE_CELLS // self.deal_seats.size)
+        for first in range(0, r, block):  # blocks of replications keep the draws small
+            rows = slice(first, min(first + block, r))
+            self._pipeline_block(state, counts[rows], first)
+
+    def _pipeline_block(self, state: ChunkState, counts: np.ndarray, first: int) -> None:
+        """The initial deals of replications ``first …`` of the chunk from their candidate
+        counts (replications, deal seats)."""
+        n = self.n
+        streams = state.streams.subset(first, first + counts.shape[0])
+        replication, index, draws = streams.deal_draws(
             "pipeline", counts, self.pipeline_budget, ("uniform", "normal", "uniform")
         )
         seat = self.deal_seats[index]
-        cell = replication * n + seat
+        cell = (replication + first) * n + seat
         back = np.empty(cell.size, np.int64)
         accept = np.empty(cell.size)
         for code, sampler in self.back_samplers.items():  # a loop over deal segments
