@@ -15,7 +15,7 @@ Figures:
   shapes; the ratio is engine / bare;
 * **peak memory** (``--memory``, a separate process so its peak is its own): ``iter_fast`` over
   ``--memory-replications`` replications, each chunk summarised (replication metrics) and
-  dropped, as a long run writing chunks would do; resident-set peak from ``getrusage``.
+  dropped, as a long run writing chunks would do; resident-set peak (``VmHWM``).
 
 Usage::
 
@@ -103,6 +103,15 @@ def bare_numpy(model: SimulationModel, replications: int, mean_effort: float, se
 
 
 def peak_rss_mib() -> float:
+    """Peak resident set of this process [MiB]: ``VmHWM`` of /proc/self/status (getrusage's
+    ``ru_maxrss`` would include the parent's peak: Linux carries it across fork and exec)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
