@@ -313,6 +313,21 @@ class DealSales:
             "close_month": created + cycle,
         }
 
+    def closing_lags(self, tail: float = 1e-9, nodes: int = 1000) -> np.ndarray:
+        """P(a deal created in month m closes in month m + d), d = 0, 1, …: P(floor(U + T) = d)
+        with U the uniform time of creation within its month and T the Gamma cycle time
+        [months]; the lags cover all but ``tail`` of T's mass and sum to 1."""
+        shape = self.cycle_months_shape
+        scale = self.cycle_months_mean / shape
+        horizon = int(stats.gamma.ppf(1 - tail, shape, scale=scale)) + 2
+        u = (np.arange(nodes) + 0.5) / nodes
+        d = np.arange(horizon + 1)
+        mass = stats.gamma.cdf(d[:, None] + 1 - u, shape, scale=scale) - stats.gamma.cdf(
+            np.maximum(d[:, None] - u, 0.0), shape, scale=scale
+        )
+        lags = mass.mean(axis=1)
+        return lags / lags.sum()
+
     def closing_profile(self, seasonality: Seasonality | None = None) -> np.ndarray:
         """Share of a steady year's closings in each month (12,), sums to 1.
 
@@ -321,16 +336,7 @@ class DealSales:
         uniform time of creation within its month.
         """
         weights = (seasonality or Seasonality.flat()).weights
-        shape = self.cycle_months_shape
-        scale = self.cycle_months_mean / shape
-        horizon = int(stats.gamma.ppf(1 - 1e-12, shape, scale=scale)) + 2
-        u = (np.arange(400) + 0.5) / 400
-        d = np.arange(horizon + 1)
-        cdf = stats.gamma.cdf(d[:, None] + 1 - u, shape, scale=scale) - stats.gamma.cdf(
-            np.maximum(d[:, None] - u, 0.0), shape, scale=scale
-        )
-        lag = cdf.mean(axis=1)
-        lag /= lag.sum()
+        lag = self.closing_lags()
         profile = np.zeros(MONTHS)
         for delay, mass in enumerate(lag):  # a handful of lags
             profile += mass * np.roll(weights, delay)

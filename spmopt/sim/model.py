@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from spmopt.plan.plan import Plan
 from spmopt.reps.behaviour.registry import Behaviour
@@ -284,16 +283,7 @@ def closing_lags(technology) -> np.ndarray:
     uniform in the month and T the Gamma cycle time [months]. ``[1.0]`` for normal sales."""
     if not isinstance(technology, DealSales):
         return np.ones(1)
-    shape = technology.cycle_months_shape
-    scale = technology.cycle_months_mean / shape
-    horizon = int(stats.gamma.ppf(1 - 1e-9, shape, scale=scale)) + 2
-    u = (np.arange(1000) + 0.5) / 1000
-    d = np.arange(horizon + 1)
-    mass = stats.gamma.cdf(d[:, None] + 1 - u, shape, scale=scale) - stats.gamma.cdf(
-        np.maximum(d[:, None] - u, 0.0), shape, scale=scale
-    )
-    lags = mass.mean(axis=1)
-    return lags / lags.sum()
+    return technology.closing_lags()
 
 
 def exposure(
