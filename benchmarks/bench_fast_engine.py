@@ -121,7 +121,7 @@ def throughput(seats: int, replications: int, timing: bool, seed: int, workers: 
     decisions = decide_year(model, model.initial_quotas())
     decide = time.perf_counter() - clock
     del decisions
-    simulate_fast(model, 2, RandomStreams(seed + 1))  # warm-up: imports, allocator
+    simulate_fast(model, 2, RandomStreams(seed + 1), workers=1)  # warm-up: imports, allocator
     load = os.getloadavg()[0]
     result = simulate_fast(model, replications, RandomStreams(seed), workers=workers)
     meta = result.metadata
@@ -157,13 +157,13 @@ def throughput(seats: int, replications: int, timing: bool, seed: int, workers: 
     return figures
 
 
-def memory_child(seats: int, replications: int, seed: int) -> dict:
+def memory_child(seats: int, replications: int, seed: int, workers: int) -> dict:
     """Run in a fresh process: iter_fast over many replications, summarising each chunk."""
     model = build_model(seats, timing=False)
     start = time.perf_counter()
     parts = []
     meta = {}
-    for part in iter_fast(model, replications, RandomStreams(seed)):
+    for part in iter_fast(model, replications, RandomStreams(seed), workers=workers):
         parts.append(replication_metrics(part.rep_periods))
         meta = part.metadata
         del part
@@ -173,6 +173,7 @@ def memory_child(seats: int, replications: int, seed: int) -> dict:
         "replications": replications,
         "rep_month_replications": seats * MONTHS * replications,
         "chunk_replications": meta["chunk_replications"],
+        "workers": workers,
         "wall_seconds_incl_decide_and_summaries": round(seconds, 1),
         "engine_seconds": round(meta["chunk_seconds"], 1),
         "decide_year_seconds": round(meta["decide_year_seconds"], 2),
@@ -191,12 +192,17 @@ def main(argv=None) -> dict:
     )
     parser.add_argument("--memory", action="store_true", help="peak-memory run (long)")
     parser.add_argument("--memory-replications", type=int, default=1000)
+    parser.add_argument("--memory-workers", type=int, default=1)
     parser.add_argument("--seed", type=int, default=2027)
     parser.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-record", action="store_true", help="do not write results JSON")
     args = parser.parse_args(argv)
     if args.memory_child:
-        print(json.dumps(memory_child(args.seats, args.memory_replications, args.seed)))
+        print(
+            json.dumps(
+                memory_child(args.seats, args.memory_replications, args.seed, args.memory_workers)
+            )
+        )
         return {}
     figures = {"machine": machine()}
     figures["headline"] = throughput(args.seats, args.replications, False, args.seed)
@@ -218,6 +224,8 @@ def main(argv=None) -> dict:
             str(args.seats),
             "--memory-replications",
             str(args.memory_replications),
+            "--memory-workers",
+            str(args.memory_workers),
             "--seed",
             str(args.seed),
         ]

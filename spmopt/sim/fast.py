@@ -21,6 +21,7 @@ Example
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -56,7 +57,7 @@ def _run(
     progress: Callable[[int], None] | None,
     buffers_for: Callable[[int, int], tuple[Buffers, int]],
     timings: dict,
-    workers: int = 1,
+    workers: int | None = 1,
 ) -> Iterator[tuple[int, int]]:
     """Simulate the chunks; yield each chunk's (start, stop), in order, once all its years are
     done.
@@ -72,6 +73,7 @@ def _run(
     engine = Engine(model)
     chunk = chunk_replications or default_chunk(model.seats, replications)
     bounds = [(s, min(s + chunk, replications)) for s in range(0, replications, chunk)]
+    workers = min(max(1, workers or os.cpu_count() or 1), len(bounds))
     states: dict[int, ChunkState] = {}
     spares: list = []  # dense pipeline buffers of chunks done with, for others to recycle
     quotas, tenure = model.initial_quotas(), None
@@ -190,7 +192,7 @@ def simulate_fast(
     first_replication: int = 0,
     chunk_replications: int | None = None,
     progress: Callable[[int], None] | None = None,
-    workers: int = 1,
+    workers: int | None = None,
 ) -> SimulationResult:
     """Simulate ``replications`` replications of ``model`` with the vectorised fast engine.
 
@@ -208,8 +210,9 @@ def simulate_fast(
     progress:
         Called after each chunk with the number of replications completed so far.
     workers:
-        Threads simulating chunks at once (numpy releases the GIL in its array loops); the
-        tables do not depend on it. Use the machine's cores when nothing else runs in parallel.
+        Threads simulating chunks at once (numpy releases the GIL in its array loops; default:
+        the machine's cores, 1 when the caller runs several simulations in parallel itself);
+        the tables do not depend on it.
 
     Returns
     -------
@@ -262,7 +265,7 @@ def iter_fast(
     first_replication: int = 0,
     chunk_replications: int | None = None,
     progress: Callable[[int], None] | None = None,
-    workers: int = 1,
+    workers: int | None = None,
 ) -> Iterator[SimulationResult]:
     """The same simulation as :func:`simulate_fast`, one :class:`SimulationResult` per chunk of
     replications, so that a caller can write or summarise each chunk and let it go (memory stays
