@@ -108,3 +108,19 @@ def normal_pay_moments(mu, sd, lo, hi, a, s, r):
     with np.errstate(divide="ignore", invalid="ignore"):
         ce = normal_certainty_equivalent(mu, sd, lo, hi, a, s, np.where(risky, r, 1.0))
     return expected, np.where(risky, ce, expected)
+
+
+def normal_pay_certainty_equivalent(mu, sd, lo, hi, a, s, r):
+    """The certainty equivalent of pay alone (expected pay where CARA does not matter):
+    :func:`normal_pay_moments`' second value, computing expected pay only where it is needed."""
+    r = np.asarray(r, float)
+    shape = np.broadcast_shapes(np.shape(mu), np.shape(sd), r.shape, np.shape(a)[:-1])
+    r = np.broadcast_to(r, shape)
+    risky = is_risky(r, pay_scale(mu, sd, a, s))
+    if not risky.any():
+        return normal_expected_pay(mu, sd, lo, hi, a, s)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ce = normal_certainty_equivalent(mu, sd, lo, hi, a, s, np.where(risky, r, 1.0))
+    if risky.all():
+        return ce
+    return np.where(risky, ce, normal_expected_pay(mu, sd, lo, hi, a, s))

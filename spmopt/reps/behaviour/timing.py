@@ -24,7 +24,7 @@ from typing import ClassVar
 import numpy as np
 
 from spmopt.reps._checks import number
-from spmopt.reps.expectation import normal_pay_moments
+from spmopt.reps.expectation import normal_pay_certainty_equivalent
 from spmopt.reps.payfunction import StackedPay
 
 DECISION_COLUMNS = ("pulled", "pulled_credit", "discount_lost", "pushed", "gain")
@@ -191,7 +191,7 @@ class DealTiming:
             hi = pay.upper_ends()[:, None, :]
             mu = next_mean[:, None] + next_shift
             sd = np.where(next_sd > 0, next_sd, 1e-9 * np.maximum(1.0, np.abs(next_mean)))
-            _, ce = normal_pay_moments(
+            ce = normal_pay_certainty_equivalent(
                 mu,
                 sd[:, None],
                 lo,
