@@ -1,16 +1,21 @@
 """The vectorised fast engine: the simulation model of ``docs/simulation-model.md`` as arrays over
 (replication, seat), looping over the simulated months only (design §5).
 
-Replications are processed in chunks (bounded memory); within a chunk every step is a numpy
-operation over all (replication, seat) cells: effort from the year's policies, Poisson deal counts
-by inversion, lognormal sizes drawn per deal and summed into a ring buffer of future closings
-(value and count per cell and month), period-end timing moves, attrition, and — at the year's end —
-payouts from :func:`spmopt.plan.earnings.plan_earnings` on the monthly credits of every rep spell.
+Replications are processed in chunks (bounded memory; :func:`iter_fast` hands each chunk's table
+over as soon as it is done); within a chunk every step is a numpy operation over all
+(replication, seat) cells (:mod:`spmopt.sim._fast_engine`): effort from the year's policies,
+Poisson deal counts by inversion, lognormal sizes drawn per deal and summed into a ring buffer of
+future closings (value and count per cell and month), the initial pipeline by thinning,
+period-end timing moves, attrition with vacancies, and — at the year's end — payouts from
+:func:`spmopt.plan.earnings.plan_earnings` on the monthly credits of every rep spell
+(:mod:`spmopt.sim._fast_pay`). Chunks may run in worker threads.
 
 Random numbers come from :class:`~spmopt.sim.streams.RandomStreams` generators keyed by
-replication (streams ``pipeline``, ``deals``, ``sales``, ``attrition``), never by plan or chunk:
-plans simulated on one scenario see common random numbers and results do not depend on the chunk
-size.
+replication (streams ``pipeline``, ``deals``, ``sales``, ``attrition``; deals beyond a seat's
+draw budget from the same names in the ``spawn("overflow")`` family), never by plan, chunk or
+thread: results do not depend on the chunk size or the number of workers, and plans simulated on
+one scenario see common random numbers, laid out so that they stay aligned when effort differs
+(:mod:`spmopt.sim._fast_draws`).
 
 Example
 -------
