@@ -286,8 +286,10 @@ def test_common_random_numbers_cut_the_variance_of_plan_differences():
 
 @pytest.mark.slow
 def test_common_random_numbers_with_dynamic_effort_and_attrition():
-    """The same comparison with dynamic effort, quarterly timing and attrition (1,000 seat-years
-    per plan and seed); asserting a ratio below 0.6 on 200 replications is conservative."""
+    """The same comparison with dynamic effort, quarterly timing and attrition, where plans also
+    change who quits and who games the period ends. Ratios on 200 replications of 30 seats:
+    0.41 for incentive, 0.15 for revenue; asserting both below 0.75 fails with probability
+    P(F(199, 199) > 0.75/0.41) ≈ 1.2e-5 (the revenue bound is looser still)."""
     behaviour = {
         "effort": {"model": "dynamic", "grid_points": 81},
         "timing": {"model": "pull_push"},
@@ -303,7 +305,7 @@ def test_common_random_numbers_with_dynamic_effort_and_attrition():
     common = totals(base, 1) - totals(other, 1)
     independent = totals(base, 2) - totals(other, 3)
     ratio = common.var(axis=0, ddof=1) / independent.var(axis=0, ddof=1)
-    assert (ratio < 0.6).all(), ratio
+    assert (ratio < 0.75).all(), ratio
 
 
 @pytest.mark.slow
