@@ -203,6 +203,7 @@ def _optimise(args: argparse.Namespace) -> int:
         solver=args.solver,
         seed=args.seed,
         validate_engine=args.validate_engine,
+        participation=args.participation,
         progress=progress,
     )
     frontier = result.frontier(points=args.frontier) if args.frontier else None
@@ -499,6 +500,13 @@ def build_parser() -> argparse.ArgumentParser:
     optimise.add_argument("--solver", choices=["highs", "cbc"])
     optimise.add_argument("--seed", type=int, metavar="S")
     optimise.add_argument("--validate-engine", choices=["fast", "events"])
+    optimise.add_argument(
+        "--participation",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="require each unit's certainty equivalent to reach its outside option "
+        "(default: the scenario's [optimise] participation)",
+    )
     optimise.add_argument(
         "--frontier", type=int, metavar="POINTS", help="also trace profit vs budget"
     )

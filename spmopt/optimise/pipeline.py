@@ -186,7 +186,7 @@ def _responses_of(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Response rows and per-replication comp-cost samples of one simulated configuration."""
     years = rep_years(result.rep_periods)
-    years = years[years["segment"].isin(list(chosen))]
+    years = years[years["segment"].isin(list(chosen))].assign(left=lambda t: t["quits"] > 0)
     key = "segment" if unit == "segment" else "rep_id"
     per_replication = years.groupby([key, "replication"], sort=False).agg(
         revenue=("revenue", "sum"),
@@ -195,8 +195,7 @@ def _responses_of(
         base_cost=("base_pay", "sum"),
         discount_cost=("discount_lost", "sum"),
         at_quota=("at_quota", "mean"),
-        quits=("quits", "sum"),
-        seat_months=("months_occupied", "sum"),
+        left=("left", "mean"),
         quota=("quota", "mean"),
     )
     per_replication["comp_cost"] = per_replication["incentive_cost"] + per_replication["base_cost"]
@@ -215,7 +214,8 @@ def _responses_of(
             "discount_cost": means["discount_cost"].to_numpy(),
             "p_quota": np.nan_to_num(means["at_quota"].to_numpy(), nan=0.0),
             "quota": means["quota"].to_numpy(),
-            "attrition": (means["quits"] / (means["seat_months"] / 12.0)).fillna(0).to_numpy(),
+            # share of the unit's seats whose rep left during the year
+            "attrition": means["left"].fillna(0).to_numpy(),
             "revenue_se": ses["revenue"].fillna(0).to_numpy(),
             "incentive_cost_se": ses["incentive_cost"].fillna(0).to_numpy(),
         }
@@ -357,6 +357,7 @@ def optimise(
     seed: int | None = None,
     validate: bool = True,
     validate_engine: str | None = None,
+    participation: bool | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> OptimisationResult:
     """Choose plans for a scenario's segments (or reps) maximising expected profit.
@@ -377,6 +378,7 @@ def optimise(
         mode=mode,
         solver=solver,
         validate_engine=validate_engine,
+        participation=participation,
     )
     constraints = constraints_from(scenario, options)
     by_segment = _segment_candidates(scenario, options)

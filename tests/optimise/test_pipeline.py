@@ -105,3 +105,17 @@ def test_cli_writes_plans_that_payouts_accepts(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "Chosen plans" in text and "re-simulated" in text
     assert np.isfinite(spmopt.Plan.load(plans[0]).annual_payout(1.0))
+
+
+def test_per_rep_choice_writes_a_roster_and_re_simulates(tmp_path):
+    """One plan per rep: every rep gets a plan, the roster maps reps to plan files, and the
+    chosen mix is re-simulated (reps as sub-segments by chosen plan)."""
+    text = HOLMSTROM_MILGROM.replace("participation = true", 'participation = true\nunit = "rep"')
+    text = text.replace("count = 100", "count = 20")
+    result = optimise(write(tmp_path, text))
+    assert len(result.plans) == 20
+    written = result.write(tmp_path / "out")
+    roster = (tmp_path / "out" / "roster.csv").read_text().splitlines()
+    assert roster[0] == "rep_id,plan_id" and len(roster) == 21
+    assert {path.name for path in written} >= {"choice.csv", "validation.csv", "model.lp"}
+    assert set(result.validation["configuration"]) == {"incumbent", "optimised"}
