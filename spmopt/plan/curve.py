@@ -283,6 +283,17 @@ class CurveFamily:
             raise ValueError("curve family arrays do not have matching shapes")
         if len(self.scale_names) != s:
             raise ValueError("one scale name per coefficient column is required")
+        used = np.flatnonzero(
+            np.any(self.right != 0, axis=0)
+            | np.any(self.slopes != 0, axis=0)
+            | np.any(self.at != 0, axis=0)
+        )
+        object.__setattr__(self, "_used_columns", tuple(int(c) for c in used))
+        object.__setattr__(
+            self,
+            "_boundary_columns",
+            frozenset(int(c) for c in np.flatnonzero(np.any(self.at != self.right, axis=0))),
+        )
 
     def bind(self, **scales: float) -> PayoutCurve:
         """The concrete curve for one set of scales, given by name (missing scales are 0)."""
@@ -293,16 +304,27 @@ class CurveFamily:
         return PayoutCurve(self.breakpoints, self.right @ s, self.slopes @ s, self.at @ s)
 
     def evaluate(self, x, scales) -> np.ndarray:
-        """Evaluate at ``x`` (shape (N,)) with per-point scales (shape (N, S)), vectorised."""
+        """Evaluate at ``x`` (shape (N,)) with per-point scales (shape (N, S)), vectorised.
+
+        Only the scale columns a curve uses are gathered (a rate table keyed on attainment uses
+        one of the four), so the cost is one search plus a few passes per used column.
+        """
         x = np.asarray(x, dtype=float)
         scales = np.asarray(scales, dtype=float)
         idx = np.searchsorted(self.breakpoints, x, side="right") - 1
         below = idx < 0
         np.maximum(idx, 0, out=idx)
         offset = x - self.breakpoints.take(idx)
-        y = np.einsum("ns,ns->n", self.right[idx], scales)
-        y += offset * np.einsum("ns,ns->n", self.slopes[idx], scales)
-        if np.any(self.at != self.right):
-            on_boundary = offset == 0.0
-            y = np.where(on_boundary, np.einsum("ns,ns->n", self.at[idx], scales), y)
-        return np.where(below, 0.0, y)
+        on_boundary = offset == 0.0 if self._boundary_columns else None
+        y = np.zeros(x.shape)
+        for column in self._used_columns:
+            piece = self.slopes[:, column].take(idx)
+            piece *= offset
+            piece += self.right[:, column].take(idx)
+            if column in self._boundary_columns:
+                np.copyto(piece, self.at[:, column].take(idx), where=on_boundary)
+            piece *= scales[:, column]
+            y += piece
+        if below.any():
+            y[below] = 0.0
+        return y
