@@ -196,17 +196,18 @@ def rep_types(population: Population, max_types: int) -> tuple[Population, np.nd
     traits = [name for name in BEHAVIOUR_TRAITS if name in frame.columns]
     codes, uniques = pd.factorize(pd.MultiIndex.from_frame(frame[traits]))
     if len(uniques) <= max_types:
-        representatives = frame.groupby(codes, sort=True).head(1)
-        return Population(representatives.reset_index(drop=True)), codes
+        first_of_type = pd.Series(np.arange(len(frame))).groupby(codes).first().to_numpy()
+        return Population(frame.iloc[first_of_type].reset_index(drop=True)), codes
     ratio = frame["base_sales"].to_numpy(dtype=float) / frame["quota"].to_numpy(dtype=float)
     order = np.argsort(ratio, kind="stable")
     codes = np.empty(len(frame), dtype=np.int64)
     codes[order] = np.arange(len(frame)) * max_types // len(frame)
-    medians = frame[traits].groupby(codes).median()
-    first = frame.groupby(codes).head(1).set_index(codes[frame.groupby(codes).head(1).index])
-    representatives = first.copy()
-    representatives[traits] = medians.loc[first.index, traits].to_numpy()
-    return Population(representatives.sort_index().reset_index(drop=True)), codes
+    positions = np.arange(len(frame))
+    first_of_type = pd.Series(positions).groupby(codes).first().to_numpy()  # in type order
+    representatives = frame.iloc[first_of_type].reset_index(drop=True)
+    medians = frame[traits].reset_index(drop=True).groupby(codes).median()
+    representatives[traits] = medians.sort_index().to_numpy()
+    return Population(representatives), codes
 
 
 class _TypedPolicy:
