@@ -10,30 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from spmopt.sim.results import REP_PERIOD_COLUMNS
+from spmopt.sim.results import REP_PERIOD_COLUMNS, REP_PERIOD_DTYPES
 
-FLOAT_COLUMNS = (
-    "tenure_months",
-    "effort",
-    "attainment_seen",
-    "closings",
-    "pulled",
-    "pushed",
-    "discount_lost",
-    "credited",
-    "revenue",
-    "margin",
-    "quota",
-    "incentive",
-    "base_pay",
-)
-DTYPES = {
-    **dict.fromkeys(FLOAT_COLUMNS, np.float64),
-    "occupied": np.bool_,
-    "quit": np.bool_,
-    "hired": np.bool_,
-    "deals_closed": np.int32,
-}
+DTYPES = REP_PERIOD_DTYPES
 
 
 class Buffers:

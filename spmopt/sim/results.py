@@ -38,6 +38,31 @@ REP_PERIOD_COLUMNS = (
     "quit",
     "hired",
 )
+#: dtypes of the data columns of ``rep_periods`` (the key columns are categoricals or integers)
+REP_PERIOD_DTYPES: dict[str, type] = {
+    **dict.fromkeys(
+        (
+            "tenure_months",
+            "effort",
+            "attainment_seen",
+            "closings",
+            "pulled",
+            "pushed",
+            "discount_lost",
+            "credited",
+            "revenue",
+            "margin",
+            "quota",
+            "incentive",
+            "base_pay",
+        ),
+        np.float64,
+    ),
+    "occupied": np.bool_,
+    "quit": np.bool_,
+    "hired": np.bool_,
+    "deals_closed": np.int32,
+}
 DEAL_COLUMNS = (
     "scenario_id",
     "plan_id",
