@@ -138,7 +138,7 @@ def _curve(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from spmopt.run.simulation import as_scenario, simulate
+    from spmopt.run.simulation import as_scenario, simulate_to_files
 
     scenario = as_scenario(args.scenario)
     replications = args.replications or scenario.replications
@@ -149,28 +149,28 @@ def _simulate(args: argparse.Namespace) -> int:
         def progress(done: int) -> None:
             bar.update(done - bar.n)
 
-        result = simulate(
-            scenario,
-            args.plan,
-            replications=replications,
-            seed=args.seed,
-            engine=args.engine,
-            progress=progress,
-        )
-    with staged_output(args.out) as staging:
-        from spmopt.analysis.plots import plot_monthly_profile
-
-        written = result.write(staging, file_format=args.format)
-        written.append(
-            plot_monthly_profile(
-                result.rep_periods, staging / "bookings_by_month.png", title=f"{scenario.id}"
+        with staged_output(args.out) as staging:
+            summary, _, monthly, metadata, written = simulate_to_files(
+                scenario,
+                staging,
+                args.plan,
+                replications=replications,
+                seed=args.seed,
+                engine=args.engine,
+                file_format=args.format,
+                progress=progress,
             )
-        )
-    summary = result.summary()
+            if args.plot:
+                from spmopt.analysis.plots import plot_monthly_profile
+
+                written.append(
+                    plot_monthly_profile(
+                        monthly, staging / "bookings_by_month.png", title=scenario.id
+                    )
+                )
     print(
-        f"Scenario '{scenario.id}', plan '{result.metadata['plan_id']}', "
-        f"{result.metadata['engine']} engine, {replications} replications, seed "
-        f"{result.metadata['seed']}:"
+        f"Scenario '{scenario.id}', plan '{metadata['plan_id']}', {metadata['engine']} engine, "
+        f"{replications} replications, seed {metadata['seed']}:"
     )
     print(_summary_table(summary))
     print(f"Wrote {', '.join(str(Path(args.out) / path.name) for path in written)}")
@@ -486,6 +486,9 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     simulate.add_argument("--out", required=True, type=Path, metavar="DIR")
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")
+    simulate.add_argument(
+        "--no-plot", dest="plot", action="store_false", help="skip bookings_by_month.png"
+    )
     simulate.set_defaults(run=_simulate)
 
     optimise = commands.add_parser(

@@ -184,3 +184,45 @@ def test_console_script_runs_as_a_module():
     )
     assert completed.returncode == 0, completed.stderr
     assert "ok" in completed.stdout
+
+
+def test_simulate_streams_the_same_table_as_the_python_api(tmp_path, capsys):
+    import spmopt
+
+    status, out, err = run(
+        [
+            "simulate",
+            ROOT / "scenarios" / "field-sales.toml",
+            "--replications",
+            "3",
+            "--out",
+            tmp_path,
+            "--quiet",
+        ],
+        capsys,
+    )
+    assert status == 0, err
+    table = pd.read_parquet(tmp_path / "rep_periods.parquet")
+    direct = spmopt.simulate(ROOT / "scenarios" / "field-sales.toml", replications=3)
+    assert len(table) == len(direct.rep_periods) == 80 * 12 * 3
+    summary = pd.read_csv(tmp_path / "summary.csv").set_index("metric")["mean"]
+    expected = direct.summary().set_index("metric")["mean"]
+    pd.testing.assert_series_equal(summary, expected, check_names=False, rtol=1e-9)
+    assert (tmp_path / "bookings_by_month.png").exists() and "profit" in out
+
+
+def test_simulate_rejects_an_unknown_plan_name(tmp_path, capsys):
+    status, _, err = run(
+        [
+            "simulate",
+            ROOT / "scenarios" / "field-sales.toml",
+            "--plan",
+            "nope",
+            "--out",
+            tmp_path,
+            "--quiet",
+        ],
+        capsys,
+    )
+    assert status == 2 and "no plan named 'nope'" in err
+    assert not (tmp_path / "summary.csv").exists()

@@ -51,14 +51,12 @@ def plot_payout_curve(table: pd.DataFrame, path: str | Path, title: str = "") ->
     return path
 
 
-def plot_monthly_profile(rep_periods: pd.DataFrame, path: str | Path, title: str = "") -> Path:
-    """Bookings credited by month of the plan year (mean over replications), with the share of
-    pulled deals — quarter-end spikes from timing games show here."""
+def plot_monthly_profile(by_month: pd.DataFrame, path: str | Path, title: str = "") -> Path:
+    """Mean bookings credited by month of the plan year (``by_month``: index month 1–12, columns
+    ``credited`` and ``pulled``, means over replications) — timing games show as spikes."""
     path = Path(path)
-    replications = rep_periods["replication"].nunique()
-    by_month = rep_periods.groupby("month")[["credited", "pulled"]].sum() / replications
     figure, axis = plt.subplots(figsize=(7, 3.4), constrained_layout=True)
-    months = by_month.index  # month of the plan year, 1–12
+    months = by_month.index
     axis.bar(months, by_month["credited"] / 1e6, color="#4477aa", label="credited bookings")
     axis.bar(
         months, by_month["pulled"] / 1e6, color="#ee6677", label="pulled forward (at a discount)"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
+
+import pandas as pd
 
 from spmopt.errors import SpmoptInputError
 from spmopt.plan.plan import Plan
 from spmopt.scenario import Scenario
-from spmopt.sim.results import SimulationResult
+from spmopt.sim.results import SimulationResult, monthly_totals
 from spmopt.sim.streams import RandomStreams
 
 ENGINES = ("fast", "events")
@@ -87,3 +90,88 @@ def simulate(
         }
     )
     return result
+
+
+def simulate_to_files(
+    scenario: str | Path | Scenario,
+    out_dir: Path,
+    plan: str | Plan | None = None,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    engine: str | None = None,
+    file_format: str = "parquet",
+    progress: Callable[[int], None] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict, list[Path]]:
+    """Simulate and write the tables under ``out_dir`` chunk by chunk (fast engine), so that
+    memory stays bounded whatever the number of replications.
+
+    Returns ``(summary, replication_metrics, monthly means, metadata, written paths)``; the
+    event engine, which keeps deal records, writes its whole result at the end.
+    """
+    scenario = as_scenario(scenario)
+    engine = engine or scenario.spec.scenario.engine
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if engine != "fast":
+        result = simulate(
+            scenario, plan, replications=replications, seed=seed, engine=engine, progress=progress
+        )
+        written = result.write(out_dir, file_format=file_format)
+        monthly = monthly_totals(result.rep_periods) / result.metadata["replications"]
+        return result.summary(), result.replication_metrics(), monthly, result.metadata, written
+    from spmopt import __version__
+    from spmopt.sim.fast import iter_fast
+    from spmopt.sim.results import summarise
+
+    replications = scenario.replications if replications is None else int(replications)
+    if replications < 1:
+        raise SpmoptInputError(f"replications must be at least 1, not {replications}")
+    seed = scenario.seed if seed is None else int(seed)
+    model = scenario.model(plan)
+    path = out_dir / f"rep_periods.{'csv' if file_format == 'csv' else 'parquet'}"
+    metrics, writer, metadata, monthly = [], None, {}, None
+    try:
+        for chunk in iter_fast(model, replications, RandomStreams(seed), progress=progress):
+            metrics.append(chunk.replication_metrics())
+            totals = monthly_totals(chunk.rep_periods)
+            monthly = totals if monthly is None else monthly.add(totals, fill_value=0.0)
+            metadata = chunk.metadata
+            table = chunk.rep_periods
+            if file_format == "csv":
+                table.to_csv(
+                    path,
+                    mode="a" if writer else "w",
+                    header=writer is None,
+                    index=False,
+                    float_format="%.10g",
+                )
+                writer = True
+            else:
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                arrow = pa.Table.from_pandas(table, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(path, arrow.schema)
+                writer.write_table(arrow.cast(writer.schema))
+    finally:
+        if writer not in (None, True):
+            writer.close()
+    metrics = pd.concat(metrics, ignore_index=True)
+    summary = summarise(metrics)
+    metadata = {
+        **metadata,
+        "scenario_id": scenario.id,
+        "content_hash": scenario.content_hash,
+        "seed": seed,
+        "engine": engine,
+        "replications": replications,
+        "plan_id": model.plan_id(),
+        "spmopt_version": __version__,
+    }
+    summary_path = out_dir / "summary.csv"
+    summary.to_csv(summary_path, index=False, float_format="%.10g")
+    meta_path = out_dir / "metadata.json"
+    meta_path.write_text(json.dumps(metadata, indent=2, default=str) + "\n")
+    return summary, metrics, monthly / replications, metadata, [path, summary_path, meta_path]

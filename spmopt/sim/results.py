@@ -115,6 +115,13 @@ def rep_years(rep_periods: pd.DataFrame) -> pd.DataFrame:
     return years
 
 
+def monthly_totals(rep_periods: pd.DataFrame) -> pd.DataFrame:
+    """Credited, pulled, pushed and discounts lost per month of the plan year, summed over seats
+    and replications (divide by the replications for means); add chunks' totals together."""
+    columns = ["credited", "closings", "pulled", "pushed", "discount_lost"]
+    return rep_periods.groupby("month", observed=True)[columns].sum()
+
+
 def replication_metrics(rep_periods: pd.DataFrame) -> pd.DataFrame:
     """Company-level figures per replication (all years together): the summary's samples."""
     years = rep_years(rep_periods)
