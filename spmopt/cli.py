@@ -74,9 +74,32 @@ def _payouts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _is_scenario_file(path: Path) -> bool:
+    """Whether a TOML file is a scenario (has a [scenario] table) rather than a plan file."""
+    import tomllib
+
+    try:
+        return "scenario" in tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False  # the plan loader reports the problem
+
+
 def _validate(args: argparse.Namespace) -> int:
-    plans = [Plan.load(path) for path in args.plans]
-    for plan, path in zip(plans, args.plans, strict=True):
+    from spmopt.scenario import Scenario
+
+    scenario_paths = [path for path in args.plans if _is_scenario_file(path)]
+    for path in scenario_paths:
+        scenario = Scenario.load(path)
+        segments = scenario.population.frame.groupby("segment").size()
+        print(
+            f"{path}: ok — scenario '{scenario.id}', {len(scenario.population)} reps in "
+            f"{len(segments)} segment(s) ({', '.join(f'{n}: {c}' for n, c in segments.items())}), "
+            f"plans {', '.join(scenario.plans)}, {scenario.spec.scenario.years} year(s), "
+            f"content hash {scenario.content_hash}"
+        )
+    plan_paths = [path for path in args.plans if path not in scenario_paths]
+    plans = [Plan.load(path) for path in plan_paths]
+    for plan, path in zip(plans, plan_paths, strict=True):
         table = payout_table(plan, max_attainment=1.5, step=0.5)
         pay = ", ".join(
             f"{row.attainment:.0%} → {row.incentive:,.0f}" for row in table.itertuples(index=False)
@@ -86,6 +109,8 @@ def _validate(args: argparse.Namespace) -> int:
             f"{len(plan.bonuses)} bonus(es), OTE {plan.on_target_earnings:,.0f} {plan.currency} "
             f"({plan.base_salary / plan.on_target_earnings:.0%} base); incentive at {pay}"
         )
+    if (args.credits or args.roster) and not plans:
+        raise SpmoptInputError("--credits and --roster are checked against plan files; give one")
     if args.credits or args.roster:
         credits = read_credits(args.credits) if args.credits else None
         roster = read_roster(args.roster) if args.roster else None
@@ -457,9 +482,9 @@ def build_parser() -> argparse.ArgumentParser:
     payouts.set_defaults(run=_payouts)
 
     validate = commands.add_parser(
-        "validate", help="check plan files (and optionally credits, roster)"
+        "validate", help="check plan and scenario files (and optionally credits, roster)"
     )
-    validate.add_argument("plans", nargs="+", type=Path, metavar="PLAN.toml")
+    validate.add_argument("plans", nargs="+", type=Path, metavar="PLAN_OR_SCENARIO.toml")
     validate.add_argument("--credits", type=Path, metavar="CREDITS.csv")
     validate.add_argument("--roster", type=Path, metavar="ROSTER.csv")
     validate.set_defaults(run=_validate)

@@ -226,3 +226,16 @@ def test_simulate_rejects_an_unknown_plan_name(tmp_path, capsys):
     )
     assert status == 2 and "no plan named 'nope'" in err
     assert not (tmp_path / "summary.csv").exists()
+
+
+def test_validate_checks_scenarios_before_any_simulation(tmp_path, capsys):
+    status, out, _ = run(["validate", *sorted((ROOT / "scenarios").glob("*.toml"))], capsys)
+    assert status == 0 and out.count("ok — scenario") == 4
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        (ROOT / "scenarios" / "field-sales.toml")
+        .read_text()
+        .replace("seed = 31", "seed = 31\nyears = 99")
+    )
+    status, _, err = run(["validate", bad], capsys)
+    assert status == 2 and "years" in err
