@@ -292,10 +292,10 @@ def format_optimisation(result) -> str:
     if len(shown) > 20:
         lines.append(f"… {len(shown) - 20} more units in choice.csv")
     report = solution.constraint_report
-    priced = report[
-        (report["shadow_price"].abs() > 1e-9)
-        | (report["binding"] & (report["family"] != "participation"))
-    ]
+    # rows with a price, and company-level rows that bind (per-unit and per-scenario rows such
+    # as participation[u] or cvar_excess[s] are many; their prices show when non-zero)
+    company_level = ~report["constraint"].astype(str).str.contains("[", regex=False)
+    priced = report[(report["shadow_price"].abs() > 1e-9) | (report["binding"] & company_level)]
     lines.append("")
     lines.append(
         "Constraints with a shadow price (from the LP relaxation: expected profit gained per unit "
