@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from sim_fixtures import ae_population
 
 import spmopt
 from spmopt.reps.behaviour.registry import behaviour_from_dict
-from spmopt.reps.population import Population
 from spmopt.reps.seasonality import Seasonality
 from spmopt.reps.technology import DealSales
 from spmopt.sim.events import simulate_events
@@ -54,20 +54,8 @@ def plan(period: str = "year") -> spmopt.Plan:
 
 def brief_model(count=50, years=1, period="year", revision=None, base_sales=500000):
     """The model of the engine brief: SaaS AEs with dynamic effort, timing and attrition."""
-    population = Population.generate(
-        {
-            "segments": {
-                "ae": {
-                    "count": count,
-                    "base_sales": {"dist": "lognormal", "mean": base_sales, "sigma": 0.3},
-                    "effectiveness": 300000,
-                    "effort_cost": 60000,
-                    "outside_option": 180000,
-                    "risk_aversion": 0.000002,
-                }
-            }
-        },
-        RandomStreams(1).generator("population"),
+    population = ae_population(
+        count, base_sales={"dist": "lognormal", "mean": base_sales, "sigma": 0.3}
     )
     segment = Segment(
         "ae", plan(period), DealSales(deal_size_mean=40000), Seasonality.quarter_end(1.5), 0.8

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sim_fixtures import ae_population
 
 import spmopt
 from spmopt.reps.behaviour.registry import behaviour_from_dict
-from spmopt.reps.population import Population
 from spmopt.reps.seasonality import Seasonality
 from spmopt.reps.technology import DealSales, NormalSales
 from spmopt.sim.events import simulate_events
@@ -37,21 +37,7 @@ def saas_plan(period: str = "year") -> spmopt.Plan:
 def make_model(
     count=30, years=1, period="year", technology=None, behaviour=None, revision=None
 ) -> SimulationModel:
-    population = Population.generate(
-        {
-            "segments": {
-                "ae": {
-                    "count": count,
-                    "base_sales": {"dist": "lognormal", "mean": 500000, "sigma": 0.3},
-                    "effectiveness": 300000,
-                    "effort_cost": 60000,
-                    "outside_option": 180000,
-                    "risk_aversion": 0.000002,
-                }
-            }
-        },
-        RandomStreams(1).generator("population"),
-    )
+    population = ae_population(count)
     segment = Segment(
         "ae",
         saas_plan(period),

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sim_fixtures import ae_population
 
 import spmopt
 from spmopt.errors import SpmoptInputError
@@ -47,21 +48,7 @@ def model(
     revision: QuotaRevision | None = None,
     outside_option: float = 180000,
 ) -> SimulationModel:
-    population = Population.generate(
-        {
-            "segments": {
-                "ae": {
-                    "count": count,
-                    "base_sales": {"dist": "lognormal", "mean": 500000, "sigma": 0.3},
-                    "effectiveness": 300000,
-                    "effort_cost": 60000,
-                    "outside_option": outside_option,
-                    "risk_aversion": 0.000002,
-                }
-            }
-        },
-        RandomStreams(1).generator("population"),
-    )
+    population = ae_population(count, outside_option=outside_option)
     segment = Segment(
         "ae",
         the_plan or plan(),

@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy import stats
+from sim_fixtures import ae_population
 
 import spmopt
 from spmopt.reps.behaviour.registry import behaviour_from_dict
-from spmopt.reps.population import Population
 from spmopt.reps.seasonality import MONTHS, Ramp, Seasonality
 from spmopt.reps.technology import DealSales, NormalSales
 from spmopt.sim._fast_draws import LagSampler, draw_lags, lag_cdf, poisson_by_inversion
@@ -53,22 +53,7 @@ def model(
     outside_option: float = 180000,
     **traits,
 ) -> SimulationModel:
-    population = Population.generate(
-        {
-            "segments": {
-                "ae": {
-                    "count": count,
-                    "base_sales": {"dist": "lognormal", "mean": 500000, "sigma": 0.3},
-                    "effectiveness": 300000,
-                    "effort_cost": 60000,
-                    "outside_option": outside_option,
-                    "risk_aversion": 0.000002,
-                    **traits,
-                }
-            }
-        },
-        RandomStreams(1).generator("population"),
-    )
+    population = ae_population(count, outside_option=outside_option, **traits)
     segment = Segment(
         "ae",
         the_plan or plan(),
