@@ -60,20 +60,9 @@ STATEMENT_COLUMNS = (
     "clawback_balance",
     "plan_id",
 )
-MONEY_COLUMNS = (
-    "credited",
-    "earned",
-    "draw_topup",
-    "draw_recovery",
-    "clawback",
-    "paid",
-    "draw_balance",
-    "clawback_balance",
-    "amount",
-    "credited_to_date",
-    "quota",
-    "earnings_to_date",
-    "previously_earned",
+#: the statement columns in currency (rounded to cents in summaries)
+MONEY_COLUMNS = tuple(
+    c for c in STATEMENT_COLUMNS if c not in ("rep_id", "period", "attainment", "plan_id")
 )
 
 

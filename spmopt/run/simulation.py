@@ -22,6 +22,34 @@ def as_scenario(scenario: str | Path | Scenario) -> Scenario:
     return scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
 
 
+def _run_settings(scenario: Scenario, replications, seed, engine) -> tuple[int, int, str]:
+    """Replications, seed and engine of a run: the arguments, or the scenario's values."""
+    engine = engine or scenario.spec.scenario.engine
+    if engine not in ENGINES:
+        raise SpmoptInputError(f"unknown engine '{engine}'; expected one of {', '.join(ENGINES)}")
+    replications = scenario.replications if replications is None else int(replications)
+    if replications < 1:
+        raise SpmoptInputError(f"replications must be at least 1, not {replications}")
+    seed = scenario.seed if seed is None else int(seed)
+    return replications, seed, engine
+
+
+def _run_metadata(scenario: Scenario, plan_id: str, replications, seed, engine, first=0) -> dict:
+    """What produced a run's results: scenario and content hash, seed, engine, version."""
+    from spmopt import __version__
+
+    return {
+        "scenario_id": scenario.id,
+        "content_hash": scenario.content_hash,
+        "seed": seed,
+        "engine": engine,
+        "replications": replications,
+        "first_replication": first,
+        "plan_id": plan_id,
+        "spmopt_version": __version__,
+    }
+
+
 def simulate(
     scenario: str | Path | Scenario,
     plan: str | Plan | None = None,
@@ -59,13 +87,7 @@ def simulate(
     >>> result.summary()  # doctest: +SKIP
     """
     scenario = as_scenario(scenario)
-    engine = engine or scenario.spec.scenario.engine
-    if engine not in ENGINES:
-        raise SpmoptInputError(f"unknown engine '{engine}'; expected one of {', '.join(ENGINES)}")
-    replications = scenario.replications if replications is None else int(replications)
-    if replications < 1:
-        raise SpmoptInputError(f"replications must be at least 1, not {replications}")
-    seed = scenario.seed if seed is None else int(seed)
+    replications, seed, engine = _run_settings(scenario, replications, seed, engine)
     model = scenario.model(plan)
     streams = RandomStreams(seed)
     if engine == "fast":
@@ -75,19 +97,8 @@ def simulate(
     result = run(
         model, replications, streams, first_replication=first_replication, progress=progress
     )
-    from spmopt import __version__
-
     result.metadata.update(
-        {
-            "scenario_id": scenario.id,
-            "content_hash": scenario.content_hash,
-            "seed": seed,
-            "engine": engine,
-            "replications": replications,
-            "first_replication": first_replication,
-            "plan_id": model.plan_id(),
-            "spmopt_version": __version__,
-        }
+        _run_metadata(scenario, model.plan_id(), replications, seed, engine, first_replication)
     )
     return result
 
@@ -120,14 +131,10 @@ def simulate_to_files(
         written = result.write(out_dir, file_format=file_format)
         monthly = monthly_totals(result.rep_periods) / result.metadata["replications"]
         return result.summary(), result.replication_metrics(), monthly, result.metadata, written
-    from spmopt import __version__
     from spmopt.sim.fast import iter_fast
     from spmopt.sim.results import summarise
 
-    replications = scenario.replications if replications is None else int(replications)
-    if replications < 1:
-        raise SpmoptInputError(f"replications must be at least 1, not {replications}")
-    seed = scenario.seed if seed is None else int(seed)
+    replications, seed, engine = _run_settings(scenario, replications, seed, engine)
     model = scenario.model(plan)
     path = out_dir / f"rep_periods.{'csv' if file_format == 'csv' else 'parquet'}"
     metrics, writer, metadata, monthly = [], None, {}, None
@@ -166,16 +173,7 @@ def simulate_to_files(
             writer.close()
     metrics = pd.concat(metrics, ignore_index=True)
     summary = summarise(metrics)
-    metadata = {
-        **metadata,
-        "scenario_id": scenario.id,
-        "content_hash": scenario.content_hash,
-        "seed": seed,
-        "engine": engine,
-        "replications": replications,
-        "plan_id": model.plan_id(),
-        "spmopt_version": __version__,
-    }
+    metadata = {**metadata, **_run_metadata(scenario, model.plan_id(), replications, seed, engine)}
     summary_path = out_dir / "summary.csv"
     summary.to_csv(summary_path, index=False, float_format="%.10g")
     meta_path = out_dir / "metadata.json"

@@ -15,54 +15,28 @@ import pandas as pd
 from scipy import stats
 
 KEYS = ("scenario_id", "plan_id", "replication", "rep_id", "period")
-REP_PERIOD_COLUMNS = (
-    *KEYS,
-    "year",
-    "month",
-    "segment",
-    "occupied",
-    "tenure_months",
-    "effort",
-    "attainment_seen",
-    "deals_closed",
-    "closings",
-    "pulled",
-    "pushed",
-    "discount_lost",
-    "credited",
-    "revenue",
-    "margin",
-    "quota",
-    "incentive",
-    "base_pay",
-    "quit",
-    "hired",
-)
-#: dtypes of the data columns of ``rep_periods`` (the key columns are categoricals or integers)
+#: dtypes of the data columns of ``rep_periods``, in column order (the keys, ``year``, ``month``
+#: and ``segment`` come first: categoricals or integers)
 REP_PERIOD_DTYPES: dict[str, type] = {
-    **dict.fromkeys(
-        (
-            "tenure_months",
-            "effort",
-            "attainment_seen",
-            "closings",
-            "pulled",
-            "pushed",
-            "discount_lost",
-            "credited",
-            "revenue",
-            "margin",
-            "quota",
-            "incentive",
-            "base_pay",
-        ),
-        np.float64,
-    ),
     "occupied": np.bool_,
+    "tenure_months": np.float64,
+    "effort": np.float64,
+    "attainment_seen": np.float64,
+    "deals_closed": np.int32,
+    "closings": np.float64,
+    "pulled": np.float64,
+    "pushed": np.float64,
+    "discount_lost": np.float64,
+    "credited": np.float64,
+    "revenue": np.float64,
+    "margin": np.float64,
+    "quota": np.float64,
+    "incentive": np.float64,
+    "base_pay": np.float64,
     "quit": np.bool_,
     "hired": np.bool_,
-    "deals_closed": np.int32,
 }
+REP_PERIOD_COLUMNS = (*KEYS, "year", "month", "segment", *REP_PERIOD_DTYPES)
 DEAL_COLUMNS = (
     "scenario_id",
     "plan_id",
