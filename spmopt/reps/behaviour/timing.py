@@ -24,7 +24,11 @@ from typing import ClassVar
 import numpy as np
 
 from spmopt.reps._checks import number
-from spmopt.reps.expectation import normal_pay_certainty_equivalent
+from spmopt.reps.expectation import (
+    is_risky,
+    normal_certainty_equivalent,
+    normal_pay_certainty_equivalent,
+)
 from spmopt.reps.payfunction import StackedPay
 
 DECISION_COLUMNS = ("pulled", "pulled_credit", "discount_lost", "pushed", "gain")
@@ -185,36 +189,20 @@ class DealTiming:
         push = np.concatenate([push_cap[:, None] * fractions, credited[:, None] - b], axis=1)
         push = np.clip(np.nan_to_num(push, nan=0.0), 0.0, push_cap[:, None])
 
-        def value(now_credit, next_shift):
-            now = pay(now_credit)
-            lo = pay.breakpoints[:, None, :]
-            hi = pay.upper_ends()[:, None, :]
-            mu = next_mean[:, None] + next_shift
-            sd = np.where(next_sd > 0, next_sd, 1e-9 * np.maximum(1.0, np.abs(next_mean)))
-            ce = normal_pay_certainty_equivalent(
-                mu,
-                sd[:, None],
-                lo,
-                hi,
-                pay.intercepts[:, None, :],
-                pay.slopes[:, None, :],
-                np.broadcast_to(r[:, None], mu.shape),
-            )
-            return now + ce
-
-        base = value(credited[:, None], np.zeros((n, 1)))[:, 0]
-        pull_value = value(credited[:, None] + keep * pull, -pull)
-        push_value = value(credited[:, None] - push, push)
-        rows = np.arange(n)
-        best_pull = np.argmax(pull_value, axis=1)
-        best_push = np.argmax(push_value, axis=1)
-        pull_gain = pull_value[rows, best_pull] - base
-        push_gain = push_value[rows, best_push] - base
+        value = _MoveValue(pay, next_mean, next_sd, r)
+        base = value(slice(None), credited[:, None], np.zeros((n, 1)))[:, 0]
+        grid = fractions.size
+        pull_amount, pull_gain = _best_move(
+            value, base, pull, grid, lambda rows, x: (credited[rows, None] + keep * x, -x)
+        )
+        push_amount, push_gain = _best_move(
+            value, base, push, grid, lambda rows, y: (credited[rows, None] - y, y)
+        )
         tolerance = 1e-9 * np.maximum(1.0, np.abs(base))
         do_pull = (pull_gain > tolerance) & (pull_gain >= push_gain)
         do_push = (push_gain > tolerance) & ~do_pull
-        pulled = np.where(do_pull, pull[rows, best_pull], 0.0)
-        pushed = np.where(do_push, push[rows, best_push], 0.0)
+        pulled = np.where(do_pull, pull_amount, 0.0)
+        pushed = np.where(do_push, push_amount, 0.0)
         gain = np.where(do_pull, pull_gain, np.where(do_push, push_gain, 0.0))
         return TimingDecision(
             pulled=pulled,
@@ -223,3 +211,75 @@ class DealTiming:
             pushed=pushed,
             gain=gain,
         )
+
+
+def _best_move(value, base, amounts, grid, move):
+    """Each rep's best candidate among ``amounts`` (N, C) [currency], and its gain over ``base``.
+
+    ``move(rows, amounts)`` gives this period's credit and the shift of next period's sales of
+    the ``rows``' candidates; ``value`` values them (:class:`_MoveValue`). The first ``grid``
+    columns are the grid (0 to the capacity), the others land credit on breakpoints. Reps whose
+    candidates are all 0 have nothing to move: every candidate is the status quo (valued as
+    ``base``), so their gain is 0 and they are not valued. A breakpoint column that equals the
+    grid's first or last column for every valued rep is not valued either: ``argmax`` takes
+    the first of equal values, so the grid's copy wins. Returns (amount, gain), each (N,).
+    """
+    n = amounts.shape[0]
+    amount, gain = np.zeros(n), np.zeros(n)
+    rows = np.flatnonzero(amounts.any(axis=1))
+    if rows.size == 0:
+        return amount, gain
+    candidates = amounts[rows]
+    landing = candidates[:, grid:]
+    copies = (landing == candidates[:, :1]) | (landing == candidates[:, grid - 1 : grid])
+    candidates = np.concatenate([candidates[:, :grid], landing[:, ~copies.all(axis=0)]], axis=1)
+    values = value(rows, *move(rows, candidates))
+    best = np.argmax(values, axis=1)
+    within = np.arange(rows.size)
+    amount[rows] = candidates[within, best]
+    gain[rows] = values[within, best] - base[rows]
+    return amount, gain
+
+
+class _MoveValue:
+    """The reps' values of moves: this period's pay at the credit after the move plus the
+    certainty equivalent of next period's pay at sales normal with mean ``next_mean`` + the
+    move's shift and σ ``next_sd`` [currency].
+
+    The per-rep terms (pieces, σ, risk aversion) enter the expectation with shape (N, 1) and
+    broadcast over the candidates, so they are computed once per rep. Where every rep is risk
+    averse enough that CARA matters whatever the scale of its pay (``is_risky(r, 0)``), the
+    certainty equivalent is taken directly (:func:`normal_pay_certainty_equivalent` would
+    choose it after computing the scale); otherwise that function decides per element.
+    """
+
+    def __init__(self, pay: StackedPay, next_mean, next_sd, risk_aversion):
+        self.pay = pay
+        self.next_mean = next_mean
+        self.sd = np.where(next_sd > 0, next_sd, 1e-9 * np.maximum(1.0, np.abs(next_mean)))
+        self.r = np.asarray(risk_aversion, dtype=float)
+        self.upper = pay.upper_ends()
+        # is_risky grows with the scale of pay; a NaN scale (non-finite inputs) is not risky
+        self.always_risky = (
+            bool(np.all(is_risky(self.r, 0.0)))
+            and np.isfinite(pay.slopes).all()
+            and np.isfinite(self.sd).all()
+        )
+
+    def __call__(self, rows, now_credit, next_shift) -> np.ndarray:
+        """Values (R, C) of the candidates of reps ``rows`` (index or slice): their credit
+        this period ``now_credit`` and the shift of their next period's sales ``next_shift``."""
+        pay = self.pay
+        lo = pay.breakpoints[rows, None, :]
+        hi = self.upper[rows, None, :]
+        a = pay.intercepts[rows, None, :]
+        s = pay.slopes[rows, None, :]
+        sd = self.sd[rows, None]
+        r = self.r[rows, None]
+        mu = self.next_mean[rows, None] + next_shift
+        if self.always_risky and np.isfinite(mu).all():
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ce = normal_certainty_equivalent(mu, sd, lo, hi, a, s, r)
+        else:
+            ce = normal_pay_certainty_equivalent(mu, sd, lo, hi, a, s, np.broadcast_to(r, mu.shape))
+        return pay.take(rows)(now_credit) + ce
