@@ -22,6 +22,7 @@ each stream consumes fixed-length blocks only:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
@@ -81,32 +82,30 @@ class ChunkStreams:
         return out
 
     def deal_draws(
-        self, name: str, counts: np.ndarray, budget: np.ndarray, kinds: Sequence[str]
-    ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        self, name: str, counts: np.ndarray, layout: SlotLayout, kinds: Sequence[str]
+    ) -> list[DealDraws]:
         """Variates of ``counts[r, s]`` deals of each replication r and seat s, aligned.
 
-        ``budget`` (S,) ≥ 1 slots per seat; ``kinds`` names each deal's variates (``uniform``
-        or ``normal``). Every replication draws a block of ``kinds × Σ budget`` variates from
-        stream ``name`` whatever the counts; deal k < budget[s] of seat s uses slot
-        ``offset[s] + k``, later deals draw from the overflow family. Returns the replication
-        and seat of each deal and one array of variates per kind.
+        ``layout`` holds the budget of slots per seat; ``kinds`` names each deal's variates
+        (``uniform`` or ``normal``). Every replication draws a block of ``kinds × Σ budget``
+        variates from stream ``name`` whatever the counts; deal k < budget[s] of seat s uses
+        slot ``offset[s] + k``, later deals draw from the overflow family. Returns the deals in
+        one or two groups: those within the budget, then (if any) the overflow.
         """
         replications, seats = counts.shape
-        width = int(budget.sum())
-        offsets = np.cumsum(budget) - budget
-        seat_of_slot = np.repeat(np.arange(seats), budget)
-        rank_of_slot = np.arange(width) - np.repeat(offsets, budget)
+        width = layout.width
         block = np.empty((len(kinds), replications, width))
         for r, generator in enumerate(self.generators(name)):
             for kind, rows in zip(kinds, block, strict=True):
                 _fill(generator, kind, rows[r])
-        used = np.flatnonzero(rank_of_slot < np.repeat(counts, budget, axis=1))
+        used = np.flatnonzero(layout.rank_of_slot < counts.take(layout.seat_of_slot, axis=1))
         replication, slot = np.divmod(used, width)
-        seat = seat_of_slot[slot]
-        draws = [rows.reshape(-1)[used] for rows in block]
-        extra = np.maximum(counts - budget, 0)
+        seat = layout.seat_of_slot.take(slot)
+        groups = [DealDraws(replication, seat, [rows.reshape(-1).take(used) for rows in block])]
+        extra = counts - layout.budget
+        np.maximum(extra, 0, out=extra)
         if not extra.any():
-            return replication, seat, draws
+            return groups
         cell = np.repeat(np.arange(counts.size), extra.ravel())
         more = [np.empty(cell.size) for _ in kinds]
         totals = extra.sum(axis=1)
@@ -116,11 +115,31 @@ class ChunkStreams:
             for kind, values in zip(kinds, more, strict=True):
                 _fill(generator, kind, values[start:stop])
             start = stop
-        return (
-            np.concatenate([replication, cell // seats]),
-            np.concatenate([seat, cell % seats]),
-            [np.concatenate(pair) for pair in zip(draws, more, strict=True)],
-        )
+        replication, seat = np.divmod(cell, seats)
+        groups.append(DealDraws(replication, seat, more))
+        return groups
+
+
+@dataclass(frozen=True, eq=False)
+class DealDraws:
+    """Deals drawn for a chunk: replication (within the chunk) and seat (within the seats the
+    counts were given for) of each deal, and one array of variates per kind."""
+
+    replication: np.ndarray
+    seat: np.ndarray
+    variates: list[np.ndarray]
+
+
+class SlotLayout:
+    """The fixed slots of a draw budget (see :meth:`ChunkStreams.deal_draws`): ``budget[s]`` ≥ 1
+    slots for seat s, laid side by side; the seat and the rank within its seat of every slot."""
+
+    def __init__(self, budget: np.ndarray):
+        self.budget = np.asarray(budget, dtype=np.int64)
+        self.width = int(self.budget.sum())
+        offsets = np.cumsum(self.budget) - self.budget
+        self.seat_of_slot = np.repeat(np.arange(self.budget.size), self.budget)
+        self.rank_of_slot = np.arange(self.width) - np.repeat(offsets, self.budget)
 
 
 def _fill(generator: np.random.Generator, kind: str, out: np.ndarray) -> None:
@@ -138,26 +157,37 @@ def poisson_by_inversion(uniform: np.ndarray, rate: np.ndarray) -> np.ndarray:
     The count is the least c with P(N ≤ c) ≥ u, so it is monotone in the rate: two plans seeing
     the same uniform get counts that differ only where their rates do (common random numbers
     survive a change of effort, unlike samplers that use a variable number of uniforms).
-    Vectorised: two passes over all cells (enough for most rates near 1–2), then the cells still
-    searching, compressed. Rates above 30 start 8 standard deviations below the mean.
+    Vectorised: unconditional passes over all cells, each adding one to the count where the
+    cumulative probability so far is below u (about the mean rate plus 1.5 standard deviations
+    of them, which settles most cells), then the cells still searching, compressed. Rates above
+    30 start 8 standard deviations below the mean. The count does not depend on the number of
+    passes.
     """
     u = np.ascontiguousarray(uniform, dtype=float).ravel()
     lam = np.ascontiguousarray(rate, dtype=float).ravel()
     count = np.zeros(lam.shape, np.int64)
-    p = np.exp(-lam)  # P(N = count)
-    cdf = p.copy()  # P(N ≤ count)
+    p = np.exp(-lam)  # P(N = c), c = the count the search has reached
     large = lam > _LARGE_RATE
+    first = None  # where not all 0: the count each cell's search starts from
     if large.any():
         big = lam[large]
         start = np.maximum(np.floor(big - 8.0 * np.sqrt(big)), 0.0)
         count[large] = start.astype(np.int64)
         p[large] = np.exp(special.xlogy(start, big) - big - special.gammaln(start + 1.0))
+        first = count.copy()
+    cdf = p.copy()  # P(N ≤ c)
+    if first is not None:
         cdf[large] = special.pdtr(start, big)
-    for _ in range(2):
-        step = u > cdf
-        count += step
-        p *= lam / np.maximum(count, 1)
-        cdf += np.where(step, p, 0.0)
+    typical = float(np.minimum(lam, _LARGE_RATE).mean()) if lam.size else 0.0
+    passes = int(np.clip(typical + 1.5 * np.sqrt(typical) + 1.0, 3, 16))
+    below = np.empty(lam.shape, bool)
+    ratio = np.empty(lam.shape)
+    for k in range(1, passes + 1):  # u > P(N ≤ first + k − 1)  ⇒  the count ≥ first + k
+        np.greater(u, cdf, out=below)
+        count += below
+        np.divide(lam, k if first is None else first + k, out=ratio)
+        p *= ratio
+        cdf += p
     index = np.flatnonzero(u > cdf)
     if index.size == 0:
         return count
@@ -196,22 +226,31 @@ def draw_lags(cdf: np.ndarray, uniform: np.ndarray) -> np.ndarray:
 class LagSampler:
     """:func:`draw_lags` for one cumulative table, with a guide table (Chen's method).
 
-    The unit interval is cut into ``buckets`` equal parts; a bucket inside which the inverse
-    is constant answers with one lookup, the few straddling a step of the table fall back to a
-    binary search. The result is exactly :func:`draw_lags`.
+    The unit interval is cut into ``buckets`` equal parts (a power of two); a bucket inside which
+    the inverse is constant answers with one lookup, the few straddling a step of the table fall
+    back to a binary search. The result is exactly :func:`draw_lags`.
     """
 
     def __init__(self, cdf: np.ndarray, buckets: int = 4096):
+        if buckets & (buckets - 1):
+            raise ValueError(f"buckets must be a power of two, not {buckets}")
         self.cdf = np.asarray(cdf, dtype=float)
         self.buckets = buckets
         edges = np.arange(buckets + 1) / buckets
-        self.low = draw_lags(self.cdf, edges[:-1])
-        self.high = draw_lags(self.cdf, np.nextafter(edges[1:], 0.0))
+        low = draw_lags(self.cdf, edges[:-1])
+        high = draw_lags(self.cdf, np.nextafter(edges[1:], 0.0))
+        #: the draw of every uniform in the bucket, or −1 where the bucket straddles a step
+        self.table = np.where(high == low, low, -1)
+        # for with_rest: P(draw < d) and the width of step d (1 where empty) of each draw d
+        self._below = np.concatenate([[0.0], self.cdf[:-1]])
+        width = self.cdf - self._below
+        self._width = np.where(width > 0, width, 1.0)
 
     def __call__(self, uniform: np.ndarray) -> np.ndarray:
-        bucket = np.minimum((uniform * self.buckets).astype(np.intp), self.buckets - 1)
-        lag = self.low[bucket]
-        straddle = np.flatnonzero(self.high[bucket] != lag)
+        # u · buckets is exact (a power of two); "clip" maps u = 1 (a conditional draw's
+        # rounding, see Engine._lags) to the last bucket
+        lag = self.table.take((uniform * self.buckets).astype(np.intp), mode="clip")
+        straddle = np.flatnonzero(lag < 0)
         if straddle.size:
             lag[straddle] = draw_lags(self.cdf, uniform[straddle])
         return lag
@@ -220,7 +259,7 @@ class LagSampler:
         """The draw and the position of ``uniform`` within its step, a uniform on [0, 1)
         independent of the draw (so one uniform serves two independent draws)."""
         lag = self(uniform)
-        below = np.where(lag > 0, self.cdf[np.maximum(lag - 1, 0)], 0.0)
-        width = self.cdf[lag] - below
-        rest = np.clip((uniform - below) / np.where(width > 0, width, 1.0), 0.0, np.nextafter(1, 0))
+        rest = uniform - self._below.take(lag)
+        rest /= self._width.take(lag)
+        np.clip(rest, 0.0, np.nextafter(1, 0), out=rest)
         return lag, rest

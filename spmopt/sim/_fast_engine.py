@@ -18,7 +18,14 @@ from spmopt.plan.earnings import Quotas, RepTerms
 from spmopt.reps.population import Population
 from spmopt.reps.situation import Situation
 from spmopt.reps.technology import DealSales
-from spmopt.sim._fast_draws import ChunkStreams, LagSampler, lag_cdf, poisson_by_inversion
+from spmopt.sim._fast_draws import (
+    ChunkStreams,
+    DealDraws,
+    LagSampler,
+    SlotLayout,
+    lag_cdf,
+    poisson_by_inversion,
+)
 from spmopt.sim._fast_pay import segment_incentive
 from spmopt.sim.model import SimulationModel, YearDecisions, closing_lags, exposure
 from spmopt.sim.streams import RandomStreams
@@ -169,10 +176,8 @@ class Engine:
         # expected deals of an average month (and of the initial pipeline) at effort 1
         full = (self.reps.base_sales + self.reps.effectiveness) / self.size_mean
         deal = self.deal_seats
-        self.deal_budget = np.maximum(1, np.ceil(full[deal] / MONTHS)).astype(np.int64)
-        self.pipeline_budget = np.maximum(1, np.ceil(full[deal] * self.back_total[deal])).astype(
-            np.int64
-        )
+        self.deal_slots = SlotLayout(np.maximum(1, np.ceil(full[deal] / MONTHS)))
+        self.pipeline_slots = SlotLayout(np.maximum(1, np.ceil(full[deal] * self.back_total[deal])))
         self.normal_seats = np.flatnonzero(~is_deal)
         self.all_deals = self.deal_seats.size == n
         # one lognormal for every deal seat: scalar parameters
@@ -197,8 +202,7 @@ class Engine:
         for segment in self.segments:
             seats, policy = decisions.policies[segment.name]
             seen = attainment[:, segment.columns]
-            position = np.broadcast_to(np.arange(seats.size), seen.shape)
-            out[:, segment.columns] = policy.effort(position, month, seen)
+            out[:, segment.columns] = policy.effort(np.arange(seats.size), month, seen)
         return out
 
     def exposure(self, month: int, tenure: np.ndarray) -> np.ndarray:
@@ -246,8 +250,10 @@ class Engine:
                 )
         if floor is not None:
             lag -= floor
-        size = state.pipe_value.shape[1]
-        index = ((first_slot + lag) % self.lag_length) * size + cell
+        size, slots = state.pipe_value.shape[1], self.lag_length
+        row_start = ((first_slot + np.arange(slots)) % slots) * size  # of the month due, by lag
+        index = row_start.take(lag)
+        index += cell
         np.add.at(state.pipe_value.reshape(-1), index, sizes)
         np.add.at(state.pipe_count.reshape(-1), index, np.ones(index.size, np.int32))
 
@@ -336,13 +342,16 @@ class Engine:
     def _pipeline_block(self, state: ChunkState, counts: np.ndarray, first: int) -> None:
         """The initial deals of replications ``first …`` of the chunk from their candidate
         counts (replications, deal seats)."""
-        n = self.n
         streams = state.streams.subset(first, first + counts.shape[0])
-        replication, index, draws = streams.deal_draws(
-            "pipeline", counts, self.pipeline_budget, ("uniform", "normal", "uniform")
-        )
-        seat = self.deal_seats[index]
-        cell = (replication + first) * n + seat
+        kinds = ("uniform", "normal", "uniform")
+        for deals in streams.deal_draws("pipeline", counts, self.pipeline_slots, kinds):
+            self._pipeline_deals(state, deals, first)
+
+    def _pipeline_deals(self, state: ChunkState, deals: DealDraws, first: int) -> None:
+        """Thin one group of candidate initial deals and add the kept ones to the pipeline."""
+        seat = self.deal_seats[deals.seat]
+        cell = (deals.replication + first) * self.n + seat
+        draws = deals.variates
         back = np.empty(cell.size, np.int64)
         accept = np.empty(cell.size)
         for code, sampler in self.back_samplers.items():  # a loop over deal segments
@@ -416,11 +425,11 @@ class Engine:
                 deal = slice(None) if self.all_deals else self.deal_seats
                 uniforms = state.streams.uniform("deals", (self.deal_seats.size,))
                 counts = poisson_by_inversion(uniforms, mean[:, deal] / self.size_mean[deal])
-                replication, index, draws = state.streams.deal_draws(
-                    "deals", counts.reshape(r, -1), self.deal_budget, ("normal", "uniform")
-                )
-                cell = replication * n + self.deal_seats[index]
-                self.add_deals(state, cell, draws[0], draws[1], t)
+                for deals in state.streams.deal_draws(
+                    "deals", counts.reshape(r, -1), self.deal_slots, ("normal", "uniform")
+                ):
+                    cell = deals.replication * n + self.deal_seats[deals.seat]
+                    self.add_deals(state, cell, *deals.variates, t)
             if shocks is not None:
                 normal = self.normal_seats
                 sales = (

@@ -115,42 +115,46 @@ class DynamicPolicy(EffortPolicy):
         return self.grid_lo[rows, None] + self.step[rows, None] * np.arange(self.grid_points)
 
     def _lookup(self, table, rep_index, month, attainment, year_to_date=None):
-        rep_index, month, attainment = np.broadcast_arrays(
-            np.asarray(rep_index, dtype=np.intp), np.asarray(month), np.asarray(attainment, float)
-        )
+        """Bilinear interpolation of ``table`` (blocks, N, J, n) at each point; the arguments
+        broadcast against each other. Per-rep values are gathered before broadcasting and the
+        table is read with flat takes (the simulators call this for every seat and month)."""
+        rep_index = np.asarray(rep_index, dtype=np.intp)
         month = np.asarray(month, dtype=np.intp)
+        attainment = np.asarray(attainment, float)
         block = month // self.block_months
         n = self.grid_points
-        position = (attainment - self.grid_lo[rep_index]) / self.step[rep_index]
+        position = (attainment - self.grid_lo.take(rep_index)) / self.step.take(rep_index)
         position = np.clip(position, 0.0, n - 1.0)
         index = np.minimum(np.floor(position).astype(np.intp), n - 2)
         frac = position - index
-        years = self.year_grid.shape[2]
-        if years == 1:
-            y_index = np.zeros(rep_index.shape, dtype=np.intp)
-            y_frac = np.zeros(rep_index.shape)
-        else:
-            period = month // self.period_months
-            if year_to_date is None:
-                start = self.typical_year_start[rep_index, period]
-            else:
-                share = self.period_shares[period]
-                start = np.maximum(np.asarray(year_to_date, float) - share * attainment, 0.0)
-            y_step = self.year_grid[period, rep_index, 1] - self.year_grid[period, rep_index, 0]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                y_position = np.where(y_step > 0, start / y_step, 0.0)
-            y_position = np.clip(y_position, 0.0, years - 1.0)
-            y_index = np.minimum(np.floor(y_position).astype(np.intp), years - 2)
-            y_frac = y_position - y_index
+        types, years = table.shape[1], self.year_grid.shape[2]
+        row = (block * types + rep_index) * years  # of (block, rep, year 0)
+        flat = np.ascontiguousarray(table).reshape(-1)
 
         def at(j):
-            left = table[block, rep_index, j, index]
-            right = table[block, rep_index, j, index + 1]
+            start = (row + j) * n + index
+            left = flat.take(start)
+            right = flat.take(start + 1)
             return left + frac * (right - left)
 
-        low = at(y_index)
         if years == 1:
-            return low
+            shape = np.broadcast_shapes(rep_index.shape, month.shape, attainment.shape)
+            value = at(0)
+            return value if value.shape == shape else np.broadcast_to(value, shape).copy()
+        rep_index, month, attainment = np.broadcast_arrays(rep_index, month, attainment)
+        period = month // self.period_months
+        if year_to_date is None:
+            start = self.typical_year_start[rep_index, period]
+        else:
+            share = self.period_shares[period]
+            start = np.maximum(np.asarray(year_to_date, float) - share * attainment, 0.0)
+        y_step = self.year_grid[period, rep_index, 1] - self.year_grid[period, rep_index, 0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y_position = np.where(y_step > 0, start / y_step, 0.0)
+        y_position = np.clip(y_position, 0.0, years - 1.0)
+        y_index = np.minimum(np.floor(y_position).astype(np.intp), years - 2)
+        y_frac = y_position - y_index
+        low = at(y_index)
         return low + y_frac * (at(y_index + 1) - low)
 
     def effort(self, rep_index, month, attainment, year_to_date=None) -> np.ndarray:
