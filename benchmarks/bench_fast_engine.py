@@ -38,6 +38,7 @@ import resource
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -89,7 +90,12 @@ def build_model(seats: int, timing: bool) -> SimulationModel:
 
 
 def bare_numpy(
-    model: SimulationModel, replications: int, mean_effort: float, seed: int, full: bool = True
+    model: SimulationModel,
+    replications: int,
+    mean_effort: float,
+    seed: int,
+    full: bool = True,
+    workers: int = 1,
 ):
     """(wall, CPU) seconds to draw the engine's random variables with plain numpy, in its chunk
     shapes.
@@ -100,7 +106,8 @@ def bare_numpy(
     initial pipeline of each (replication, seat): a Poisson count of the deals created before
     the start that are still open, and per such deal its month of creation, its size and its
     lag. ``full=False`` is the narrower reference of the first benchmark (counts, sizes and
-    attrition uniforms only).
+    attrition uniforms only). ``workers`` > 1 draws the chunks in that many threads, as the
+    engine does (the CPU figure is then the calling thread's only).
     """
     reps = model.population.arrays
     technology = model.segments["ae"].technology
@@ -113,22 +120,31 @@ def bare_numpy(
     open_at_start = weights[(-back) % MONTHS] * (1.0 - np.cumsum(lags)[:-1])
     initial_rate = rate.mean(axis=0) * MONTHS * open_at_start.sum() / weights.sum()
     mu, sigma = technology.size_log_mu, technology.deal_size_sigma
-    rng = np.random.default_rng(seed)
     chunk = default_chunk(model.seats, replications)
-    start, cpu = time.perf_counter(), time.thread_time()
-    for first in range(0, replications, chunk):
+    starts = range(0, replications, chunk)
+
+    def draw(first: int, rng: np.random.Generator) -> None:
         size = (min(chunk, replications - first), MONTHS, model.seats)
         counts = rng.poisson(np.broadcast_to(rate, size))
         deals = int(counts.sum())
         rng.lognormal(mu, sigma, deals)
         rng.random(size)
         if not full:
-            continue
+            return
         rng.choice(lags.size, deals, p=lags)
         initial = int(rng.poisson(np.broadcast_to(initial_rate, size[::2])).sum())
         rng.choice(back.size, initial, p=open_at_start / open_at_start.sum())
         rng.lognormal(mu, sigma, initial)
         rng.choice(lags.size, initial, p=lags)
+
+    generators = np.random.default_rng(seed).spawn(len(starts))
+    start, cpu = time.perf_counter(), time.thread_time()
+    if workers == 1:
+        for first, rng in zip(starts, generators, strict=True):
+            draw(first, rng)
+    else:  # chunks in threads, one generator each (numpy releases the GIL while drawing)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(draw, starts, generators))
     return time.perf_counter() - start, time.thread_time() - cpu
 
 
@@ -159,7 +175,7 @@ def throughput(
     simulate_fast(model, 2, RandomStreams(seed + 1), workers=1)  # warm-up: imports, allocator
     load = os.getloadavg()[0]
     cells = seats * MONTHS * replications
-    engine, bare, narrow = [], [], []
+    engine, bare, narrow, threaded = [], [], [], []
     for _ in range(rounds):
         result = simulate_fast(model, replications, RandomStreams(seed), workers=workers)
         meta = result.metadata
@@ -176,9 +192,11 @@ def throughput(
         del result, table
         bare.append(bare_numpy(model, replications, mean_effort, seed))
         narrow.append(bare_numpy(model, replications, mean_effort, seed, full=False))
+        if workers > 1:
+            threaded.append(bare_numpy(model, replications, mean_effort, seed, workers=workers))
     (seconds, engine_cpu), (bare_wall, bare_cpu) = min(engine), min(bare)
     narrow_wall = min(narrow)[0]
-    return {
+    figures = {
         "seats": seats,
         "replications": replications,
         "timing": timing,
@@ -203,6 +221,11 @@ def throughput(
         "narrow_bare_numpy_seconds": round(narrow_wall, 3),
         "ratio_to_narrow_bare_numpy": round(narrow_wall / seconds, 3),
     }
+    if threaded:  # the bare draw in as many threads as the engine
+        threaded_wall = min(threaded)[0]
+        figures["bare_numpy_same_threads_seconds"] = round(threaded_wall, 3)
+        figures["ratio_to_bare_numpy_same_threads"] = round(threaded_wall / seconds, 3)
+    return figures
 
 
 def memory_child(seats: int, replications: int, seed: int, workers: int) -> dict:
