@@ -28,6 +28,7 @@ import pandas as pd
 
 _FLOAT_TOLERANCE = 1e-12
 _FAR_AWAY = 1e12  # the last piece is extended this far (relative) for numpy.interp
+_FEW_BREAKPOINTS = 8  # up to this many, pieces are found by comparisons, not a binary search
 
 
 def _as_float_array(values) -> np.ndarray:
@@ -304,27 +305,67 @@ class CurveFamily:
         return PayoutCurve(self.breakpoints, self.right @ s, self.slopes @ s, self.at @ s)
 
     def evaluate(self, x, scales) -> np.ndarray:
-        """Evaluate at ``x`` (shape (N,)) with per-point scales (shape (N, S)), vectorised.
+        """Evaluate at ``x`` (any shape) with scales (…, S), vectorised; same shape as ``x``.
 
-        Only the scale columns a curve uses are gathered (a rate table keyed on attainment uses
-        one of the four), so the cost is one search plus a few passes per used column.
+        The scales' last axis holds the S scale values and their other axes broadcast to ``x``:
+        (N, S) gives each of N points its own scales; (R, P, 1, S) gives one scale vector per rep
+        and measurement period to ``x`` of shape (R, P, L), without materialising it per point.
+        Only the scale columns a curve uses are read (a rate table keyed on attainment uses one of
+        the four), so the cost is a few passes per breakpoint and per used column.
+
+        >>> family = CurveFamily([0.0, 1.0], right=[[0.0], [1.0]], slopes=[[1.0], [1.5]],
+        ...                      at=[[0.0], [1.0]], scale_names=("target_incentive",))
+        >>> family.evaluate([[0.5, 1.5], [2.0, 0.0]], [[[100.0]], [[10.0]]]).tolist()
+        [[50.0, 175.0], [25.0, 0.0]]
         """
         x = np.asarray(x, dtype=float)
         scales = np.asarray(scales, dtype=float)
-        idx = np.searchsorted(self.breakpoints, x, side="right") - 1
-        below = idx < 0
-        np.maximum(idx, 0, out=idx)
-        offset = x - self.breakpoints.take(idx)
+        if scales.shape[-1:] != (len(self.scale_names),):
+            raise ValueError(f"scales need a last axis of the {len(self.scale_names)} scales")
+        if x.ndim == 0:
+            return self.evaluate(x.reshape(1), scales).reshape(())
+        idx, below = self._piece_index(x)  # in range: take(mode="clip") skips the bounds checks
+        offset = self.breakpoints.take(idx, mode="clip")
+        np.subtract(x, offset, out=offset)
         on_boundary = offset == 0.0 if self._boundary_columns else None
-        y = np.zeros(x.shape)
+        y = None
         for column in self._used_columns:
-            piece = self.slopes[:, column].take(idx)
+            piece = self.slopes[:, column].take(idx, mode="clip")
             piece *= offset
-            piece += self.right[:, column].take(idx)
+            last = column == self._used_columns[-1]  # then offset's buffer is free again
+            piece += self.right[:, column].take(idx, out=offset if last else None, mode="clip")
             if column in self._boundary_columns:
-                np.copyto(piece, self.at[:, column].take(idx), where=on_boundary)
-            piece *= scales[:, column]
-            y += piece
-        if below.any():
+                np.copyto(piece, self.at[:, column].take(idx, mode="clip"), where=on_boundary)
+            piece *= scales[..., column]
+            if y is None:
+                y = piece
+                y += 0.0  # as 0.0 + piece: a signed zero becomes +0.0
+            else:
+                y += piece
+        if y is None:
+            y = np.zeros(x.shape)
+        if below is not None:
             y[below] = 0.0
         return y
+
+    def _piece_index(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """The piece of each point — the last breakpoint ≤ x, as ``searchsorted(side="right")
+        - 1``, so NaN falls in the last piece — clipped to 0, and a mask of the points below the
+        first breakpoint (None when there are none).
+
+        With few breakpoints, counting the breakpoints above each point (one comparison per
+        breakpoint, in bytes) is several times cheaper than a binary search.
+        """
+        breakpoints = self.breakpoints
+        if breakpoints.size > _FEW_BREAKPOINTS:
+            idx = np.searchsorted(breakpoints, x, side="right") - 1
+            below = idx < 0
+            np.maximum(idx, 0, out=idx)
+            return idx, (below if below.any() else None)
+        above = np.zeros(x.shape, dtype=np.int8)
+        for breakpoint in breakpoints[1:]:
+            above += np.less(x, breakpoint).view(np.int8)  # NaN is not below any breakpoint
+        idx = np.subtract(breakpoints.size - 1, above, dtype=np.intp)
+        if x.size == 0 or not np.fmin.reduce(x, axis=None) < breakpoints[0]:  # fmin skips NaN
+            return idx, None
+        return idx, x < breakpoints[0]

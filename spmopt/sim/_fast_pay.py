@@ -15,7 +15,7 @@ import numpy as np
 from spmopt.plan.earnings import RepTerms, plan_earnings, to_cents
 
 MONTHS = 12
-#: spells per call of plan_earnings (its (rows, 12, scales) temporaries stay small)
+#: spells per call of plan_earnings (its (rows, 12) temporaries stay small)
 EARNINGS_ROWS = 16_384
 
 
@@ -27,7 +27,7 @@ def monthly_earnings(plan, measure: str, cents, start, target, ratio) -> np.ndar
     incentive and ``ratio`` its quota relative to the plan's (NaN: the plan's, prorated).
     """
     spells = cents.shape[0]
-    earned = np.empty((spells, MONTHS))
+    change = np.empty((spells, MONTHS))
     for first in range(0, spells, EARNINGS_ROWS):  # blocks keep temporaries small
         rows = slice(first, min(first + EARNINGS_ROWS, spells))
         terms = RepTerms.build(
@@ -37,9 +37,11 @@ def monthly_earnings(plan, measure: str, cents, start, target, ratio) -> np.ndar
             target_incentive=target[rows],
             quota={c.id: c.quota * ratio[rows] for c in plan.components},
         )
-        earned[rows] = plan_earnings(plan, terms, {measure: cents[rows]}).total_to_date
-    change = np.diff(earned, axis=1, prepend=0.0)
-    change /= 100.0
+        earned = plan_earnings(plan, terms, {measure: cents[rows]}).total_to_date  # int cents
+        steps = change[rows]
+        steps[:, 0] = earned[:, 0]
+        np.subtract(earned[:, 1:], earned[:, :-1], out=steps[:, 1:])  # exact in int64
+        steps /= 100.0
     return change
 
 
@@ -49,36 +51,43 @@ def segment_incentive(segment, decisions, o: dict, year_quota: np.ndarray) -> No
     ``year_quota`` (R, N): each seat's annual quota at the year's start).
 
     Spells: one row per (replication, seat) for the rep in the seat at the year's start
-    (credits until the seat's first hire of the year), then one row per hire.
+    (credits until the seat's first hire of the year), then one row per hire, all in one table
+    for :func:`monthly_earnings`. The work runs seat-major, (R, seats, 12), so that a
+    (replication, seat) row is a spell's year.
     """
     cols, seats = segment.columns, segment.seats
     plan, measure = segment.segment.plan, segment.measure
-    occupied = o["occupied"][:, :, cols]
-    hired = o["hired"][:, :, cols]
-    r, ns = occupied.shape[0], seats.size
-    cents = to_cents(o["credited"][:, :, cols])
-    later = np.cumsum(hired, axis=1, dtype=np.int16) > 0  # after the year's first hire
+    r, ns = year_quota.shape[0], seats.size
+    cents = to_cents(o["credited"][:, :, cols].transpose(0, 2, 1))  # (R, seats, 12)
+    occupied = o["occupied"][:, :, cols].transpose(0, 2, 1)
+    hired = np.ascontiguousarray(o["hired"][:, :, cols].transpose(0, 2, 1))
+    # hires counted along (replication, seat, month): a cell after its row's first hire belongs
+    # to the spell of the latest hire, number ``hire_count - 1``
+    hire_count = np.cumsum(hired.ravel(), dtype=np.int32).reshape(r * ns, MONTHS)
+    before_row = np.concatenate([[0], hire_count[:-1, -1]]).astype(np.int32)
+    later = (hire_count > before_row[:, None]).reshape(r, ns, MONTHS)
     own = occupied & ~later  # the months of the rep in the seat at the year's start
-    incumbent = monthly_earnings(
+    hire_cells = np.flatnonzero(occupied & later)
+    hire_spells = hire_count.ravel()[hire_cells] - 1
+    hire_months = hire_cells % MONTHS
+    hire_start = np.flatnonzero(hired) % MONTHS
+    incumbents, hires = r * ns, hire_start.size
+
+    spell_cents = np.zeros((incumbents + hires, MONTHS))
+    np.multiply(cents, own, out=spell_cents[:incumbents].reshape(r, ns, MONTHS))
+    hire_slots = hire_spells * MONTHS + hire_months  # in the hires' rows
+    spell_cents[incumbents:].ravel()[hire_slots] = cents.ravel()[hire_cells]
+    change = monthly_earnings(
         plan,
         measure,
-        np.where(own, cents, 0).transpose(0, 2, 1).reshape(r * ns, MONTHS),
-        np.zeros(r * ns, np.int64),
-        np.tile(decisions.target_incentive[seats], r),
-        (year_quota[:, seats] / segment.segment.plan_quota).ravel(),
+        spell_cents,
+        np.concatenate([np.zeros(incumbents, np.int64), hire_start]),
+        np.concatenate([np.tile(decisions.target_incentive[seats], r), np.full(hires, np.nan)]),
+        np.concatenate(
+            [(year_quota[:, seats] / segment.segment.plan_quota).ravel(), np.full(hires, np.nan)]
+        ),
     )
-    incentive = incumbent.reshape(r, ns, MONTHS).transpose(0, 2, 1) * own
-    hire_r, hire_m, hire_s = np.nonzero(hired)
-    if hire_r.size:
-        hires = hire_r.size
-        ordinal = np.full(occupied.shape, -1, np.int32)
-        ordinal[hire_r, hire_m, hire_s] = np.arange(hires, dtype=np.int32)
-        ordinal = np.maximum.accumulate(ordinal, axis=1)  # the latest hire in the seat
-        cell_r, cell_m, cell_s = np.nonzero(occupied & later)
-        spell = ordinal[cell_r, cell_m, cell_s]
-        hire_cents = np.zeros((hires, MONTHS))
-        hire_cents[spell, cell_m] = cents[cell_r, cell_m, cell_s]
-        nothing = np.full(hires, np.nan)
-        change = monthly_earnings(plan, measure, hire_cents, hire_m, nothing, nothing)
-        incentive[cell_r, cell_m, cell_s] = change[spell, cell_m]
-    o["incentive"][:, :, cols] = incentive
+    incentive = change[:incumbents].reshape(r, ns, MONTHS)
+    incentive *= own
+    incentive.ravel()[hire_cells] = change[incumbents:].ravel()[hire_slots]
+    o["incentive"][:, :, cols] = incentive.transpose(0, 2, 1)
