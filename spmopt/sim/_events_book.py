@@ -73,6 +73,7 @@ class SegmentLayout:
     period_months: int
     lags: np.ndarray
     per_transaction: bool
+    hire_period_quota: np.ndarray  # (12, 12): row s, a hire from month s (see _hire_period_quota)
 
     @property
     def deals(self) -> bool:
@@ -81,6 +82,25 @@ class SegmentLayout:
     @property
     def period_name(self) -> str:
         return PERIOD_NAMES[self.period_months]
+
+
+def _hire_period_quota(plan, component: Component) -> np.ndarray:
+    """The quotas of a rep hired into ``plan`` (the plan's terms, prorated like the statements
+    engine) from each plan month: row s (hired at the start of month s), column m the quota of
+    the measurement period containing month m (0 before the hire's first period) [currency].
+
+    A hire's terms do not depend on the seat, so the (12, 12) table serves every hire.
+    """
+    start = np.arange(MONTHS)
+    unknown = np.full(MONTHS, np.nan)  # NaN: the plan's target incentive and quotas
+    terms = RepTerms.build(
+        plan,
+        np.full(MONTHS, "hire"),
+        start_month=start,
+        target_incentive=unknown,
+        quota={c.id: unknown for c in plan.components},
+    )
+    return Quotas.of(component, terms).of_period(component.measurement_period)
 
 
 def _measurement_months(plan, members, technology) -> int:
@@ -110,6 +130,7 @@ class Layout:
     sales_sd: np.ndarray  # σ of annual normal sales per seat (0 for deal sales)
     deal_seat: np.ndarray  # bool: the seat's segment sells deals
     plan_quota: np.ndarray
+    initial_quotas: np.ndarray  # model.initial_quotas(), the first year's quota per seat
     year_slots: int
     pipeline_slots: int
     max_lag: int
@@ -138,6 +159,7 @@ class Layout:
                     [c.measure for c in plan.components] + [b.measure for b in plan.bonuses]
                 )
             )
+            component = plan.quota_of_measure(plan.measures[0])
             segments.append(
                 SegmentLayout(
                     code=code,
@@ -145,11 +167,12 @@ class Layout:
                     segment=segment,
                     seats=seats,
                     reps=members.arrays,
-                    component=plan.quota_of_measure(plan.measures[0]),
+                    component=component,
                     measures=measures,
                     period_months=_measurement_months(plan, members, segment.technology),
                     lags=lags,
                     per_transaction=any(c.evaluation == "per_transaction" for c in plan.components),
+                    hire_period_quota=_hire_period_quota(plan, component),
                 )
             )
             seat_segment[seats] = code
@@ -187,6 +210,7 @@ class Layout:
             sales_sd=sales_sd,
             deal_seat=np.isfinite(size_mean),
             plan_quota=plan_quota,
+            initial_quotas=model.initial_quotas(),
             year_slots=pool_slots(year_rate),
             pipeline_slots=pool_slots(pipeline_rate),
             max_lag=max_lag,
@@ -235,7 +259,7 @@ class Book:
         self.closed: list[list[int] | None] = [[] for _ in range(slots)]
         self.recorded: list[np.ndarray] = []
         self.rows = {name: np.zeros((n, horizon), dtype=t) for name, t in MONTH_COLUMNS.items()}
-        self.quota = model.initial_quotas()  # of the seat's current (or next) rep this year
+        self.quota = layout.initial_quotas.copy()  # of the seat's current (or next) rep this year
         self.year_quota = self.quota  # of the reps in their seats at the year's start
         self.next_quota = self.quota
         self.spell_credit = np.zeros((n, MONTHS))
@@ -263,32 +287,33 @@ class Book:
         self.next_deal_id += count
         return ids
 
-    def _exposure(self, month: int, tenure: np.ndarray) -> np.ndarray:
-        """Seasonality × ramp of every seat in plan month ``month`` (0–11) at ``tenure``."""
-        x = np.zeros(self.layout.seats)
+    def _exposure(self, month, tenure: np.ndarray) -> np.ndarray:
+        """Seasonality × ramp of every seat in plan month ``month`` at ``tenure`` (N,); or in
+        months ``month`` (B,) at ``tenure`` (N, B) [share of annual output]."""
+        x = np.zeros(tenure.shape)
+        ramp = self.layout.ramp_months.reshape((-1,) + (1,) * (tenure.ndim - 1))
         for seg in self.layout.segments:
             x[seg.seats] = exposure(
-                self.model,
-                seg.segment,
-                month % MONTHS,
-                tenure[seg.seats],
-                self.layout.ramp_months[seg.seats],
+                self.model, seg.segment, month % MONTHS, tenure[seg.seats], ramp[seg.seats]
             )
         return x
 
-    def _lags(self, seat: np.ndarray, u: np.ndarray, after: int = 0) -> np.ndarray:
-        """Closing lags d ≥ ``after`` by inverse CDF of ``u`` (conditional on d ≥ after)."""
+    def _lags(self, seat: np.ndarray, u: np.ndarray, after=0) -> np.ndarray:
+        """Closing lags d ≥ ``after`` by inverse CDF of ``u`` (conditional on d ≥ after) [months];
+        ``after`` is one number or one per deal."""
         lag = np.zeros(seat.shape, dtype=np.int64)
         codes = self.layout.seat_segment[seat]
-        for seg in self.layout.segments:
-            if not seg.deals or after >= seg.lags.size:
-                continue
-            mine = codes == seg.code
-            if mine.any():
-                tail = seg.lags[after:]
-                cumulative = np.cumsum(tail) / tail.sum()
-                drawn = np.searchsorted(cumulative, u[mine], side="right")
-                lag[mine] = after + np.minimum(drawn, tail.size - 1)
+        for start in np.unique(after) if np.ndim(after) else (after,):
+            these = codes if np.ndim(after) == 0 else np.where(after == start, codes, -1)
+            for seg in self.layout.segments:
+                if not seg.deals or start >= seg.lags.size:
+                    continue
+                mine = these == seg.code
+                if mine.any():
+                    tail = seg.lags[start:]
+                    cumulative = np.cumsum(tail) / tail.sum()
+                    drawn = np.searchsorted(cumulative, u[mine], side="right")
+                    lag[mine] = start + np.minimum(drawn, tail.size - 1)
         return lag
 
     def _sizes(self, seat: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -321,10 +346,10 @@ class Book:
             if not mine.any():
                 continue
             seat, new = seats[mine], hire[mine]
-            terms = self._terms(seg, seat, np.full(seat.size, start), new)
-            of_period = Quotas.of(seg.component, terms).of_period(seg.component.measurement_period)
             flat = self.year_quota[seat] * seg.period_months / MONTHS
-            self.period_quota[seat] = np.where(new[:, None], of_period, flat[:, None])
+            self.period_quota[seat] = np.where(
+                new[:, None], seg.hire_period_quota[start], flat[:, None]
+            )
         self.spell_credit[seats] = 0.0
         self.attainment[seats] = 0.0
 
@@ -368,30 +393,31 @@ class Book:
         effort = self.decisions.effort(np.arange(n), 0, np.zeros(n))
         tenure = self.workforce.tenure_months
         level = layout.base_sales + layout.effectiveness * effort
+        back = np.arange(1, layout.max_lag)  # months before the start: one column each
         pool = DealPool(
             self.generators["pipeline"],
             n,
-            layout.max_lag - 1,
+            back.size,
             layout.pipeline_slots,
             self._overflow("pipeline"),
         )
-        parts = []
-        for back in range(1, layout.max_lag):
-            x = self._exposure(-back, np.maximum(tenure - back, 0.0))
-            rate = np.where(layout.deal_seat, x * level, 0.0)
-            with np.errstate(invalid="ignore"):
-                rate = np.where(layout.deal_seat, rate / layout.size_mean, 0.0)
-            for seg in layout.segments:
-                tail = seg.lags[back:].sum() if seg.deals and back < seg.lags.size else 0.0
-                rate[seg.seats] *= tail
-            seat, u, z = pool.take(back - 1, rate)
-            if seat.size == 0:
-                continue
-            created = -back + u[:, CREATED] * (1 - EDGE)
-            close_month = -back + self._lags(seat, u[:, LAG], after=back)
-            closed = close_month + u[:, CLOSE] * (1 - EDGE)
-            parts.append((seat, created, close_month, closed, self._sizes(seat, z)))
-        return self._add_deals(parts)
+        x = self._exposure(-back, np.maximum(tenure[:, None] - back, 0.0))
+        deal_seat = layout.deal_seat[:, None]
+        rate = np.where(deal_seat, x * level[:, None], 0.0)
+        with np.errstate(invalid="ignore"):
+            rate = np.where(deal_seat, rate / layout.size_mean[:, None], 0.0)
+        for seg in layout.segments:  # the share of those deals still open at the start
+            rate[seg.seats] *= [
+                seg.lags[b:].sum() if seg.deals and b < seg.lags.size else 0.0 for b in back
+            ]
+        column, seat, u, z = pool.take_months(0, rate)
+        if seat.size == 0:
+            return self._add_deals([])
+        back = back[column]
+        created = -back + u[:, CREATED] * (1 - EDGE)
+        close_month = -back + self._lags(seat, u[:, LAG], after=back)
+        closed = close_month + u[:, CLOSE] * (1 - EDGE)
+        return self._add_deals([(seat, created, close_month, closed, self._sizes(seat, z))])
 
     def _add_deals(self, parts) -> NewDeals:
         if not parts:
@@ -630,7 +656,7 @@ class Book:
         rows["incentive"][:, year] = incentive / 100.0
         revision = self.model.quota_revision
         if revision is None:
-            self.next_quota = self.model.initial_quotas()
+            self.next_quota = self.layout.initial_quotas.copy()
         else:  # from the seat's credited sales; the plan's quota where the rep left
             self.next_quota = revision.revise(self.quota, credited.sum(axis=1))
 

@@ -34,7 +34,9 @@ def poisson_quantile(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
     """The Poisson(``rate``) quantile of ``u`` elementwise (inverse CDF, int64).
 
     Sequential search vectorised over elements (a few passes for the rates of a month);
-    rates above 200 use scipy's quantile function.
+    rates above 200 use scipy's quantile function. ``u`` and ``rate`` are (N,) or (N, B): the
+    number of terms searched (a guard against a sum that rounds below ``u``) is bounded per
+    column, so B columns give the counts of B calls on one column each.
     """
     u = np.asarray(u, dtype=float)
     rate = np.asarray(rate, dtype=float)
@@ -43,19 +45,32 @@ def poisson_quantile(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
     small = ~large
     if small.any():
         lam = np.where(small, rate, 0.0)
+        top = lam.max(axis=0)
+        limit = np.broadcast_to((top + 12.0 * np.sqrt(top) + 40.0).astype(np.int64), u.shape)
         term = np.exp(-lam)
-        cdf = term.copy()
-        active = small & (u > cdf)
-        limit = int(lam.max() + 12.0 * np.sqrt(lam.max()) + 40.0)
-        i = 0
-        while active.any() and i < limit:
-            i += 1
-            term = term * lam / i
-            cdf = cdf + term
-            count += active
-            active &= u > cdf
+        # the search continues only where u lies above P(X = 0): those elements, flat
+        at = np.flatnonzero(small & (u > term))
+        count.ravel()[at] = _count_terms(*(x.ravel()[at] for x in (u, lam, term, limit)))
     if large.any():
         count[large] = stats.poisson.ppf(u[large], rate[large]).astype(np.int64)
+    return count
+
+
+def _count_terms(u, lam, term, limit) -> np.ndarray:
+    """How many Poisson(``lam``) terms after ``term`` = P(X = 0) the CDF needs to reach ``u``,
+    searching at most ``limit`` terms (arrays (n,) with u > P(X = 0))."""
+    cdf = term.copy()
+    count = np.zeros(u.size, dtype=np.int64)
+    active = np.ones(u.size, dtype=bool)
+    i, last, first = 0, limit.max(initial=0), limit.min(initial=0)
+    while i < last and active.any():
+        i += 1
+        term = term * lam / i
+        cdf = cdf + term
+        if i > first:
+            active &= i <= limit
+        count += active
+        active &= u > cdf
     return count
 
 
@@ -92,15 +107,29 @@ class DealPool:
 
         Returns ``(seat, uniform (n, 3), normal (n,))`` for the n deals, grouped by seat.
         """
-        counts = poisson_quantile(self.count_u[:, column], rate)
-        seat = np.repeat(np.arange(counts.size), counts)
-        first = np.cumsum(counts) - counts
-        slot = self.cursor[seat] + np.arange(seat.size) - np.repeat(first, counts)
-        self.cursor += counts
+        _, seat, uniform, normal = self.take_months(column, rate[:, None])
+        return seat, uniform, normal
+
+    def take_months(self, first: int, rate: np.ndarray):
+        """The deals of every seat in months ``first …`` of the block at Poisson ``rate`` (N, B),
+        exactly as B calls of :meth:`take` in month order.
+
+        Returns ``(month, seat, uniform (n, 3), normal (n,))`` for the n deals, grouped by month
+        (counted from ``first``), then by seat.
+        """
+        seats, months = rate.shape
+        counts = poisson_quantile(self.count_u[:, first : first + months], rate)
+        groups = counts.T.ravel()  # (month, seat) groups in month-major order
+        group = np.repeat(np.arange(groups.size), groups)
+        month, seat = np.divmod(group, seats)
+        # a seat's deals take consecutive slots: after its earlier months', in order within one
+        start = (self.cursor[:, None] + np.cumsum(counts, axis=1) - counts).T.ravel()
+        slot = start[group] + np.arange(group.size) - (np.cumsum(groups) - groups)[group]
+        self.cursor += counts.sum(axis=1)
         slots = self.normal.shape[1]
         inside = slot < slots
         if inside.all():
-            return seat, self.uniform[seat, slot], self.normal[seat, slot]
+            return month, seat, self.uniform[seat, slot], self.normal[seat, slot]
         uniform = np.empty((seat.size, 3))
         normal = np.empty(seat.size)
         uniform[inside] = self.uniform[seat[inside], slot[inside]]
@@ -112,7 +141,7 @@ class DealPool:
                 rng = self._extra[s] = self._overflow(s)
             uniform[j] = rng.random(3)
             normal[j] = rng.standard_normal()
-        return seat, uniform, normal
+        return month, seat, uniform, normal
 
 
 class DealStore:

@@ -13,7 +13,8 @@ one :class:`simpy.Environment` with
   there, pieces pushed out close as events in the next month.
 
 Deals are timeouts with callbacks rather than processes (half the events, see
-``performance-notes.md``); a deal's creation event is re-armed as its closing event. Deals
+``performance-notes.md``); a deal's creation event is re-armed as its closing event, which
+waits outside SimPy's queue until its closing month opens (:class:`EventRun`). Deals
 closing in a month are collected by their closing events; the month's close then works on them
 as arrays. The initial pipeline (deals created before the horizon) enters with closing events
 only. Plan years after the first are simulated with every replication in step, because their
@@ -43,29 +44,25 @@ from spmopt.sim.results import DEAL_COLUMNS, REP_PERIOD_COLUMNS, SimulationResul
 from spmopt.sim.streams import RandomStreams
 
 
-def schedule_deals(env: simpy.Environment, deals: NewDeals, on_create) -> int:
+def schedule_deals(env: simpy.Environment, deals: NewDeals, on_create, on_create_later) -> int:
     """Schedule the creation of each new deal at its time; returns the number scheduled.
 
-    The event's value is ``(store index, closing month, time from creation to closing)``.
+    Deals closing in the month open now get the callback ``on_create`` and the value ``(store
+    index, closing month, time from creation to closing)``; deals closing in a later month get
+    ``on_create_later`` and ``(store index, closing month, delay of the closing event from the
+    start of that month)``. Times [months] are those Environment.schedule computes: the
+    creation at ``now + (created − now)``, the closing the deal's lag after it.
     """
     now = env.now
-    values = zip(
-        deals.index.tolist(),
-        deals.close_month.tolist(),
-        (deals.closed - deals.created).tolist(),
-        strict=True,
-    )
-    for value, delay in zip(values, (deals.created - now).tolist(), strict=True):
-        Timeout(env, delay, value).callbacks.append(on_create)
-    return deals.index.size
-
-
-def schedule_closings(env: simpy.Environment, deals: NewDeals, on_close) -> int:
-    """Schedule the closing of deals already created (pipeline, pushed pieces)."""
-    now = env.now
-    values = zip(deals.index.tolist(), deals.close_month.tolist(), strict=True)
-    for value, delay in zip(values, (deals.closed - now).tolist(), strict=True):
-        Timeout(env, delay, value).callbacks.append(on_close)
+    delay = deals.created - now
+    lag = deals.closed - deals.created
+    later = deals.close_month > now
+    # for a later month M: (creation + lag) − M, exact, so that M + it is the closing time
+    third = np.where(later, (now + delay) + lag - deals.close_month, lag)
+    callbacks = np.array([on_create, on_create_later], dtype=object)[later.astype(np.intp)]
+    values = zip(deals.index.tolist(), deals.close_month.tolist(), third.tolist(), strict=True)
+    for value, wait, callback in zip(values, delay.tolist(), callbacks.tolist(), strict=True):
+        Timeout(env, wait, value).callbacks.append(callback)
     return deals.index.size
 
 
@@ -76,11 +73,12 @@ def calendar(env: simpy.Environment, run: EventRun, decisions: YearDecisions):
     for year in range(years):
         book.begin_year(year, decisions)
         if year == 0:
-            schedule_closings(env, book.pipeline(), run.on_close)
+            run.hold_closings(book.pipeline())
         for month in range(MONTHS):
-            schedule_deals(env, book.open_month(month), run.on_create)
+            run.open_closings(MONTHS * year + month)
+            schedule_deals(env, book.open_month(month), run.on_create, run.on_create_later)
             yield env.timeout(1)
-            schedule_closings(env, book.close_month(month), run.on_close)
+            run.hold_closings(book.close_month(month))
             book.end_month(month)
         book.close_year()
         if year + 1 < years:
@@ -91,7 +89,15 @@ def calendar(env: simpy.Environment, run: EventRun, decisions: YearDecisions):
 
 
 class EventRun:
-    """One replication: its environment, book and deal callbacks, advanced a year at a time."""
+    """One replication: its environment, book and deal callbacks, advanced a year at a time.
+
+    A deal's closing event enters SimPy's event queue when its closing month opens: until then
+    it waits in that month's list of held closings (:meth:`open_closings`), so the queue holds
+    one month of closings rather than every open deal's. Month M opens at time M, and M + (t −
+    M) is t exactly for t in [M, M + 1), so held events keep their times; they enter the queue
+    in the order in which they were held and before the month's creations, the order SimPy
+    would have given them had they been queued at once. Events therefore run in the same order.
+    """
 
     def __init__(self, layout: Layout, streams: RandomStreams, replication: int):
         timing = layout.model.behaviour.timing
@@ -103,19 +109,50 @@ class EventRun:
         self.next_year: simpy.Event | None = None
         env, closed = self.env, self.book.closed
         schedule = env.schedule
+        # per month: closing events held until it opens, with their delays from its start
+        self.held: list[list[tuple[float, simpy.Event]] | None] = [[] for _ in closed]
+        held = self.held
 
         def on_close(event):
             value = event._value
             closed[value[1]].append(value[0])
 
+        # a deal is created: its creation event is re-armed as its closing event (saves a
+        # Timeout per deal), scheduled after the deal's lag or held until its month opens
         def on_create(event):
-            # the deal is created: its creation event is re-armed as its closing event, due
-            # after the deal's lag (Environment.schedule; saves a Timeout per deal)
             event.callbacks = [on_close]
             schedule(event, NORMAL, event._value[2])
 
+        def on_create_later(event):
+            value = event._value
+            event.callbacks = [on_close]
+            held[value[1]].append((value[2], event))
+
         self.on_close = on_close
         self.on_create = on_create
+        self.on_create_later = on_create_later
+
+    def hold_closings(self, deals: NewDeals) -> int:
+        """Closing events of deals already created (pipeline, pushed pieces), held until their
+        closing months open (all later than the month open now); returns their number."""
+        held, on_close = self.held, self.on_close
+        now = self.env.now
+        # delay from the start of the closing month M: (now + (closed − now)) − M, exact
+        delays = ((now + (deals.closed - now)) - deals.close_month).tolist()
+        values = zip(deals.index.tolist(), deals.close_month.tolist(), strict=True)
+        for value, delay in zip(values, delays, strict=True):
+            event = simpy.Event(self.env)
+            event._ok, event._value = True, value  # triggered, as a Timeout would be
+            event.callbacks.append(on_close)
+            held[value[1]].append((delay, event))
+        return deals.index.size
+
+    def open_closings(self, month: int) -> None:
+        """Month ``month`` (absolute) opens (now = ``month``): its held closings are scheduled."""
+        schedule = self.env.schedule
+        for delay, event in self.held[month]:
+            schedule(event, NORMAL, delay)
+        self.held[month] = None
 
     def advance(self, decisions: YearDecisions) -> None:
         """Simulate the next plan year under ``decisions``."""
