@@ -10,6 +10,8 @@ change in the spell's earnings to date; a spell that ends keeps what it earned.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from spmopt.plan.earnings import RepTerms, plan_earnings, to_cents
@@ -28,6 +30,7 @@ def monthly_earnings(plan, measure: str, cents, start, target, ratio) -> np.ndar
     """
     spells = cents.shape[0]
     change = np.empty((spells, MONTHS))
+    flat_change = change.reshape(-1)
     for first in range(0, spells, EARNINGS_ROWS):  # blocks keep temporaries small
         rows = slice(first, min(first + EARNINGS_ROWS, spells))
         terms = RepTerms.build(
@@ -38,11 +41,48 @@ def monthly_earnings(plan, measure: str, cents, start, target, ratio) -> np.ndar
             quota={c.id: c.quota * ratio[rows] for c in plan.components},
         )
         earned = plan_earnings(plan, terms, {measure: cents[rows]}).total_to_date  # int cents
-        steps = change[rows]
-        steps[:, 0] = earned[:, 0]
-        np.subtract(earned[:, 1:], earned[:, :-1], out=steps[:, 1:])  # exact in int64
-        steps /= 100.0
+        # differences along the flattened rows (one fast pass, exact in int64), then each
+        # row's first month
+        flat = earned.reshape(-1)
+        np.subtract(
+            flat[1:], flat[:-1], out=flat_change[rows.start * MONTHS + 1 : rows.stop * MONTHS]
+        )
+        change[rows, 0] = earned[:, 0]
+        change[rows] /= 100.0
     return change
+
+
+def by_seat(monthly: np.ndarray) -> np.ndarray:
+    """A contiguous seat-major copy (R, seats, 12) of a month-major block (R, 12, seats)."""
+    return np.ascontiguousarray(monthly.transpose(0, 2, 1))
+
+
+@dataclass(frozen=True)
+class Spells:
+    """Who holds each seat-month of a block, seat-major (R, seats, 12): the rep in the seat at
+    the year's start (``own``) or one of the year's hires, numbered along (replication, seat,
+    month)."""
+
+    own: np.ndarray  # bool (R, seats, 12): months of the rep in the seat at the year's start
+    hire_cells: np.ndarray  # flat indices of the seat-months in a hire's spell
+    hire_slots: np.ndarray  # each one's flat index in a (hires, 12) table of the hires' spells
+    hire_start: np.ndarray  # start month of each hire (hires,)
+
+    @classmethod
+    def of(cls, occupied: np.ndarray, hired: np.ndarray) -> Spells:
+        """From bool (R, seats, 12) ``occupied`` and ``hired``: a seat-month after its row's
+        first hire belongs to the latest hire, number ``count of hires so far - 1``."""
+        count = np.cumsum(hired.ravel(), dtype=np.int32).reshape(-1, MONTHS)
+        before_row = np.concatenate([[0], count[:-1, -1]]).astype(np.int32)
+        later = (count > before_row[:, None]).reshape(hired.shape)
+        hire_cells = np.flatnonzero(occupied & later)
+        spell = count.ravel()[hire_cells] - 1
+        return cls(
+            own=occupied & ~later,
+            hire_cells=hire_cells,
+            hire_slots=spell * MONTHS + hire_cells % MONTHS,
+            hire_start=np.flatnonzero(hired) % MONTHS,
+        )
 
 
 def segment_incentive(segment, decisions, o: dict, year_quota: np.ndarray) -> None:
@@ -51,43 +91,30 @@ def segment_incentive(segment, decisions, o: dict, year_quota: np.ndarray) -> No
     ``year_quota`` (R, N): each seat's annual quota at the year's start).
 
     Spells: one row per (replication, seat) for the rep in the seat at the year's start
-    (credits until the seat's first hire of the year), then one row per hire, all in one table
-    for :func:`monthly_earnings`. The work runs seat-major, (R, seats, 12), so that a
-    (replication, seat) row is a spell's year.
+    (credits until the seat's first hire of the year), then one row per hire. The work runs
+    seat-major, (R, seats, 12), so that a (replication, seat) row is a spell's year, and in place
+    where it can: fresh memory is slow to touch on some machines.
     """
     cols, seats = segment.columns, segment.seats
     plan, measure = segment.segment.plan, segment.measure
     r, ns = year_quota.shape[0], seats.size
+    spells = Spells.of(*(by_seat(o[name][:, :, cols]) for name in ("occupied", "hired")))
     cents = to_cents(o["credited"][:, :, cols].transpose(0, 2, 1))  # (R, seats, 12)
-    occupied = o["occupied"][:, :, cols].transpose(0, 2, 1)
-    hired = np.ascontiguousarray(o["hired"][:, :, cols].transpose(0, 2, 1))
-    # hires counted along (replication, seat, month): a cell after its row's first hire belongs
-    # to the spell of the latest hire, number ``hire_count - 1``
-    hire_count = np.cumsum(hired.ravel(), dtype=np.int32).reshape(r * ns, MONTHS)
-    before_row = np.concatenate([[0], hire_count[:-1, -1]]).astype(np.int32)
-    later = (hire_count > before_row[:, None]).reshape(r, ns, MONTHS)
-    own = occupied & ~later  # the months of the rep in the seat at the year's start
-    hire_cells = np.flatnonzero(occupied & later)
-    hire_spells = hire_count.ravel()[hire_cells] - 1
-    hire_months = hire_cells % MONTHS
-    hire_start = np.flatnonzero(hired) % MONTHS
-    incumbents, hires = r * ns, hire_start.size
-
-    spell_cents = np.zeros((incumbents + hires, MONTHS))
-    np.multiply(cents, own, out=spell_cents[:incumbents].reshape(r, ns, MONTHS))
-    hire_slots = hire_spells * MONTHS + hire_months  # in the hires' rows
-    spell_cents[incumbents:].ravel()[hire_slots] = cents.ravel()[hire_cells]
-    change = monthly_earnings(
+    hires = spells.hire_start.size
+    hire_cents = np.zeros((hires, MONTHS), dtype=cents.dtype)
+    hire_cents.ravel()[spells.hire_slots] = cents.ravel()[spells.hire_cells]
+    cents *= spells.own  # now the incumbents' credits
+    incentive = monthly_earnings(
         plan,
         measure,
-        spell_cents,
-        np.concatenate([np.zeros(incumbents, np.int64), hire_start]),
-        np.concatenate([np.tile(decisions.target_incentive[seats], r), np.full(hires, np.nan)]),
-        np.concatenate(
-            [(year_quota[:, seats] / segment.segment.plan_quota).ravel(), np.full(hires, np.nan)]
-        ),
-    )
-    incentive = change[:incumbents].reshape(r, ns, MONTHS)
-    incentive *= own
-    incentive.ravel()[hire_cells] = change[incumbents:].ravel()[hire_slots]
+        cents.reshape(r * ns, MONTHS),
+        np.zeros(r * ns, np.int64),
+        np.tile(decisions.target_incentive[seats], r),
+        (year_quota[:, seats] / segment.segment.plan_quota).ravel(),
+    ).reshape(r, ns, MONTHS)
+    incentive *= spells.own
+    if hires:
+        nothing = np.full(hires, np.nan)
+        change = monthly_earnings(plan, measure, hire_cents, spells.hire_start, nothing, nothing)
+        incentive.ravel()[spells.hire_cells] = change.ravel()[spells.hire_slots]
     o["incentive"][:, :, cols] = incentive.transpose(0, 2, 1)
