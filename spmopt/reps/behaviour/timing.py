@@ -213,31 +213,35 @@ class DealTiming:
         )
 
 
-def _best_move(value, base, amounts, grid, move):
-    """Each rep's best candidate among ``amounts`` (N, C) [currency], and its gain over ``base``.
+def _best_move(value, base, amounts, grid, move, block: int = 128):
+    """Each rep's best move among ``amounts`` (N, C) [currency], and its gain over ``base``.
 
     ``move(rows, amounts)`` gives this period's credit and the shift of next period's sales of
     the ``rows``' candidates; ``value`` values them (:class:`_MoveValue`). The first ``grid``
-    columns are the grid (0 to the capacity), the others land credit on breakpoints. Reps whose
-    candidates are all 0 have nothing to move: every candidate is the status quo (valued as
-    ``base``), so their gain is 0 and they are not valued. A breakpoint column that equals the
-    grid's first or last column for every valued rep is not valued either: ``argmax`` takes
-    the first of equal values, so the grid's copy wins. Returns (amount, gain), each (N,).
+    columns are the grid from 0 (no move, valued as ``base``) to the capacity, the others land
+    credit on breakpoints. Only moves are valued: a gain ≤ 0 means that no move beats the
+    status quo (the caller moves only on a positive gain). Reps whose candidates are all 0
+    have nothing to move (gain 0). Reps are valued ``block`` at a time, which keeps the
+    temporaries (reps × candidates × pieces) in a core's cache; a breakpoint column that
+    equals the grid's first or last column for every rep of a block is not valued (``argmax``
+    takes the first of equal values, so the grid's copy wins). Returns (amount, gain), (N,).
     """
     n = amounts.shape[0]
     amount, gain = np.zeros(n), np.zeros(n)
-    rows = np.flatnonzero(amounts.any(axis=1))
-    if rows.size == 0:
-        return amount, gain
-    candidates = amounts[rows]
-    landing = candidates[:, grid:]
-    copies = (landing == candidates[:, :1]) | (landing == candidates[:, grid - 1 : grid])
-    candidates = np.concatenate([candidates[:, :grid], landing[:, ~copies.all(axis=0)]], axis=1)
-    values = value(rows, *move(rows, candidates))
-    best = np.argmax(values, axis=1)
-    within = np.arange(rows.size)
-    amount[rows] = candidates[within, best]
-    gain[rows] = values[within, best] - base[rows]
+    movable = np.flatnonzero(amounts.any(axis=1))
+    for start in range(0, movable.size, block):
+        rows = movable[start : start + block]
+        candidates = amounts[rows]
+        landing = candidates[:, grid:]
+        copies = (landing == candidates[:, :1]) | (landing == candidates[:, grid - 1 : grid])
+        candidates = np.concatenate(
+            [candidates[:, 1:grid], landing[:, ~copies.all(axis=0)]], axis=1
+        )
+        values = value(rows, *move(rows, candidates))
+        best = np.argmax(values, axis=1)
+        within = np.arange(rows.size)
+        amount[rows] = candidates[within, best]
+        gain[rows] = values[within, best] - base[rows]
     return amount, gain
 
 
