@@ -258,7 +258,8 @@ class Book:
         slots = horizon + layout.max_lag + 2
         self.closed: list[list[int] | None] = [[] for _ in range(slots)]
         self.recorded: list[np.ndarray] = []
-        self.rows = {name: np.zeros((n, horizon), dtype=t) for name, t in MONTH_COLUMNS.items()}
+        # month by month (horizon, N): a month's values are contiguous (see ``rows``)
+        self.months = {name: np.zeros((horizon, n), dtype=t) for name, t in MONTH_COLUMNS.items()}
         self.quota = layout.initial_quotas.copy()  # of the seat's current (or next) rep this year
         self.year_quota = self.quota  # of the reps in their seats at the year's start
         self.next_quota = self.quota
@@ -434,7 +435,7 @@ class Book:
     def open_month(self, month: int) -> NewDeals:
         """Steps 1–3 of month ``month``: review, effort, new business. Returns the new deals
         (to be created as events); normal sales are booked straight into the month."""
-        layout, decisions, rows = self.layout, self.decisions, self.rows
+        layout, decisions, months = self.layout, self.decisions, self.months
         absolute = MONTHS * self.year + month
         occupied = self.workforce.active.copy()
         tenure = self.workforce.tenure_months.copy()
@@ -460,7 +461,7 @@ class Book:
             ("hired", self.hired),
             ("base_pay", np.where(occupied, decisions.base_salary / MONTHS, 0.0)),
         ):
-            rows[name][:, absolute] = values
+            months[name][absolute] = values
         parts = []
         if self.pool is not None:
             selling = layout.deal_seat & occupied
@@ -488,10 +489,10 @@ class Book:
     def close_month(self, month: int) -> NewDeals:
         """Steps 4–6 of month ``month``: closings, timing at a measurement period's end, credit
         and revenue. Returns the pushed pieces (to be closed as events next month)."""
-        layout, store, rows = self.layout, self.store, self.rows
+        layout, store, months = self.layout, self.store, self.months
         n = layout.seats
         absolute = MONTHS * self.year + month
-        occupied = rows["occupied"][:, absolute]
+        occupied = months["occupied"][absolute]
         index = np.asarray(self.closed[absolute], dtype=np.int64)  # 4. closings
         seat = store.seat[index]
         closings = np.bincount(seat, weights=store.amount[index], minlength=n)
@@ -518,7 +519,7 @@ class Book:
             ("revenue", revenue),
             ("margin", revenue * layout.gross_margin),
         ):
-            rows[name][:, absolute] = values
+            months[name][absolute] = values
         self.spell_credit[:, month] = credited
         self.closed[absolute] = None
         return moved
@@ -535,7 +536,7 @@ class Book:
             return pulled, pushed
         self._due_next = due = self._due(absolute + 1)
         due_face = np.bincount(self.store.seat[due], weights=self.store.amount[due], minlength=n)
-        tenure = self.rows["tenure_months"][:, absolute]
+        tenure = self.months["tenure_months"][absolute]
         for seg in ending:
             position = np.flatnonzero(occupied[seg.seats])
             seats = seg.seats[position]
@@ -620,7 +621,7 @@ class Book:
         self.workforce, quits, hires = attrition.step(
             self.workforce, self.decisions.hazard, self.generators["attrition"]
         )
-        self.rows["quit"][:, absolute] = quits
+        self.months["quit"][absolute] = quits
         # a leaver's seat carries the plan's quota for its next rep; so does a hire's
         self.quota = np.where(quits | hires, self.layout.plan_quota, self.quota)
         self.hired = hires
@@ -630,11 +631,12 @@ class Book:
 
     def close_year(self) -> None:
         """Step 7 for the whole year (pay of every rep spell) and next year's quotas."""
-        layout, rows = self.layout, self.rows
+        layout = self.layout
         year = slice(MONTHS * self.year, MONTHS * (self.year + 1))
-        occupied = rows["occupied"][:, year]
-        credited = rows["credited"][:, year]
-        hired = rows["hired"][:, year]
+        occupied, credited, hired = (
+            np.ascontiguousarray(self.months[name][year].T)  # (N, 12)
+            for name in ("occupied", "credited", "hired")
+        )
         starts = occupied & (hired | (np.arange(MONTHS) == 0))
         label = (np.cumsum(starts.ravel()) - 1).reshape(starts.shape)
         spell_seat, spell_start = np.nonzero(starts)
@@ -653,7 +655,7 @@ class Book:
         change = np.diff(earned, axis=1, prepend=0.0)
         incentive = np.zeros(occupied.shape)
         incentive[occupied] = change[label[occupied], cell_month]
-        rows["incentive"][:, year] = incentive / 100.0
+        self.months["incentive"][year] = (incentive / 100.0).T
         revision = self.model.quota_revision
         if revision is None:
             self.next_quota = self.layout.initial_quotas.copy()
@@ -672,6 +674,11 @@ class Book:
             rows = dict.fromkeys(seg.measures, credit)
         result = plan_earnings(plan, terms, dict.fromkeys(seg.measures, cents), rows)
         return result.total_to_date.astype(float)
+
+    @property
+    def rows(self) -> dict[str, np.ndarray]:
+        """The ``rep_periods`` columns filled so far, each (N, horizon)."""
+        return {name: np.ascontiguousarray(values.T) for name, values in self.months.items()}
 
     @property
     def tenure_months(self) -> np.ndarray:

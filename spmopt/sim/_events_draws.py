@@ -46,11 +46,13 @@ def poisson_quantile(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
     if small.any():
         lam = np.where(small, rate, 0.0)
         top = lam.max(axis=0)
-        limit = np.broadcast_to((top + 12.0 * np.sqrt(top) + 40.0).astype(np.int64), u.shape)
+        limit = (top + 12.0 * np.sqrt(top) + 40.0).astype(np.int64)  # per column
         term = np.exp(-lam)
         # the search continues only where u lies above P(X = 0): those elements, flat
         at = np.flatnonzero(small & (u > term))
-        count.ravel()[at] = _count_terms(*(x.ravel()[at] for x in (u, lam, term, limit)))
+        if limit.size > 1:  # one limit per element
+            limit = np.broadcast_to(limit, u.shape).ravel()[at]
+        count.ravel()[at] = _count_terms(*(x.ravel()[at] for x in (u, lam, term)), limit)
     if large.any():
         count[large] = stats.poisson.ppf(u[large], rate[large]).astype(np.int64)
     return count
@@ -58,11 +60,13 @@ def poisson_quantile(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
 
 def _count_terms(u, lam, term, limit) -> np.ndarray:
     """How many Poisson(``lam``) terms after ``term`` = P(X = 0) the CDF needs to reach ``u``,
-    searching at most ``limit`` terms (arrays (n,) with u > P(X = 0))."""
+    searching at most ``limit`` terms (one, or one per element); arrays (n,) with u > term."""
     cdf = term.copy()
     count = np.zeros(u.size, dtype=np.int64)
     active = np.ones(u.size, dtype=bool)
-    i, last, first = 0, limit.max(initial=0), limit.min(initial=0)
+    if u.size == 0:
+        return count
+    i, first, last = 0, int(limit.min()), int(limit.max())
     while i < last and active.any():
         i += 1
         term = term * lam / i
@@ -82,7 +86,7 @@ def pool_slots(expected_count: float, tail: float = 1e-6) -> int:
 class DealPool:
     """Uniforms for the deals of N seats over a block of months, in a fixed layout.
 
-    ``count_u`` (N, months) gives each seat-month's count by inverse CDF; each seat's deals in
+    ``count_u`` (months, N) gives each seat-month's count by inverse CDF; each seat's deals in
     the block take consecutive slots of ``uniform`` (N, slots, 3) and ``normal`` (N, slots).
     A seat that exhausts its slots continues on its own generator (``overflow(seat)``).
     """
@@ -95,7 +99,8 @@ class DealPool:
         slots: int,
         overflow: Callable[[int], np.random.Generator],
     ):
-        self.count_u = rng.random((seats, months))
+        # drawn (seats, months); kept month by month, as months are taken one at a time
+        self.count_u = np.ascontiguousarray(rng.random((seats, months)).T)
         self.uniform = rng.random((seats, slots, 3))
         self.normal = rng.standard_normal((seats, slots))
         self.cursor = np.zeros(seats, dtype=np.int64)
@@ -118,7 +123,7 @@ class DealPool:
         (counted from ``first``), then by seat.
         """
         seats, months = rate.shape
-        counts = poisson_quantile(self.count_u[:, first : first + months], rate)
+        counts = poisson_quantile(self.count_u[first : first + months].T, rate)
         groups = counts.T.ravel()  # (month, seat) groups in month-major order
         group = np.repeat(np.arange(groups.size), groups)
         month, seat = np.divmod(group, seats)
@@ -178,13 +183,13 @@ class DealStore:
         n = np.size(seat)
         if self.size + n > self.deal_id.shape[0]:
             self._allocate(max(2 * self.deal_id.shape[0], self.size + n))
-        index = np.arange(self.size, self.size + n)
-        self.deal_id[index] = deal_id
-        self.seat[index] = seat
-        self.created[index] = created
-        self.closed[index] = closed
-        self.amount[index] = amount
-        self.timing[index] = timing
-        self.close_month[index] = np.floor(closed) if close_month is None else close_month
+        new = slice(self.size, self.size + n)
+        self.deal_id[new] = deal_id
+        self.seat[new] = seat
+        self.created[new] = created
+        self.closed[new] = closed
+        self.amount[new] = amount
+        self.timing[new] = timing
+        self.close_month[new] = np.floor(closed) if close_month is None else close_month
         self.size += n
-        return index
+        return np.arange(new.start, new.stop)

@@ -109,8 +109,8 @@ class EventRun:
         self.next_year: simpy.Event | None = None
         env, closed = self.env, self.book.closed
         schedule = env.schedule
-        # per month: closing events held until it opens, with their delays from its start
-        self.held: list[list[tuple[float, simpy.Event]] | None] = [[] for _ in closed]
+        # per month: closing events held until it opens (values end with the delay from it)
+        self.held: list[list[simpy.Event] | None] = [[] for _ in closed]
         held = self.held
 
         def on_close(event):
@@ -124,9 +124,8 @@ class EventRun:
             schedule(event, NORMAL, event._value[2])
 
         def on_create_later(event):
-            value = event._value
             event.callbacks = [on_close]
-            held[value[1]].append((value[2], event))
+            held[event._value[1]].append(event)
 
         self.on_close = on_close
         self.on_create = on_create
@@ -134,24 +133,25 @@ class EventRun:
 
     def hold_closings(self, deals: NewDeals) -> int:
         """Closing events of deals already created (pipeline, pushed pieces), held until their
-        closing months open (all later than the month open now); returns their number."""
+        closing months open (all later than the month open now); returns their number. An
+        event's value is ``(store index, closing month, delay from the month's start)``."""
         held, on_close = self.held, self.on_close
         now = self.env.now
         # delay from the start of the closing month M: (now + (closed − now)) − M, exact
-        delays = ((now + (deals.closed - now)) - deals.close_month).tolist()
-        values = zip(deals.index.tolist(), deals.close_month.tolist(), strict=True)
-        for value, delay in zip(values, delays, strict=True):
+        delay = (now + (deals.closed - now)) - deals.close_month
+        values = zip(deals.index.tolist(), deals.close_month.tolist(), delay.tolist(), strict=True)
+        for value in values:
             event = simpy.Event(self.env)
             event._ok, event._value = True, value  # triggered, as a Timeout would be
             event.callbacks.append(on_close)
-            held[value[1]].append((delay, event))
+            held[value[1]].append(event)
         return deals.index.size
 
     def open_closings(self, month: int) -> None:
         """Month ``month`` (absolute) opens (now = ``month``): its held closings are scheduled."""
         schedule = self.env.schedule
-        for delay, event in self.held[month]:
-            schedule(event, NORMAL, delay)
+        for event in self.held[month]:
+            schedule(event, NORMAL, event._value[2])
         self.held[month] = None
 
     def advance(self, decisions: YearDecisions) -> None:
