@@ -72,6 +72,7 @@ class SegmentLayout:
     measures: tuple[str, ...]
     period_months: int
     lags: np.ndarray
+    lag_cdf: tuple[np.ndarray, ...]  # [d]: CDF of the lag given lag ≥ d (see _lag_cdf)
     per_transaction: bool
     hire_period_quota: np.ndarray  # (12, 12): row s, a hire from month s (see _hire_period_quota)
 
@@ -101,6 +102,12 @@ def _hire_period_quota(plan, component: Component) -> np.ndarray:
         quota={c.id: unknown for c in plan.components},
     )
     return Quotas.of(component, terms).of_period(component.measurement_period)
+
+
+def _lag_cdf(lags: np.ndarray) -> tuple[np.ndarray, ...]:
+    """For each d, the cumulative distribution of the closing lag given lag ≥ d (over d, d + 1,
+    …); inverse CDF sampling searches it."""
+    return tuple(np.cumsum(lags[d:]) / lags[d:].sum() for d in range(lags.size))
 
 
 def _measurement_months(plan, members, technology) -> int:
@@ -171,6 +178,7 @@ class Layout:
                     measures=measures,
                     period_months=_measurement_months(plan, members, segment.technology),
                     lags=lags,
+                    lag_cdf=_lag_cdf(lags),
                     per_transaction=any(c.evaluation == "per_transaction" for c in plan.components),
                     hire_period_quota=_hire_period_quota(plan, component),
                 )
@@ -311,10 +319,9 @@ class Book:
                     continue
                 mine = these == seg.code
                 if mine.any():
-                    tail = seg.lags[start:]
-                    cumulative = np.cumsum(tail) / tail.sum()
+                    cumulative = seg.lag_cdf[start]
                     drawn = np.searchsorted(cumulative, u[mine], side="right")
-                    lag[mine] = start + np.minimum(drawn, tail.size - 1)
+                    lag[mine] = start + np.minimum(drawn, cumulative.size - 1)
         return lag
 
     def _sizes(self, seat: np.ndarray, z: np.ndarray) -> np.ndarray:

@@ -61,20 +61,22 @@ def poisson_quantile(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
 def _count_terms(u, lam, term, limit) -> np.ndarray:
     """How many Poisson(``lam``) terms after ``term`` = P(X = 0) the CDF needs to reach ``u``,
     searching at most ``limit`` terms (one, or one per element); arrays (n,) with u > term."""
-    cdf = term.copy()
+    term, cdf = term.copy(), term.copy()
     count = np.zeros(u.size, dtype=np.int64)
     active = np.ones(u.size, dtype=bool)
     if u.size == 0:
         return count
     i, first, last = 0, int(limit.min()), int(limit.max())
+    above = np.empty(u.size, dtype=bool)
     while i < last and active.any():
         i += 1
-        term = term * lam / i
-        cdf = cdf + term
+        np.multiply(term, lam, out=term)  # term · λ / i, in place
+        np.divide(term, i, out=term)
+        np.add(cdf, term, out=cdf)
         if i > first:
             active &= i <= limit
         count += active
-        active &= u > cdf
+        active &= np.greater(u, cdf, out=above)
     return count
 
 

@@ -117,14 +117,17 @@ class EventRun:
             value = event._value
             closed[value[1]].append(value[0])
 
+        # every closing event has these callbacks: SimPy only reads the list, so one serves all
+        self.closing_callbacks = closing = [on_close]
+
         # a deal is created: its creation event is re-armed as its closing event (saves a
         # Timeout per deal), scheduled after the deal's lag or held until its month opens
         def on_create(event):
-            event.callbacks = [on_close]
+            event.callbacks = closing
             schedule(event, NORMAL, event._value[2])
 
         def on_create_later(event):
-            event.callbacks = [on_close]
+            event.callbacks = closing
             held[event._value[1]].append(event)
 
         self.on_close = on_close
@@ -135,7 +138,7 @@ class EventRun:
         """Closing events of deals already created (pipeline, pushed pieces), held until their
         closing months open (all later than the month open now); returns their number. An
         event's value is ``(store index, closing month, delay from the month's start)``."""
-        held, on_close = self.held, self.on_close
+        held, closing = self.held, self.closing_callbacks
         now = self.env.now
         # delay from the start of the closing month M: (now + (closed − now)) − M, exact
         delay = (now + (deals.closed - now)) - deals.close_month
@@ -143,7 +146,7 @@ class EventRun:
         for value in values:
             event = simpy.Event(self.env)
             event._ok, event._value = True, value  # triggered, as a Timeout would be
-            event.callbacks.append(on_close)
+            event.callbacks = closing
             held[value[1]].append(event)
         return deals.index.size
 
