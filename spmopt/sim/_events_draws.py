@@ -105,6 +105,8 @@ class DealPool:
         self.count_u = np.ascontiguousarray(rng.random((seats, months)).T)
         self.uniform = rng.random((seats, slots, 3))
         self.normal = rng.standard_normal((seats, slots))
+        self._uniforms = self.uniform.reshape(-1, 3)  # views: a (seat, slot) per row
+        self._normals = self.normal.reshape(-1)
         self.cursor = np.zeros(seats, dtype=np.int64)
         self._overflow = overflow
         self._extra: dict[int, np.random.Generator] = {}
@@ -135,12 +137,13 @@ class DealPool:
         self.cursor += counts.sum(axis=1)
         slots = self.normal.shape[1]
         inside = slot < slots
+        flat = seat * slots + slot  # the pools' rows, seat by seat
         if inside.all():
-            return month, seat, self.uniform[seat, slot], self.normal[seat, slot]
+            return month, seat, self._uniforms.take(flat, axis=0), self._normals.take(flat)
         uniform = np.empty((seat.size, 3))
         normal = np.empty(seat.size)
-        uniform[inside] = self.uniform[seat[inside], slot[inside]]
-        normal[inside] = self.normal[seat[inside], slot[inside]]
+        uniform[inside] = self._uniforms.take(flat[inside], axis=0)
+        normal[inside] = self._normals.take(flat[inside])
         for j in np.flatnonzero(~inside):  # rare: only past the pool's 1 − 1e-6 quantile
             s = int(seat[j])
             rng = self._extra.get(s)
