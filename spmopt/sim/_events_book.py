@@ -72,7 +72,7 @@ class SegmentLayout:
     measures: tuple[str, ...]
     period_months: int
     lags: np.ndarray
-    lag_cdf: tuple[np.ndarray, ...]  # [d]: CDF of the lag given lag ≥ d (see _lag_cdf)
+    lag_cdf: np.ndarray  # (L, L), row d: CDF of the lag given lag ≥ d (see _lag_cdf)
     per_transaction: bool
     hire_period_quota: np.ndarray  # (12, 12): row s, a hire from month s (see _hire_period_quota)
 
@@ -104,10 +104,13 @@ def _hire_period_quota(plan, component: Component) -> np.ndarray:
     return Quotas.of(component, terms).of_period(component.measurement_period)
 
 
-def _lag_cdf(lags: np.ndarray) -> tuple[np.ndarray, ...]:
-    """For each d, the cumulative distribution of the closing lag given lag ≥ d (over d, d + 1,
-    …); inverse CDF sampling searches it."""
-    return tuple(np.cumsum(lags[d:]) / lags[d:].sum() for d in range(lags.size))
+def _lag_cdf(lags: np.ndarray) -> np.ndarray:
+    """(L, L): row d holds the cumulative distribution of the closing lag given lag ≥ d over
+    d, d + 1, …, L − 1, then +inf (above every uniform); inverse CDF sampling searches it."""
+    table = np.full((lags.size, lags.size), np.inf)
+    for d in range(lags.size):
+        table[d, : lags.size - d] = np.cumsum(lags[d:]) / lags[d:].sum()
+    return table
 
 
 def _measurement_months(plan, members, technology) -> int:
@@ -309,19 +312,23 @@ class Book:
 
     def _lags(self, seat: np.ndarray, u: np.ndarray, after=0) -> np.ndarray:
         """Closing lags d ≥ ``after`` by inverse CDF of ``u`` (conditional on d ≥ after) [months];
-        ``after`` is one number or one per deal."""
+        ``after`` is one number or one per deal.
+
+        The lag is ``after`` plus the number of CDF values at or below ``u`` (a search of the
+        sorted CDF), at most its last."""
         lag = np.zeros(seat.shape, dtype=np.int64)
         codes = self.layout.seat_segment[seat]
-        for start in np.unique(after) if np.ndim(after) else (after,):
-            these = codes if np.ndim(after) == 0 else np.where(after == start, codes, -1)
-            for seg in self.layout.segments:
-                if not seg.deals or start >= seg.lags.size:
-                    continue
-                mine = these == seg.code
-                if mine.any():
-                    cumulative = seg.lag_cdf[start]
-                    drawn = np.searchsorted(cumulative, u[mine], side="right")
-                    lag[mine] = start + np.minimum(drawn, cumulative.size - 1)
+        for seg in self.layout.segments:
+            mine = (codes == seg.code) & (np.asarray(after) < seg.lags.size)
+            if not seg.deals or not mine.any():
+                continue
+            if np.ndim(after):  # one search per deal: count the CDF values ≤ u
+                start = after[mine]
+                drawn = (seg.lag_cdf[start] <= u[mine, None]).sum(axis=1)
+            else:
+                start = after
+                drawn = np.searchsorted(seg.lag_cdf[after], u[mine], side="right")
+            lag[mine] = start + np.minimum(drawn, seg.lags.size - 1 - start)
         return lag
 
     def _sizes(self, seat: np.ndarray, z: np.ndarray) -> np.ndarray:
