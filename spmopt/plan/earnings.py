@@ -339,12 +339,19 @@ def _per_transaction_earnings(
 ) -> np.ndarray:
     """Earnings to date [currency] ``shape`` (R, 12) of a per-transaction component: the curve at
     each credit's size [cents] (or its attainment of its period's quota (R, P)), signed as the
-    credit, summed by rep and month and accumulated over the year."""
+    credit, summed by rep and month and accumulated over the year. Against a period quota of 0
+    an attainment-based credit earns nothing (as in the period-to-date evaluation)."""
     period = rows.month // MONTHS_PER_PERIOD[component.measurement_period]
     size = np.abs(rows.cents) / 100.0
-    x = size / quota_by_period[rows.rep_index, period] if component.basis == "attainment" else size
     family = plan.families[component.id]
-    earned_each = np.sign(rows.cents) * family.evaluate(x, scales[rows.rep_index, period])
+    if component.basis == "attainment":
+        quota = quota_by_period[rows.rep_index, period]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = np.where(quota > 0, size / quota, 0.0)
+        curve = np.where(quota > 0, family.evaluate(x, scales[rows.rep_index, period]), 0.0)
+    else:
+        curve = family.evaluate(size, scales[rows.rep_index, period])
+    earned_each = np.sign(rows.cents) * curve
     flat = rows.rep_index * MONTHS_PER_YEAR + rows.month
     earned = np.bincount(flat, weights=earned_each, minlength=shape[0] * shape[1])
     return earned.reshape(shape).cumsum(axis=1)

@@ -5,6 +5,8 @@ Expected figures are worked out by hand in each test from the plan's rules.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -426,3 +428,32 @@ def test_credits_for_unknown_rep_and_early_credit():
 def test_bad_roster_is_named(roster, message):
     with pytest.raises(SpmoptInputError, match=message):
         spmopt.statements(make_plan(SIMPLE), credits(("a", "2027-07-01", "bookings", 1)), roster)
+
+
+def test_per_transaction_attainment_against_a_zero_quota_earns_nothing():
+    """A rep whose period quota is 0 (roster quota 0) earns nothing on attainment-based
+    per-transaction credits — no division by zero, no NaN turned into cents — as in the
+    period-to-date evaluation. The other rep's 5M deal, evaluated alone at attainment 5.0, pays
+    0.05 · 1M + 0.10 · 4M = 450,000."""
+    from spmopt.plan.earnings import CreditRows, RepTerms, plan_earnings
+
+    plan = make_plan(
+        """
+[[plan.components]]
+id = "deals"
+measure = "bookings"
+quota = 1000000
+basis = "attainment"
+evaluation = "per_transaction"
+tiers = [{ from = 0, rate = 0.05 }, { from = 1.0, rate = 0.10 }]
+"""
+    )
+    terms = RepTerms.build(plan, ["a", "b"], quota={"deals": np.array([0.0, 1e6])})
+    rows = CreditRows(
+        rep_index=np.array([0, 0, 1]), month=np.array([1, 2, 1]), cents=np.array([0.0, 5e8, 5e8])
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        total = plan_earnings(plan, terms, {"bookings": rows.monthly(2)}, {"bookings": rows})
+    assert (total.total_to_date[0] == 0).all()
+    assert total.total_to_date[1, -1] == 450_000 * 100
