@@ -52,15 +52,22 @@ class StackedPay:
         return ends
 
     def _index(self, x: np.ndarray) -> np.ndarray:
-        """Piece of each x (rows of x match rows of the curves; extra trailing dims allowed)."""
-        b = self.breakpoints.reshape(self.breakpoints.shape[:1] + (1,) * (x.ndim - 1) + (-1,))
-        return np.sum(x[..., None] >= b, axis=-1) - 1
+        """Piece of each x (rows of x match rows of the curves, or either has one row; extra
+        trailing dims allowed): the number of breakpoints ≤ x, less one, counted breakpoint by
+        breakpoint (no (…, K) temporaries); a NaN x gets the last piece."""
+        rows, pieces = self.breakpoints.shape
+        column_shape = (rows,) + (1,) * (x.ndim - 1)
+        index = np.full(np.broadcast_shapes(x.shape, column_shape), -1, dtype=np.intp)
+        for k in range(pieces):
+            index += x >= self.breakpoints[:, k].reshape(column_shape)
+        index[index < 0] += pieces
+        return index
 
     def _take(self, values: np.ndarray, index: np.ndarray) -> np.ndarray:
-        rows = values.shape[0]
-        values = values.reshape((rows,) + (1,) * (index.ndim - 1) + (-1,))
-        values = np.broadcast_to(values, index.shape + (values.shape[-1],))
-        return np.take_along_axis(values, index[..., None], axis=-1)[..., 0]
+        """``values[row, index]`` for each point, gathered by flat index."""
+        rows, pieces = values.shape
+        flat = index + (np.arange(rows) * pieces).reshape((rows,) + (1,) * (index.ndim - 1))
+        return values.ravel().take(flat)
 
     def __call__(self, x) -> np.ndarray:
         """Pay at ``x`` of shape (N, ...) (or (1, ...) broadcasting); exact on breakpoints."""

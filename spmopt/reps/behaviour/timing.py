@@ -286,25 +286,4 @@ class _MoveValue:
                 ce = normal_certainty_equivalent(mu, sd, lo, hi, a, s, r)
         else:
             ce = normal_pay_certainty_equivalent(mu, sd, lo, hi, a, s, np.broadcast_to(r, mu.shape))
-        return _pay_at(pay.take(rows), now_credit) + ce
-
-
-def _pay_at(pay: StackedPay, x: np.ndarray) -> np.ndarray:
-    """``pay(x)`` for credits x (R, C), rep r's at row r of ``pay`` [currency].
-
-    The arithmetic of :meth:`StackedPay.__call__` (piece k pays ``a_k + s_k·x`` on ``[b_k,
-    b_{k+1})`` and ``at_k`` exactly at ``b_k``), with the piece looked up breakpoint by
-    breakpoint on (R, C) arrays and the piece values gathered by flat index, which avoids
-    (R, C, K) temporaries.
-    """
-    rows, pieces = pay.breakpoints.shape
-    index = np.full(x.shape, -1, dtype=np.intp)  # the last breakpoint ≤ x
-    for k in range(pieces):
-        index += x >= pay.breakpoints[:, k : k + 1]
-    index[index < 0] += pieces  # none (x is NaN): the last piece, as a take with index −1
-    flat = index + (np.arange(rows) * pieces)[:, None]
-    value = pay.intercepts.ravel()[flat] + pay.slopes.ravel()[flat] * x
-    on_break = x == pay.breakpoints.ravel()[flat]
-    if on_break.any():
-        value = np.where(on_break, pay.at.ravel()[flat], value)
-    return value
+        return pay.take(rows)(now_credit) + ce
