@@ -948,22 +948,10 @@ def _round(
     tolerance = target * abs(bound) + 1e-9 * (1.0 + abs(bound))
     if rounded is not None and bound - rounded.objective <= tolerance:
         return rounded, f"; {count} re-solved as a binary programme with the others fixed"
-    start = time.perf_counter()
-    full = _assemble(table, constraints, rows, auxiliary, integer=True)
-    timings["build_milp"] = timings.get("build_milp", 0.0) + time.perf_counter() - start
-    run = _run(full, solver.milp(target, limit), solver, solver.describe())
-    timings["solve_milp"] = timings.get("solve_milp", 0.0) + run.seconds
+    run = _full_binary(table, constraints, rows, auxiliary, solver, target, limit, timings)
     found = run.status in ("optimal", "feasible")
     if rounded is None and not found:
-        raise _no_solution(
-            run,
-            table,
-            constraints,
-            solver,
-            integer=True,
-            diagnose=diagnose,
-            what="binary programme (one candidate per unit)",
-        )
+        raise _no_binary_solution(run, table, constraints, solver, diagnose)
     why = (
         "whose re-solve with the others fixed was infeasible"
         if rounded is None
@@ -972,6 +960,30 @@ def _round(
     if found and (rounded is None or run.objective > rounded.objective):
         return run, f"; {count}, {why}: full binary programme (gap {target:g}) solved instead"
     return rounded, f"; {count}, {why}; the full binary programme found nothing better"
+
+
+def _full_binary(table, constraints, rows, auxiliary, solver, gap_rel, time_limit_s, timings):
+    """Build and solve the full binary programme (one candidate per unit) with the relative gap
+    and time limit [s], adding its build and solve seconds to ``timings``."""
+    start = time.perf_counter()
+    full = _assemble(table, constraints, rows, auxiliary, integer=True)
+    timings["build_milp"] = timings.get("build_milp", 0.0) + time.perf_counter() - start
+    run = _run(full, solver.milp(gap_rel, time_limit_s), solver, solver.describe())
+    timings["solve_milp"] = timings.get("solve_milp", 0.0) + run.seconds
+    return run
+
+
+def _no_binary_solution(run, table, constraints, solver, diagnose):
+    """The error for a binary programme that found no solution."""
+    return _no_solution(
+        run,
+        table,
+        constraints,
+        solver,
+        integer=True,
+        diagnose=diagnose,
+        what="binary programme (one candidate per unit)",
+    )
 
 
 def solve(
@@ -1080,21 +1092,11 @@ def solve(
     elif mode == "round":
         method += "; integral at the optimum, no rounding needed"
     elif mode == "milp":
-        start = time.perf_counter()
-        full = _assemble(table, constraints, rows, auxiliary, integer=True)
-        timings["build_milp"] = time.perf_counter() - start
-        run = _run(full, solver.milp(gap_rel, time_limit_s), solver, solver.describe())
-        timings["solve_milp"] = run.seconds
+        run = _full_binary(
+            table, constraints, rows, auxiliary, solver, gap_rel, time_limit_s, timings
+        )
         if run.status not in ("optimal", "feasible"):
-            raise _no_solution(
-                run,
-                table,
-                constraints,
-                solver,
-                integer=True,
-                diagnose=diagnose,
-                what="binary programme (one candidate per unit)",
-            )
+            raise _no_binary_solution(run, table, constraints, solver, diagnose)
         final = run
         method = f"binary programme ({run.method}, gap {gap_rel:g}, limit {time_limit_s:g} s)"
 
