@@ -28,53 +28,16 @@ from simpy.events import Timeout
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, machine, record
+from engine_model import saas_test_model
 
-import spmopt
-from spmopt.reps.behaviour.registry import behaviour_from_dict
-from spmopt.reps.population import Population
-from spmopt.reps.seasonality import Seasonality
-from spmopt.reps.technology import DealSales
 from spmopt.sim._events_book import Layout
 from spmopt.sim.events import EventRun, calendar, simulate_events
-from spmopt.sim.model import Segment, SimulationModel, decide_year
+from spmopt.sim.model import decide_year
 from spmopt.sim.streams import RandomStreams
 
-PLAN = Path(__file__).parents[1] / "scenarios" / "plans" / "saas-ae.toml"
 SECTION = "## Event engine"
 # CPU time of this process: other work on the machine (shared by concurrent jobs) does not count
 CLOCK = time.process_time
-
-
-def test_model(reps: int, timing: str = "pull_push") -> SimulationModel:
-    plan = spmopt.Plan.load(PLAN)
-    population = Population.generate(
-        {
-            "segments": {
-                "ae": {
-                    "count": reps,
-                    "base_sales": {"dist": "lognormal", "mean": 500000, "sigma": 0.3},
-                    "effectiveness": 300000,
-                    "effort_cost": 60000,
-                    "outside_option": 180000,
-                    "risk_aversion": 0.000002,
-                }
-            }
-        },
-        RandomStreams(1).generator("population"),
-    )
-    segment = Segment(
-        "ae", plan, DealSales(deal_size_mean=40000), Seasonality.quarter_end(1.5), 0.8
-    )
-    behaviour = behaviour_from_dict(
-        {
-            "effort": {"model": "dynamic"},
-            "timing": {"model": "pull_push", "discount": 0.1}
-            if timing == "pull_push"
-            else {"model": "none"},
-            "attrition": {"model": "hazard"},
-        }
-    )
-    return SimulationModel("bench", population, {"ae": segment}, behaviour=behaviour, years=1)
 
 
 def engine_run(layout, decisions, streams, replications) -> tuple[int, float]:
@@ -170,13 +133,13 @@ def main() -> None:
     parser.add_argument("--replications", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    model = test_model(args.reps)
+    model = saas_test_model(args.reps, timing=True)
     streams = RandomStreams(2027)
     start = CLOCK()
     decisions = decide_year(model, model.initial_quotas())
     decide_seconds = CLOCK() - start
     layout = Layout.of(model)
-    untimed = test_model(args.reps, timing="none")
+    untimed = saas_test_model(args.reps, timing=False)
     untimed_layout = Layout.of(untimed)
     untimed_decisions = decide_year(untimed, untimed.initial_quotas())
     pending = pending_events(layout, decisions, streams)

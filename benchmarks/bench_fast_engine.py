@@ -43,50 +43,16 @@ from pathlib import Path
 
 import numpy as np
 
-import spmopt
-from spmopt.reps.behaviour.registry import behaviour_from_dict
-from spmopt.reps.population import Population
-from spmopt.reps.seasonality import Seasonality
-from spmopt.reps.technology import DealSales
 from spmopt.sim.fast import default_chunk, iter_fast, simulate_fast
-from spmopt.sim.model import Segment, SimulationModel, closing_lags, decide_year
+from spmopt.sim.model import SimulationModel, closing_lags, decide_year
 from spmopt.sim.results import replication_metrics
 from spmopt.sim.streams import RandomStreams
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import machine, record
+from engine_model import saas_test_model
 
-ROOT = Path(__file__).resolve().parents[1]
 MONTHS = 12
-
-
-def build_model(seats: int, timing: bool) -> SimulationModel:
-    """The brief's test model with ``seats`` seats."""
-    plan = spmopt.Plan.load(ROOT / "scenarios/plans/saas-ae.toml")
-    population = Population.generate(
-        {
-            "segments": {
-                "ae": {
-                    "count": seats,
-                    "base_sales": {"dist": "lognormal", "mean": 500000, "sigma": 0.3},
-                    "effectiveness": 300000,
-                    "effort_cost": 60000,
-                    "outside_option": 180000,
-                    "risk_aversion": 0.000002,
-                }
-            }
-        },
-        RandomStreams(1).generator("population"),
-    )
-    behaviour = {"effort": {"model": "dynamic"}, "attrition": {"model": "hazard"}}
-    if timing:
-        behaviour["timing"] = {"model": "pull_push", "discount": 0.1}
-    segment = Segment(
-        "ae", plan, DealSales(deal_size_mean=40000), Seasonality.quarter_end(1.5), 0.8
-    )
-    return SimulationModel(
-        "bench", population, {"ae": segment}, behaviour=behaviour_from_dict(behaviour), years=1
-    )
 
 
 def bare_numpy(
@@ -167,7 +133,7 @@ def throughput(
     """Engine and bare-numpy timings, interleaved over ``rounds`` rounds; the figures are each
     one's fastest round (the first round also touches fresh memory, which is slow on this VM:
     its time is reported as ``engine_first_round_seconds``)."""
-    model = build_model(seats, timing)
+    model = saas_test_model(seats, timing)
     clock = time.perf_counter()
     decisions = decide_year(model, model.initial_quotas())
     decide = time.perf_counter() - clock
@@ -230,7 +196,7 @@ def throughput(
 
 def memory_child(seats: int, replications: int, seed: int, workers: int) -> dict:
     """Run in a fresh process: iter_fast over many replications, summarising each chunk."""
-    model = build_model(seats, timing=False)
+    model = saas_test_model(seats, timing=False)
     start = time.perf_counter()
     parts = []
     meta = {}
