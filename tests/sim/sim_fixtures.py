@@ -1,7 +1,10 @@
-"""The engines' test population, shared by the engine, theory and agreement tests."""
+"""The engines' test population and plans, shared by the engine, theory and agreement tests."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import spmopt
 from spmopt.reps.population import Population
 from spmopt.sim.streams import RandomStreams
 
@@ -19,3 +22,15 @@ def ae_population(count: int, **traits) -> Population:
         **traits,
     }
     return Population.generate({"segments": {"ae": spec}}, RandomStreams(1).generator("population"))
+
+
+PLANS = Path(__file__).resolve().parents[2] / "scenarios" / "plans"
+
+
+def shipped_plan(name: str = "saas-ae", period: str | None = None) -> spmopt.Plan:
+    """A shipped plan of ``scenarios/plans``, with its annual measurement period replaced by
+    ``period`` (``quarter``, ``month``) when given."""
+    text = (PLANS / f"{name}.toml").read_text()
+    if period is not None:
+        text = text.replace('measurement_period = "year"', f'measurement_period = "{period}"')
+    return spmopt.Plan.from_toml(text)

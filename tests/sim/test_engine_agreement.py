@@ -24,9 +24,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-from sim_fixtures import ae_population
+from sim_fixtures import ae_population, shipped_plan
 
-import spmopt
 from spmopt.reps.behaviour.registry import behaviour_from_dict
 from spmopt.reps.seasonality import Seasonality
 from spmopt.reps.technology import DealSales
@@ -45,20 +44,17 @@ BEHAVIOUR = {
 }
 
 
-def plan(period: str = "year") -> spmopt.Plan:
-    text = (ROOT / "scenarios/plans/saas-ae.toml").read_text()
-    return spmopt.Plan.from_toml(
-        text.replace('measurement_period = "year"', f'measurement_period = "{period}"')
-    )
-
-
 def brief_model(count=50, years=1, period="year", revision=None, base_sales=500000):
     """The model of the engine brief: SaaS AEs with dynamic effort, timing and attrition."""
     population = ae_population(
         count, base_sales={"dist": "lognormal", "mean": base_sales, "sigma": 0.3}
     )
     segment = Segment(
-        "ae", plan(period), DealSales(deal_size_mean=40000), Seasonality.quarter_end(1.5), 0.8
+        "ae",
+        shipped_plan(period=period),
+        DealSales(deal_size_mean=40000),
+        Seasonality.quarter_end(1.5),
+        0.8,
     )
     return SimulationModel(
         "test",

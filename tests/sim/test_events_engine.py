@@ -3,14 +3,11 @@ exactly with the seat-month table (credit, revenue, pulls and pushes pro rata)."
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
-from sim_fixtures import ae_population
+from sim_fixtures import ae_population, shipped_plan
 
-import spmopt
 from spmopt.reps.behaviour.registry import behaviour_from_dict
 from spmopt.reps.seasonality import Seasonality
 from spmopt.reps.technology import DealSales, NormalSales
@@ -19,19 +16,11 @@ from spmopt.sim.model import QuotaRevision, Segment, SimulationModel
 from spmopt.sim.results import DEAL_COLUMNS, REP_PERIOD_COLUMNS
 from spmopt.sim.streams import RandomStreams
 
-PLANS = Path(__file__).resolve().parents[2] / "scenarios" / "plans"
 BEHAVIOUR = {
     "effort": {"model": "dynamic", "grid_points": 101, "quadrature_nodes": 16},
     "timing": {"model": "pull_push", "discount": 0.1},
     "attrition": {"model": "hazard", "vacancy_months": 1},
 }
-
-
-def saas_plan(period: str = "year") -> spmopt.Plan:
-    text = (PLANS / "saas-ae.toml").read_text()
-    return spmopt.Plan.from_toml(
-        text.replace('measurement_period = "year"', f'measurement_period = "{period}"')
-    )
 
 
 def make_model(
@@ -40,7 +29,7 @@ def make_model(
     population = ae_population(count)
     segment = Segment(
         "ae",
-        saas_plan(period),
+        shipped_plan(period=period),
         technology or DealSales(deal_size_mean=40000),
         Seasonality.quarter_end(1.5),
         0.8,
@@ -186,7 +175,7 @@ def test_incentive_of_a_full_year_is_the_plans_annual_payout():
     """Seats occupied all year, annual plan: the year's incentive = attainment curve(sales/quota)."""
     model = make_model(count=30, behaviour={**BEHAVIOUR, "attrition": {"model": "none"}})
     years = simulate_events(model, 2, RandomStreams(5)).rep_years()
-    curve = saas_plan().attainment_curve()
+    curve = shipped_plan().attainment_curve()
     expected = curve(years["credited"].to_numpy() / 960000)
     assert np.allclose(years["incentive"], expected, atol=0.02 * 4)  # cents per quarter
 
@@ -223,14 +212,14 @@ def test_plans_see_common_random_numbers():
     fixed["timing"] = {"model": "none"}
     fixed["attrition"] = {"model": "none"}  # hazards follow each plan's certainty equivalent
     model = make_model(count=20, behaviour=fixed)
-    other = model.with_plans({"ae": spmopt.Plan.load(PLANS / "capped-decelerator.toml")})
+    other = model.with_plans({"ae": shipped_plan("capped-decelerator")})
     a = simulate_events(model, 2, RandomStreams(9))
     b = simulate_events(other, 2, RandomStreams(9))
     for column in ("closings", "deals_closed", "effort"):
         assert np.array_equal(a.rep_periods[column], b.rep_periods[column])
     assert not np.allclose(a.rep_periods["incentive"], b.rep_periods["incentive"])
     responsive = make_model(count=40, behaviour={**BEHAVIOUR, "attrition": {"model": "none"}})
-    other = responsive.with_plans({"ae": spmopt.Plan.load(PLANS / "capped-decelerator.toml")})
+    other = responsive.with_plans({"ae": shipped_plan("capped-decelerator")})
     a = simulate_events(responsive, 3, RandomStreams(9)).rep_years()
     b = simulate_events(other, 3, RandomStreams(9)).rep_years()
     assert not np.allclose(a["credited"], b["credited"])

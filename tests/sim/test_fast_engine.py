@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sim_fixtures import ae_population
+from sim_fixtures import shipped_plan as plan
 
 import spmopt
 from spmopt.errors import SpmoptInputError
@@ -29,13 +30,6 @@ FULL = {
     "timing": {"model": "pull_push", "discount": 0.1},
     "attrition": {"model": "hazard", "vacancy_months": 1},
 }
-
-
-def plan(name: str = "saas-ae", period: str | None = None) -> spmopt.Plan:
-    text = (ROOT / f"scenarios/plans/{name}.toml").read_text()
-    if period is not None:
-        text = text.replace('measurement_period = "year"', f'measurement_period = "{period}"')
-    return spmopt.Plan.from_toml(text)
 
 
 def model(

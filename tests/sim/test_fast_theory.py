@@ -10,12 +10,12 @@ once.
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy import stats
 from sim_fixtures import ae_population
+from sim_fixtures import shipped_plan as plan
 
 import spmopt
 from spmopt.reps.behaviour.registry import behaviour_from_dict
@@ -26,7 +26,6 @@ from spmopt.sim.fast import simulate_fast
 from spmopt.sim.model import Segment, SimulationModel, closing_lags, decide_year
 from spmopt.sim.streams import RandomStreams
 
-ROOT = Path(__file__).resolve().parents[2]
 FALSE_FAILURE = 1e-4
 FIXED = {"effort": {"model": "fixed_effort", "effort": 1.0}}
 
@@ -34,13 +33,6 @@ FIXED = {"effort": {"model": "fixed_effort", "effort": 1.0}}
 def z_limit(checks: int) -> float:
     """Two-sided z bound for ``checks`` checks at a total false-failure rate FALSE_FAILURE."""
     return float(stats.norm.isf(FALSE_FAILURE / (2 * checks)))
-
-
-def plan(name: str = "saas-ae", period: str | None = None) -> spmopt.Plan:
-    text = (ROOT / f"scenarios/plans/{name}.toml").read_text()
-    if period is not None:
-        text = text.replace('measurement_period = "year"', f'measurement_period = "{period}"')
-    return spmopt.Plan.from_toml(text)
 
 
 def model(
