@@ -805,8 +805,16 @@ def _report(
     specs: Mapping[str, Row],
     x: np.ndarray,
     duals: Mapping[str, float],
+    lp_x: np.ndarray,
 ) -> tuple[pd.DataFrame, pd.Series]:
+    """The constraint report and shadow prices.
+
+    Activity and slack are those of the returned weights ``x``; shadow prices are derivatives
+    of the LP optimum, so each dual is converted to a price per unit of its parameter at the LP
+    relaxation's solution ``lp_x`` (and its auxiliary values), not at the rounded choice.
+    """
     aux = optimal_auxiliary(table, constraints, x)
+    lp_aux = optimal_auxiliary(table, constraints, lp_x)
     records = []
     for name, spec in specs.items():
         activity = row_activity(spec, x, aux)
@@ -819,7 +827,7 @@ def _report(
             else 0.0
         )
         tolerance = 1e-7 * max(1.0, abs(spec.rhs), abs(activity))
-        shadow = dual * parameter_sensitivity(spec, table, constraints, x, aux)
+        shadow = dual * parameter_sensitivity(spec, table, constraints, lp_x, lp_aux)
         records.append(
             {
                 "constraint": name,
@@ -1103,7 +1111,7 @@ def solve(
     x = final.x if mode == "relaxation" else _snap(table, final.x)
     objective = float(table.profit @ x)
     duals = _participation_duals(table, relaxation.index.specs, lp_run.duals)
-    report, prices = _report(table, constraints, relaxation.index.specs, x, duals)
+    report, prices = _report(table, constraints, relaxation.index.specs, x, duals, lp_run.x)
     alpha = constraints.cvar.alpha if constraints.cvar is not None else None
     weights = table.frame[["unit", "candidate"]].copy()
     weights["weight"] = x

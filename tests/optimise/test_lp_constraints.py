@@ -12,6 +12,7 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
+import pulp
 import pytest
 from test_lp_helpers import SOLVERS, item, responses, tail_cvar
 
@@ -24,7 +25,7 @@ from spmopt.optimise.constraints import (
     QuotaCoverage,
     QuotaShare,
 )
-from spmopt.optimise.lp import solve
+from spmopt.optimise.lp import build_model, solve
 from spmopt.sim.streams import RandomStreams
 
 pytestmark = pytest.mark.parametrize("solver", SOLVERS)
@@ -341,42 +342,124 @@ def _get(constraints: Constraints, path: str) -> float:
     return value
 
 
-@pytest.mark.parametrize(
-    "family",
-    [
-        "budget",
-        "cos_ceiling",
-        "revenue_target",
-        "cvar",
-        "attain_floor",
-        "attain_ceiling",
-        "quota_coverage",
-    ],
-)
-def test_shadow_price_is_the_derivative_of_the_lp_optimum(solver, family):
-    """Shadow price vs (v(p) − v(p − h))/h and (v(p + h) − v(p))/h, v the LP optimum.
+def priced_rows(frame, samples, solver) -> dict[str, tuple[object, float]]:
+    """For each constraint row to price: (make, p), ``make(p)`` the constraints under which the
+    row binds at parameter p. Every family of :func:`binding_constraints`, plus pay dispersion
+    (ratio 30 % of the way from the free optimum's towards 1) and a quota floor and ceiling on
+    one unit (30 % of the way from its free quota towards its largest or smallest)."""
+    rows: dict[str, tuple[object, float]] = {}
+    for family, (constraints, path) in binding_constraints(frame, samples, solver).items():
+        rows[family] = (
+            lambda value, c=constraints, path=path: _with(c, path, value),
+            _get(constraints, path),
+        )
+    free = solve(frame, Constraints(), mode="relaxation", solver=solver)
+    x = free.weights["weight"].to_numpy()
+    pay = (frame["incentive_cost"] + frame["base_cost"]) / frame["reps"]
+    per_unit = (pay * x).groupby(frame["unit"], sort=False).sum()
+    ratio = float(per_unit.max() / per_unit.min())
+    rows["pay_dispersion"] = (
+        lambda value: Constraints(pay_dispersion=PayDispersion(value)),
+        1.0 + 0.7 * (ratio - 1.0),
+    )
+    quota = frame["quota"]
+    unit_quota = (quota * x).groupby(frame["unit"], sort=False).sum()
+    span = quota.groupby(frame["unit"], sort=False).agg(["min", "max"])
+    unit = str((span["max"] - unit_quota).idxmax())
+    rows[f"quota_floor[{unit}]"] = (
+        lambda value, unit=unit: Constraints(quota_bounds={unit: QuotaBounds(value, None)}),
+        unit_quota[unit] + 0.3 * (span.loc[unit, "max"] - unit_quota[unit]),
+    )
+    unit = str((unit_quota - span["min"]).idxmax())
+    rows[f"quota_ceiling[{unit}]"] = (
+        lambda value, unit=unit: Constraints(quota_bounds={unit: QuotaBounds(None, value)}),
+        unit_quota[unit] + 0.3 * (span.loc[unit, "min"] - unit_quota[unit]),
+    )
+    return rows
+
+
+PRICED_ROWS = [
+    "budget",
+    "cos_ceiling",
+    "revenue_target",
+    "cvar",
+    "attain_floor",
+    "attain_ceiling",
+    "quota_coverage",
+    "pay_dispersion",
+    "quota_floor",
+    "quota_ceiling",
+]
+BINARY_MODES = {
+    "relaxation": {},
+    "round": {},
+    "milp": {"gap_rel": 1e-6, "time_limit_s": 30},
+}
+
+
+@pytest.mark.parametrize("mode", list(BINARY_MODES))
+@pytest.mark.parametrize("family", PRICED_ROWS)
+def test_shadow_price_is_the_derivative_of_the_lp_optimum(solver, family, mode):
+    """Shadow price vs (v(p) − v(p − h))/h and (v(p + h) − v(p))/h, v the LP optimum (re-solved
+    with the parameter moved), whatever the mode that produced the price: in ``round`` and
+    ``milp`` mode the returned choice is binary and differs from the LP's in the fractional
+    units, and candidates' revenues, quotas and pays differ, so a price converted at the
+    binary choice (Σ x·R for the cost-of-sales ratio, π_min for pay dispersion) would be off.
 
     For right-hand-side parameters v is concave and piecewise linear, so the dual lies between
-    the two quotients; for ratio parameters (cos_ceiling, quota share) v is smooth at a generic
-    point and both quotients approach the shadow price. The constraint binds (non-zero price).
+    the two quotients; for ratio parameters (cos_ceiling, quota share, pay dispersion) v is
+    smooth at a generic point and both quotients approach the shadow price. The constraint
+    binds (non-zero price).
     """
     frame, samples = random_table()
-    constraints, path = binding_constraints(frame, samples, solver)[family]
-    p = _get(constraints, path)
+    rows = priced_rows(frame, samples, solver)
+    row = next(name for name in rows if name.split("[")[0] == family)
+    make, p = rows[row]
     h = 1e-5 * max(1.0, abs(p))
 
     def value(parameter: float) -> float:
-        changed = _with(constraints, path, parameter)
-        return solve(frame, changed, samples=samples, mode="relaxation", solver=solver).objective
+        return solve(
+            frame, make(parameter), samples=samples, mode="relaxation", solver=solver
+        ).objective
 
-    result = solve(frame, constraints, samples=samples, mode="relaxation", solver=solver)
-    price = result.shadow_price(family)
-    left = (result.objective - value(p - h)) / h
-    right = (value(p + h) - result.objective) / h
+    result = solve(frame, make(p), samples=samples, mode=mode, solver=solver, **BINARY_MODES[mode])
+    price = result.shadow_price(row)
+    here = result.lp_bound
+    left = (here - value(p - h)) / h
+    right = (value(p + h) - here) / h
     tolerance = 1e-3 * max(1.0, abs(price))
     assert abs(price) > 1e-6
     assert min(left, right) - tolerance <= price <= max(left, right) + tolerance
     assert right - tolerance <= left  # concavity (locally, for every family here)
+    if mode != "relaxation":
+        # the shadow prices are a property of the LP, whatever was done after it
+        relaxed = solve(frame, make(p), samples=samples, mode="relaxation", solver=solver)
+        assert price == pytest.approx(relaxed.shadow_price(row), rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("mode", list(BINARY_MODES))
+def test_participation_price_is_the_derivative_of_the_lp_optimum(solver, mode):
+    """``participation[u]`` has no user parameter: its price is what letting unit u put weight
+    on its forbidden plans is worth per unit of weight. Checked against the LP optimum re-solved
+    with that row's right-hand side raised from 0 to h (the row only has a right derivative:
+    weights are non-negative), for a unit whose unconstrained choice is forbidden."""
+    frame, samples = random_table()
+    constraints = Constraints(participation=True)
+    free = solve(frame, Constraints(), mode="relaxation", solver=solver).choice
+    bad = free["certainty_equivalent"] < free["outside_option"]
+    assert bad.any()
+    unit = str(free.loc[bad, "unit"].iloc[0])
+    name = f"participation[{unit}]"
+    result = solve(frame, constraints, mode=mode, solver=solver, **BINARY_MODES[mode])
+    price = result.shadow_price(name)
+    h = 1e-4
+    problem, index = build_model(frame, constraints)
+    index.rows[name].changeRHS(h)
+    problem.solve(pulp.HiGHS(msg=False))
+    assert pulp.LpStatus[problem.status] == "Optimal"
+    right = (pulp.value(problem.objective) - result.lp_bound) / h
+    assert price > 1e-6
+    assert price == pytest.approx(right, rel=1e-6)
 
 
 def test_dual_signs_follow_the_row_senses(solver):
