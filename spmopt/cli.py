@@ -270,7 +270,7 @@ def format_optimisation(result) -> str:
         f"Scenario '{result.scenario.id}': {len(result.responses)} candidate responses "
         f"({result.options.replications} replications each, common random numbers), "
         f"one plan per {result.options.unit}.",
-        f"Programme: {solution.method}. Status {solution.status}; expected profit "
+        f"Programme: {solution.method}. Status {solution.status_text}; expected profit "
         f"{solution.objective:,.0f}, LP bound {solution.lp_bound:,.0f}, integrality gap "
         f"{solution.integrality_gap:,.0f}.",
         "",
@@ -291,6 +291,13 @@ def format_optimisation(result) -> str:
     lines.append(shown.head(20).to_string(index=False))
     if len(shown) > 20:
         lines.append(f"… {len(shown) - 20} more units in choice.csv")
+    below = result.share_below_outside_option()
+    if below:
+        lines.append(
+            "Reps whose certainty equivalent is below their own outside option: "
+            + ", ".join(f"{share:.1%} {label}" for label, share in below.items())
+            + "."
+        )
     report = solution.constraint_report
     # rows with a price, and company-level rows that bind (per-unit and per-scenario rows such
     # as participation[u] or cvar_excess[s] are many; their prices show when non-zero)

@@ -16,7 +16,11 @@ cvar              ``cvar``: η + Σ_s z_s / ((1 − α)·S) ≤ L;
                   ``cvar_excess[s]``: z_s ≥ Σ x·C_s − η, z_s ≥ 0   (Rockafellar–Uryasev)
 attain_floor      ``attain_floor``: Σ x·N·P ≥ low·Σ x·N   (share of reps at quota ≥ low)
 attain_ceiling    ``attain_ceiling``: Σ x·N·P ≤ high·Σ x·N
-participation     ``participation[u]``: Σ_{j: CE[u,j] < Ū[u,j]} x[u,j] ≤ 0
+participation     ``participation[u]``: Σ_{j: CE[u,j] < Ū[u,j]} x[u,j] ≤ 0 (CE below Ū by more
+                  than :data:`PARTICIPATION_RTOL` × |Ū|)
+rep_participation ``rep_participation``: Σ x·N·B ≤ m·Σ x·N, B the share of the row's reps whose
+                  own CE is below their own outside option (column
+                  ``share_below_outside_option``): at most a share m of reps below it
 quota_coverage    ``quota_coverage``: Σ x·N·Q ≥ target × over_assignment
 quota_bounds      ``quota_floor[u]``: Σ_j x[u,j]·Q[u,j] ≥ lo_u;
                   ``quota_ceiling[u]``: Σ_j x[u,j]·Q[u,j] ≤ hi_u
@@ -27,7 +31,8 @@ pay_dispersion    ``pay_upper[u]``: π_u ≤ π_max; ``pay_lower[u]``: π_u ≥ 
 ================  ==========================================================================
 
 With the attainment share per unit (``QuotaShare(per_unit=True)``) the rows are
-``attain_floor[u]``/``attain_ceiling[u]`` with the sums restricted to unit u.
+``attain_floor[u]``/``attain_ceiling[u]`` with the sums restricted to unit u; likewise
+``rep_participation[u]`` with ``RepParticipation(per_unit=True)``.
 
 Examples
 --------
@@ -57,10 +62,18 @@ FAMILIES: tuple[str, ...] = (
     "attain_floor",
     "attain_ceiling",
     "participation",
+    "rep_participation",
     "quota_coverage",
     "quota_bounds",
     "pay_dispersion",
 )
+
+# A certainty equivalent counts as below the outside option only when it is below by more than
+# this share of |Ū|: a base set so that CE equals Ū (the participation lever) lands a few ulps
+# either side of it, and must not be dropped for that (1e-9 of $160k is $0.00016).
+PARTICIPATION_RTOL = 1e-9
+# response-table column: share of a row's reps whose own CE is below their own outside option
+SHARE_BELOW_OUTSIDE = "share_below_outside_option"
 
 
 def _number(
@@ -212,6 +225,34 @@ class PayDispersion:
         )
 
 
+@dataclass(frozen=True)
+class RepParticipation:
+    """At most ``max_share`` of reps may be expected to earn a certainty equivalent below their
+    own outside option (family ``rep_participation``; needs the response column
+    ``share_below_outside_option``).
+
+    The ``participation`` family compares a unit's mean CE with its mean outside option, which
+    can hold while many individual reps are below their own; this bounds the head-count share
+    of such reps, Σ x·N·B / Σ x·N ≤ max_share (per unit with ``per_unit=True``).
+    """
+
+    max_share: float
+    per_unit: bool = False
+
+    def __post_init__(self):
+        object.__setattr__(
+            self,
+            "max_share",
+            _number("rep_participation.max_share", self.max_share, low=0.0, high=1.0),
+        )
+        if not isinstance(self.per_unit, bool | np.bool_):
+            raise SpmoptInputError(
+                f"constraints.rep_participation.per_unit: expected true or false, got "
+                f"{self.per_unit!r}"
+            )
+        object.__setattr__(self, "per_unit", bool(self.per_unit))
+
+
 class _FrozenMapping(Mapping):
     """A read-only, hashable mapping (so that :class:`Constraints` stays hashable)."""
 
@@ -269,7 +310,11 @@ class Constraints:
     quota_share:
         Band on the share of reps at quota: ``QuotaShare(low, high)`` or a ``(low, high)`` pair.
     participation:
-        Forbid candidates whose certainty equivalent is below the rep's outside option.
+        Forbid candidates whose certainty equivalent is below the rep's outside option (by more
+        than :data:`PARTICIPATION_RTOL` of it).
+    rep_participation:
+        ``RepParticipation(max_share, per_unit)`` or the share itself: bound the share of reps
+        whose own CE is below their own outside option.
     quota_coverage:
         ``QuotaCoverage(company_target, over_assignment)`` or such a pair.
     quota_bounds:
@@ -291,6 +336,7 @@ class Constraints:
     cvar: CVaRLimit | None = None
     quota_share: QuotaShare | None = None
     participation: bool = False
+    rep_participation: RepParticipation | None = None
     quota_coverage: QuotaCoverage | None = None
     quota_bounds: Mapping[object, QuotaBounds] = field(default_factory=lambda: _FrozenMapping({}))
     pay_dispersion: PayDispersion | None = None
@@ -313,6 +359,11 @@ class Constraints:
                 f"constraints.participation: expected true or false, got {self.participation!r}"
             )
         object.__setattr__(self, "participation", bool(self.participation))
+        object.__setattr__(
+            self,
+            "rep_participation",
+            _as(RepParticipation, "rep_participation", self.rep_participation),
+        )
         object.__setattr__(
             self, "quota_coverage", _as(QuotaCoverage, "quota_coverage", self.quota_coverage)
         )
@@ -340,6 +391,7 @@ class Constraints:
             "attain_floor": self.quota_share is not None and self.quota_share.low is not None,
             "attain_ceiling": self.quota_share is not None and self.quota_share.high is not None,
             "participation": self.participation,
+            "rep_participation": self.rep_participation is not None,
             "quota_coverage": self.quota_coverage is not None,
             "quota_bounds": any(
                 b.low is not None or b.high is not None for b in self.quota_bounds.values()
@@ -425,9 +477,25 @@ def _per_unit_rows(
     return out
 
 
+def below_outside_option(certainty_equivalent, outside_option) -> np.ndarray:
+    """Whether a certainty equivalent is below an outside option by more than
+    :data:`PARTICIPATION_RTOL` of the option's size (elementwise, any shapes that broadcast).
+
+    Examples
+    --------
+    >>> below_outside_option([100.0, np.nextafter(100.0, 0), 99.0], 100.0).tolist()
+    [False, False, True]
+    """
+    ce = np.asarray(certainty_equivalent, dtype=float)
+    option = np.asarray(outside_option, dtype=float)
+    return ce < option - PARTICIPATION_RTOL * np.abs(option)
+
+
 def participation_violations(table: ResponseTable) -> np.ndarray:
     """Rows whose certainty equivalent is below the outside option (boolean per row)."""
-    return table.column("certainty_equivalent") < table.column("outside_option")
+    return below_outside_option(
+        table.column("certainty_equivalent"), table.column("outside_option")
+    )
 
 
 def pay_per_rep(table: ResponseTable) -> np.ndarray:
@@ -538,6 +606,30 @@ def build_rows(table: ResponseTable, constraints: Constraints) -> tuple[list[Row
                         unit=u,
                     )
                 )
+    if constraints.rep_participation is not None:
+        if SHARE_BELOW_OUTSIDE not in table.frame.columns:
+            raise SpmoptInputError(
+                f"constraints.rep_participation: needs the response column "
+                f"{SHARE_BELOW_OUTSIDE!r} (share of each row's reps whose certainty equivalent "
+                "is below their own outside option); the response table has none"
+            )
+        bound = constraints.rep_participation.max_share
+        coef = reps * (table.column(SHARE_BELOW_OUTSIDE) - bound)
+        if constraints.rep_participation.per_unit:
+            for u, index, values in _per_unit_rows(table, coef):
+                rows.append(
+                    Row(
+                        f"rep_participation[{_unit_label(table, u)}]",
+                        "rep_participation",
+                        "<=",
+                        0.0,
+                        index,
+                        values,
+                        unit=u,
+                    )
+                )
+        else:
+            rows.append(Row("rep_participation", "rep_participation", "<=", 0.0, every, coef))
     if constraints.quota_coverage is not None:
         rows.append(
             Row(
@@ -718,12 +810,13 @@ def parameter_sensitivity(
 
     Multiplying a row's dual by this gives the shadow price per unit of the parameter a user
     sets: per currency of budget, revenue target, CVaR limit, quota bound or company target; per
-    unit of the cost-of-sales ratio, attainment share or pay-dispersion ratio. Rows with no
+    unit of the cost-of-sales ratio, attainment share, share of reps below their outside option
+    or pay-dispersion ratio. Rows with no
     parameter (``participation``, ``pay_upper``/``pay_lower``, ``cvar_excess``) return 1.
     """
     if row.name == "cos_ceiling":
         return float(table.column("revenue") @ x)
-    if row.family in ("attain_floor", "attain_ceiling"):
+    if row.family in ("attain_floor", "attain_ceiling", "rep_participation"):
         reps = table.column("reps")
         return float(reps[row.index] @ x[row.index])
     if row.name == "quota_coverage":
@@ -737,8 +830,10 @@ def totals(table: ResponseTable, x: np.ndarray, alpha: float | None = None) -> d
     """Expected company totals at weights ``x`` (and the CVaR of comp cost when samples exist).
 
     Keys: profit, revenue, margin, incentive_cost, base_cost, comp_cost, discount_cost, reps,
-    reps_at_quota, share_at_quota, quota_total, cost_of_sales (comp cost / revenue), and with
-    samples: comp_cost_cvar (at ``alpha``), comp_cost_p90.
+    reps_at_quota, share_at_quota, quota_total, cost_of_sales (comp cost / revenue); with the
+    column ``share_below_outside_option``: reps_below_outside_option and
+    share_below_outside_option (head-count share of reps whose own CE is below their own
+    outside option); with samples: comp_cost_cvar (at ``alpha``), comp_cost_p90.
     """
     out = {"profit": float(table.profit @ x)}
     for column in ("revenue", "margin", "incentive_cost", "base_cost", "discount_cost", "reps"):
@@ -749,6 +844,10 @@ def totals(table: ResponseTable, x: np.ndarray, alpha: float | None = None) -> d
     out["share_at_quota"] = out["reps_at_quota"] / out["reps"] if out["reps"] > 0 else math.nan
     out["quota_total"] = float((reps * table.column("quota")) @ x)
     out["cost_of_sales"] = out["comp_cost"] / out["revenue"] if out["revenue"] else math.nan
+    if SHARE_BELOW_OUTSIDE in table.frame.columns:
+        below = float((reps * table.column(SHARE_BELOW_OUTSIDE)) @ x)
+        out["reps_below_outside_option"] = below
+        out[SHARE_BELOW_OUTSIDE] = below / out["reps"] if out["reps"] > 0 else math.nan
     if table.samples is not None:
         losses = x @ table.samples
         if alpha is not None:

@@ -168,6 +168,19 @@ def _relaxation(table, constraints, family, x, by_row) -> Relaxation:
         verb = "lower" if side == "low" else "raise"
         text = f"{verb} quota_share.{side} (share of reps at quota) from {current:.4g} to {new:.4g}"
         return Relaxation(family, f"quota_share.{side}", current, new, (), text)
+    if family == "rep_participation":
+        current = constraints.rep_participation.max_share
+        if constraints.rep_participation.per_unit:
+            rows = tuple(by_row.items())
+            names = ", ".join(name for name, _ in rows[:5])
+            text = f"raise rep_participation.max_share for {names}"
+            return Relaxation(family, "rep_participation.max_share", current, None, rows, text)
+        new = t["share_below_outside_option"]
+        text = (
+            f"raise rep_participation.max_share (share of reps below their own outside option) "
+            f"from {current:.4g} to {new:.4g}"
+        )
+        return Relaxation(family, "rep_participation.max_share", current, new, (), text)
     if family == "pay_dispersion":
         pays = unit_pay_per_rep(table, x)
         pays = pays[~np.isnan(pays)]

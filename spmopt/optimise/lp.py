@@ -563,6 +563,9 @@ class _Run:
     seconds: float
     method: str
     engine_seconds: float = math.nan  # the solver's own run time (HiGHS only)
+    # upper bound on the maximised profit that the solver proved (a binary programme solved by
+    # HiGHS: its dual bound); NaN when the solver proved none we can read (CBC)
+    bound: float = math.nan
 
 
 @contextlib.contextmanager
@@ -627,7 +630,26 @@ def _run(built: BuiltModel, backend: pulp.LpSolver, solver: Solver, method: str)
         for name, row in index.rows.items():
             duals[name] = math.nan if row.pi is None else sign * float(row.pi) + 0.0
     objective = float(index.table.profit @ x)
-    return _Run(status, x, auxiliary, duals, objective, seconds, method, engine_seconds)
+    bound = _binary_bound(problem, solver) if index.integer else math.nan
+    return _Run(status, x, auxiliary, duals, objective, seconds, method, engine_seconds, bound)
+
+
+def _binary_bound(problem: pulp.LpProblem, solver: Solver) -> float:
+    """HiGHS's proven upper bound on the maximised objective of a binary programme (its MIP dual
+    bound, sign-corrected: PuLP hands HiGHS the negated objective), or NaN."""
+    model = getattr(problem, "solverModel", None)
+    if solver.name != "highs" or model is None:
+        return math.nan
+    try:
+        import highspy
+
+        dual_bound = float(model.getInfo().mip_dual_bound)
+        minimise = model.getObjectiveSense()[1] == highspy.ObjSense.kMinimize
+    except Exception:  # pragma: no cover - defensive: highspy internals may change
+        return math.nan
+    if not math.isfinite(dual_bound):
+        return math.nan
+    return -dual_bound if minimise else dual_bound
 
 
 # ---------------------------------------------------------------------------------------------
@@ -641,7 +663,12 @@ class Solution:
     Attributes
     ----------
     status:
-        ``optimal``, or ``feasible`` when a binary programme stopped at its gap or time limit.
+        ``optimal`` when proven (the LP relaxation in ``relaxation`` mode; a binary answer that
+        reaches the LP bound or the binary solver's own proven bound), ``within_gap`` when a
+        bound proves the answer at most ``gap_rel`` below the best possible but not optimal
+        (rounding accepted within the gap; a binary programme stopped at its gap), ``feasible``
+        otherwise (time limit; a solver claim that cannot be checked, e.g. CBC's "optimal").
+        See :func:`proven_status` and :attr:`status_text`.
     mode:
         The requested mode: ``round``, ``relaxation`` or ``milp``.
     method:
@@ -681,6 +708,12 @@ class Solution:
         The same split by phase (``build_lp``, ``solve_lp``, ``build_milp``, ``solve_milp``),
         and ``solver_engine_lp``, HiGHS's own run time for the LP (the rest of ``solve_lp`` is
         PuLP handing the model over and reading the solution back).
+    bound:
+        The tightest proven upper bound on the expected profit of any one-plan-per-unit
+        choice [currency/yr]: the LP bound, or the binary solver's bound when tighter (HiGHS).
+    gap_rel:
+        The relative gap the binary answer was allowed (None in ``relaxation`` mode or when
+        the LP optimum was already integral).
     """
 
     status: str
@@ -701,6 +734,29 @@ class Solution:
     solve_seconds: float
     timings: Mapping[str, float]
     index: ModelIndex = field(repr=False)
+    bound: float = math.nan
+    gap_rel: float | None = None
+
+    @property
+    def status_text(self) -> str:
+        """The status with its proof, in words (what the command line prints)."""
+        if self.status == "optimal":
+            if self.mode == "relaxation":
+                return "optimal (LP relaxation; weights may be fractional)"
+            return "optimal (proven: it reaches an upper bound on every one-plan-per-unit choice)"
+        missing = self.bound - self.objective
+        share = missing / abs(self.bound) if self.bound else 0.0
+        if self.status == "within_gap":
+            return (
+                f"within gap, not proven optimal: at most {missing:,.0f} ({share:.2g} of the "
+                f"bound {self.bound:,.0f}) below the best choice; allowed gap {self.gap_rel:g}"
+            )
+        if self.status == "feasible" and math.isfinite(missing):
+            return (
+                f"feasible, not proven optimal: at most {missing:,.0f} ({share:.2g} of the "
+                f"bound {self.bound:,.0f}) below the best choice"
+            )
+        return self.status
 
     @property
     def relative_gap(self) -> float:
@@ -741,7 +797,7 @@ class Solution:
     def summary(self) -> str:
         """A few readable lines: mode, objective, bound, gap, priced constraints, timings."""
         lines = [
-            f"status {self.status}; {self.method}",
+            f"status {self.status_text}; {self.method}",
             f"expected profit {self.objective:,.0f}; LP bound {self.lp_bound:,.0f}; "
             f"integrality gap {self.integrality_gap:,.2f} ({self.relative_gap:.2e})",
         ]
@@ -867,6 +923,39 @@ def _report(
 # Solving
 
 
+def proven_status(
+    objective: float, bounds: tuple[float, ...], gap_rel: float | None
+) -> tuple[str, float]:
+    """Status of a binary answer from the upper bounds on the binary optimum we hold, and the
+    tightest bound.
+
+    ``optimal`` only when a bound proves it: the answer reaches the LP bound, or the solver's
+    own bound on the binary programme (HiGHS's MIP dual bound) meets it, within 1e-9 relative.
+    ``within_gap`` when a bound proves it at most ``gap_rel`` (relative to the bound) from the
+    best possible: a rounding accepted within the gap, or a binary programme stopped at its gap.
+    ``feasible`` otherwise (a time limit, or a solver's claim we cannot check, such as CBC's
+    "optimal", which has been seen wrong).
+
+    Examples
+    --------
+    >>> proven_status(10.0, (10.0, float("nan")), 1e-4)
+    ('optimal', 10.0)
+    >>> proven_status(9.9995, (10.0, float("nan")), 1e-4)
+    ('within_gap', 10.0)
+    >>> proven_status(9.0, (10.0, 9.5), 1e-4)
+    ('feasible', 9.5)
+    """
+    bound = min((b for b in bounds if math.isfinite(b)), default=math.nan)
+    if not math.isfinite(bound):
+        return "feasible", bound
+    tolerance = 1e-9 * max(1.0, abs(bound))
+    if objective >= bound - tolerance:
+        return "optimal", bound
+    if gap_rel is not None and bound - objective <= gap_rel * abs(bound) + tolerance:
+        return "within_gap", bound
+    return "feasible", bound
+
+
 def _fractional_units(table: ResponseTable, x: np.ndarray) -> np.ndarray:
     """Positions of units whose largest weight is below 1 (beyond the tolerance)."""
     largest = np.maximum.reduceat(x, table.starts[:-1])
@@ -924,8 +1013,12 @@ def _round(
     time_limit_s: float | None,
     timings: dict[str, float],
     diagnose: bool,
-) -> tuple[_Run, str]:
-    """One candidate per unit from a fractional LP optimum; returns the run and what was done.
+) -> tuple[_Run, str, float]:
+    """One candidate per unit from a fractional LP optimum.
+
+    Returns the run, what was done and the upper bound on the binary optimum proven by the full
+    binary programme's solver (NaN if it was not solved or proves none: then only the LP bound
+    holds; the restricted re-solve's own bound says nothing about the full programme).
 
     1. Fix every unit the LP already decided, and solve the binary programme over the
        fractional units only (a handful: at most one per binding coupling row at a vertex).
@@ -955,7 +1048,8 @@ def _round(
             rounded = run
     tolerance = target * abs(bound) + 1e-9 * (1.0 + abs(bound))
     if rounded is not None and bound - rounded.objective <= tolerance:
-        return rounded, f"; {count} re-solved as a binary programme with the others fixed"
+        detail = f"; {count} re-solved as a binary programme with the others fixed"
+        return rounded, detail, math.nan
     run = _full_binary(table, constraints, rows, auxiliary, solver, target, limit, timings)
     found = run.status in ("optimal", "feasible")
     if rounded is None and not found:
@@ -965,9 +1059,12 @@ def _round(
         if rounded is None
         else f"whose re-solve with the others fixed lost more than {target:g} of the bound"
     )
+    bound = run.bound if found else math.nan
     if found and (rounded is None or run.objective > rounded.objective):
-        return run, f"; {count}, {why}: full binary programme (gap {target:g}) solved instead"
-    return rounded, f"; {count}, {why}; the full binary programme found nothing better"
+        detail = f"; {count}, {why}: full binary programme (gap {target:g}) solved instead"
+        return run, detail, bound
+    detail = f"; {count}, {why}; the full binary programme found nothing better"
+    return rounded, detail, bound
 
 
 def _full_binary(table, constraints, rows, auxiliary, solver, gap_rel, time_limit_s, timings):
@@ -1082,8 +1179,10 @@ def solve(
     fractional = _fractional_units(table, lp_run.x)
     method = f"LP relaxation ({lp_run.method})"
 
+    solver_bound, gap = math.nan, None
     if mode == "round" and fractional.size:
-        final, detail = _round(
+        gap = DEFAULT_GAP_REL if gap_rel is None else gap_rel
+        final, detail, solver_bound = _round(
             table,
             constraints,
             rows,
@@ -1106,6 +1205,7 @@ def solve(
         if run.status not in ("optimal", "feasible"):
             raise _no_binary_solution(run, table, constraints, solver, diagnose)
         final = run
+        solver_bound, gap = run.bound, gap_rel
         method = f"binary programme ({run.method}, gap {gap_rel:g}, limit {time_limit_s:g} s)"
 
     x = final.x if mode == "relaxation" else _snap(table, final.x)
@@ -1117,8 +1217,16 @@ def solve(
     weights["weight"] = x
     build_seconds = timings.get("build_lp", 0.0) + timings.get("build_milp", 0.0)
     solve_seconds = timings.get("solve_lp", 0.0) + timings.get("solve_milp", 0.0)
+    if lp_run.status != "optimal":
+        status, bound = lp_run.status, math.nan
+    elif mode == "relaxation":
+        status, bound = "optimal", lp_bound
+    else:
+        status, bound = proven_status(objective, (lp_bound, solver_bound), gap)
     return Solution(
-        status=final.status if lp_run.status == "optimal" else lp_run.status,
+        status=status,
+        bound=bound,
+        gap_rel=gap,
         mode=mode,
         method=method,
         objective=objective,

@@ -1,8 +1,10 @@
 """The optimiser's pipeline (design §6): candidate plans → simulated responses (common random
 numbers) → linear programme → chosen plans → re-simulation on fresh random numbers.
 
-Configuration comes from the scenario's ``[optimise]`` table (levers, unit, replications, solver
-and CVaR) and ``[finance]`` (budget, revenue target, cost-of-sales ceiling, quota-share band).
+Configuration comes from the scenario's ``[optimise]`` table (levers, unit, replications, solver,
+participation, per-rep participation ``rep_participation`` and CVaR) and ``[finance]`` (budget,
+revenue target, cost-of-sales ceiling, quota-share band). Each candidate's responses include the
+share of reps whose own certainty equivalent is below their own outside option.
 """
 
 from __future__ import annotations
@@ -15,7 +17,13 @@ import numpy as np
 import pandas as pd
 
 from spmopt.errors import SpmoptInputError
-from spmopt.optimise.constraints import Constraints, CVaRLimit
+from spmopt.optimise.constraints import (
+    SHARE_BELOW_OUTSIDE,
+    Constraints,
+    CVaRLimit,
+    RepParticipation,
+    below_outside_option,
+)
 from spmopt.optimise.levers import INCUMBENT, Candidate, apply_levers, candidates
 from spmopt.optimise.lp import Solution, solve
 from spmopt.plan.plan import Plan
@@ -34,6 +42,7 @@ OPTIONS = (
     "mode",
     "solver",
     "participation",
+    "rep_participation",
     "cvar",
     "validate_engine",
 )
@@ -51,6 +60,7 @@ class OptimiseOptions:
     mode: str = "round"
     solver: str = "highs"
     participation: bool = True
+    rep_participation: RepParticipation | None = None
     cvar: CVaRLimit | None = None
     validate_engine: str = "fast"
 
@@ -76,12 +86,21 @@ class OptimiseOptions:
         cvar = table.pop("cvar", None)
         if isinstance(cvar, Mapping):
             cvar = CVaRLimit(**cvar)
+        rep_participation = table.pop("rep_participation", None)
+        try:
+            rep_participation = Constraints(rep_participation=rep_participation).rep_participation
+        except (SpmoptInputError, TypeError) as error:
+            raise SpmoptInputError(
+                "optimise.rep_participation: expected a share in [0, 1] or a table "
+                f"{{ max_share = …, per_unit = true|false }}, got {rep_participation!r} ({error})",
+                scenario.source,
+            ) from None
         unit = table.get("unit", "segment")
         if unit not in ("segment", "rep"):
             raise SpmoptInputError(
                 f"optimise.unit: expected 'segment' or 'rep', got {unit!r}", scenario.source
             )
-        return cls(levers=per_segment, cvar=cvar, **table)
+        return cls(levers=per_segment, cvar=cvar, rep_participation=rep_participation, **table)
 
 
 def constraints_from(scenario: Scenario, options: OptimiseOptions) -> Constraints:
@@ -93,6 +112,7 @@ def constraints_from(scenario: Scenario, options: OptimiseOptions) -> Constraint
         revenue_target=finance.revenue_target,
         quota_share=finance.quota_share_band,
         participation=options.participation,
+        rep_participation=options.rep_participation,
         cvar=options.cvar,
     )
 
@@ -230,7 +250,9 @@ def _responses_of(
         frame["reps"] = 1.0
         outside = population.set_index("rep_id")["outside_option"]
         frame["outside_option"] = outside.reindex(frame["unit"]).to_numpy()
-    frame["certainty_equivalent"] = _certainty_equivalents(scenario, chosen, unit, frame["unit"])
+    ce, below = _certainty_equivalents(scenario, chosen, unit, frame["unit"])
+    frame["certainty_equivalent"] = ce
+    frame[SHARE_BELOW_OUTSIDE] = below
     per_replication["profit"] = per_replication["margin"] - per_replication["comp_cost"]
     per_replication["reps_at_quota"] = (
         per_replication["at_quota"].fillna(0)
@@ -244,18 +266,27 @@ def _responses_of(
     return frame, samples
 
 
-def _certainty_equivalents(scenario, chosen, unit, units) -> np.ndarray:
-    values = {}
+def _certainty_equivalents(scenario, chosen, unit, units) -> tuple[np.ndarray, np.ndarray]:
+    """Per unit: the certainty equivalent of one rep (a segment's mean) under its candidate
+    [currency/yr], and the share of its reps whose own CE is below their own outside option
+    (static best response; below by more than ``PARTICIPATION_RTOL`` of the option)."""
+    values, below = {}, {}
     model = scenario.model()
     for segment, candidate in chosen.items():
         members = _segment_population(scenario, candidate)
         technology, members = behaviour_technology(model.segments[segment].technology, members)
         ce = best_response(candidate.plan, members, technology)["certainty_equivalent"].to_numpy()
+        short = below_outside_option(ce, members.column("outside_option"))
         if unit == "segment":
             values[segment] = float(ce.mean())
+            below[segment] = float(short.mean())
         else:
             values.update(zip(members.rep_ids.astype(str), ce, strict=True))
-    return np.array([values[str(u)] for u in units])
+            below.update(zip(members.rep_ids.astype(str), short.astype(float), strict=True))
+    return (
+        np.array([values[str(u)] for u in units]),
+        np.array([below[str(u)] for u in units]),
+    )
 
 
 # ------------------------------------------------------------------------------ result
@@ -295,6 +326,23 @@ class OptimisationResult:
     def summary(self) -> pd.DataFrame:
         """The chosen candidate per unit with its expected figures."""
         return self.solution.choice
+
+    def share_below_outside_option(self) -> dict[str, float]:
+        """Head-count share of reps whose own certainty equivalent (static best response) is
+        below their own outside option, under the ``incumbent`` and the ``optimised`` plans."""
+        frame = self.responses
+        if SHARE_BELOW_OUTSIDE not in frame.columns:
+            return {}
+        chosen = self.solution.choice[["unit", "candidate"]].astype({"unit": str})
+        rows = {
+            "incumbent": frame[frame["candidate"] == INCUMBENT],
+            "optimised": frame.astype({"unit": str}).merge(chosen, on=["unit", "candidate"]),
+        }
+        return {
+            label: float((part["reps"] * part[SHARE_BELOW_OUTSIDE]).sum() / part["reps"].sum())
+            for label, part in rows.items()
+            if part["reps"].sum() > 0
+        }
 
     def frontier(self, budgets=None, points: int = 9) -> pd.DataFrame:
         """Expected profit against the comp budget (re-solving the LP over a budget grid)."""

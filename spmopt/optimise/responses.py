@@ -19,6 +19,10 @@ unless stated otherwise:
 ``reps``                  head count the row stands for (≥ 0)
 ``quota``                 annual quota per rep [currency/yr]
 ``attrition``             expected share of the unit's reps who leave during the year [0–1]
+``share_below_outside_option``
+                          (optional) share of the unit's reps whose own certainty equivalent is
+                          below their own outside option [0–1]; needed by the
+                          ``rep_participation`` constraint
 ``*_se`` (optional)       standard error of any of the above (≥ 0)
 ========================  ======================================================================
 
@@ -70,6 +74,8 @@ VALUE_COLUMNS: tuple[str, ...] = (
     "attrition",
 )
 RESPONSE_COLUMNS: tuple[str, ...] = KEY_COLUMNS + VALUE_COLUMNS
+# optional value columns, validated when present
+OPTIONAL_COLUMNS: tuple[str, ...] = ("share_below_outside_option",)
 SAMPLE_COLUMNS: tuple[str, ...] = ("unit", "candidate", "scenario", "comp_cost")
 
 # columns with bounds beyond "finite": name -> (low, high)
@@ -78,6 +84,7 @@ _BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "quota": (0.0, None),
     "p_quota": (0.0, 1.0),
     "attrition": (0.0, 1.0),
+    "share_below_outside_option": (0.0, 1.0),
 }
 
 
@@ -171,8 +178,9 @@ def validate_responses(responses: pd.DataFrame, source: str = "responses") -> pd
     """A validated copy of a response table, rows grouped by unit (in order of first appearance).
 
     Checks the required columns (:data:`RESPONSE_COLUMNS`) are present, keys are present and
-    unique per (unit, candidate), values are finite, ``reps`` and ``quota`` ≥ 0, ``p_quota`` and
-    ``attrition`` in [0, 1], standard errors (``*_se``) ≥ 0. Candidate ids become text.
+    unique per (unit, candidate), values are finite, ``reps`` and ``quota`` ≥ 0, ``p_quota``,
+    ``attrition`` and (if present) ``share_below_outside_option`` in [0, 1], standard errors
+    (``*_se``) ≥ 0. Candidate ids become text.
 
     Raises
     ------
@@ -182,7 +190,9 @@ def validate_responses(responses: pd.DataFrame, source: str = "responses") -> pd
     frame = _check_columns(responses, RESPONSE_COLUMNS, source)
     _check_keys(frame, KEY_COLUMNS, source)
     clean = frame.copy()
-    for column in (*VALUE_COLUMNS, *(c for c in frame.columns if str(c).endswith("_se"))):
+    optional = [c for c in OPTIONAL_COLUMNS if c in frame.columns]
+    standard_errors = [c for c in frame.columns if str(c).endswith("_se")]
+    for column in (*VALUE_COLUMNS, *optional, *standard_errors):
         clean[column] = _numeric(frame, column, source)
     clean["candidate"] = clean["candidate"].astype(str)
     if clean.duplicated(list(KEY_COLUMNS)).any():  # e.g. candidates 1 and "1"

@@ -24,6 +24,7 @@ from spmopt.optimise.constraints import (
     QuotaBounds,
     QuotaCoverage,
     QuotaShare,
+    RepParticipation,
 )
 from spmopt.optimise.lp import build_model, solve
 from spmopt.sim.streams import RandomStreams
@@ -132,6 +133,61 @@ def test_participation(solver):
     result = solve(frame, Constraints(participation=True), solver=solver)
     assert chosen(result) == {"u": "q"}
     assert result.shadow_price("participation[u]") == pytest.approx(2.0, abs=1e-6)
+
+
+def test_participation_tolerates_a_certainty_equivalent_one_ulp_below(solver):
+    """The participation lever sets the base so that CE equals Ū; floating point then lands a
+    few ulps either side (measured: 2.9e-11 below 165,000 for five of nine saas-ae enterprise
+    candidates). Such a plan meets the constraint (relative tolerance PARTICIPATION_RTOL =
+    1e-9); one 1e-6 below does not."""
+    at = np.nextafter(100.0, 0.0)
+    frame = responses(
+        [
+            item("u", "p", profit=10, cost=1, certainty_equivalent=at, outside_option=100),
+            item("u", "q", profit=8, cost=1, certainty_equivalent=110, outside_option=100),
+        ]
+    )
+    assert chosen(solve(frame, Constraints(participation=True), solver=solver)) == {"u": "p"}
+    frame.loc[0, "certainty_equivalent"] = 100.0 * (1 - 1e-6)
+    assert chosen(solve(frame, Constraints(participation=True), solver=solver)) == {"u": "q"}
+
+
+def test_rep_participation(solver):
+    """Ten reps; p (profit 10, 40 % of reps below their own outside option), q (8, 10 %). At
+    most 20 % below forbids p: binary q = 8, although both plans meet the mean participation
+    row (CE 110 ≥ Ū 100).
+
+    LP: 0.4w + 0.1(1 − w) ≤ 0.2 → w = 1/3, profit 8 + 2/3. Raising the allowed share by d
+    raises w by d/0.3, so the shadow price per unit of share is 2/0.3 = 20/3.
+    """
+    rows = [
+        item("u", "p", profit=10, cost=1, reps=10, share_below_outside_option=0.4),
+        item("u", "q", profit=8, cost=1, reps=10, share_below_outside_option=0.1),
+        item("v", "r", profit=1, cost=1, reps=0, share_below_outside_option=1.0),
+    ]
+    frame = responses(rows, certainty_equivalent=110, outside_option=100)
+    constraints = Constraints(participation=True, rep_participation=0.2)
+    assert constraints.families() == ("participation", "rep_participation")
+    assert chosen(solve(frame, Constraints(participation=True), solver=solver))["u"] == "p"
+    relaxed = solve(frame, constraints, mode="relaxation", solver=solver)
+    assert relaxed.objective == pytest.approx(9 + 2 / 3, abs=1e-6)
+    assert relaxed.shadow_price("rep_participation") == pytest.approx(20 / 3, abs=1e-5)
+    result = solve(frame, constraints, solver=solver)
+    assert chosen(result)["u"] == "q"
+    assert result.totals["share_below_outside_option"] == pytest.approx(0.1)
+    assert result.choice.set_index("unit").loc["u", "share_below_outside_option"] == 0.1
+    per_unit = Constraints(rep_participation=RepParticipation(0.2, per_unit=True))
+    assert "rep_participation[u]" in solve(frame, per_unit, solver=solver).shadow_prices.index
+    with pytest.raises(SpmoptInputError, match="share_below_outside_option"):
+        solve(frame.drop(columns="share_below_outside_option"), constraints, solver=solver)
+    # no plan leaves fewer than 10 % below: infeasible, and the diagnosis says how far to go
+    with pytest.raises(SpmoptNoSolutionError, match="rep_participation") as caught:
+        solve(frame, Constraints(rep_participation=0.05), solver=solver)
+    (relaxation,) = caught.value.diagnosis.relaxations
+    assert relaxation.parameter == "rep_participation.max_share"
+    assert relaxation.suggested == pytest.approx(0.1, abs=1e-9)
+    with pytest.raises(SpmoptInputError, match="share_below_outside_option"):
+        solve(frame.assign(share_below_outside_option=1.5), constraints, solver=solver)
 
 
 def test_participation_with_no_acceptable_plan_names_the_unit(solver):
@@ -261,6 +317,7 @@ def random_table(seed: int = 7, units: int = 20, candidates: int = 5):
             "comp_cost": cost.ravel(),
         }
     )
+    frame["share_below_outside_option"] = g.uniform(0.0, 0.6, n)
     return frame, samples
 
 
@@ -293,7 +350,17 @@ def binding_constraints(frame, samples, solver) -> dict[str, tuple[Constraints, 
         return now + 0.3 * (extreme - now)
 
     share = free["share_at_quota"]
+    below = frame["reps"] * frame["share_below_outside_option"]
+    fewest_below = below.groupby(frame["unit"], sort=False).min().sum() / reps.sum()
     return {
+        "rep_participation": (
+            Constraints(
+                rep_participation=RepParticipation(
+                    towards(free["share_below_outside_option"], fewest_below)
+                )
+            ),
+            "rep_participation.max_share",
+        ),
         "budget": (Constraints(budget=towards(free["comp_cost"], comp[cheapest].sum())), "budget"),
         "cos_ceiling": (
             Constraints(cos_ceiling=towards(ratio, lean_cos)),
@@ -379,6 +446,7 @@ def priced_rows(frame, samples, solver) -> dict[str, tuple[object, float]]:
 
 
 PRICED_ROWS = [
+    "rep_participation",
     "budget",
     "cos_ceiling",
     "revenue_target",

@@ -100,7 +100,9 @@ def test_rockafellar_uryasev_identity_at_the_lp_optimum(solver):
 
 
 @pytest.mark.parametrize("solver", PROPERTY_SOLVERS)
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=15, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(
     data=st.lists(
         st.lists(st.floats(0.0, 100.0, allow_nan=False), min_size=7, max_size=7),

@@ -141,6 +141,16 @@ def check_choice(
         for ce, ou in zip(chosen["certainty_equivalent"], chosen["outside_option"], strict=True)
     ):
         violated.append("participation")
+    limit = constraints.rep_participation
+    if limit is not None:
+        below = reps * chosen["share_below_outside_option"].to_numpy(float)
+        groups = (
+            [chosen["unit"].to_numpy() == unit for unit in chosen["unit"]]
+            if limit.per_unit
+            else [np.ones(len(chosen), bool)]
+        )
+        if any(bad(below[g].sum(), limit.max_share * reps[g].sum(), "<=") for g in groups):
+            violated.append("rep_participation")
     if constraints.quota_coverage is not None:
         quota = float((reps * chosen["quota"].to_numpy(float)).sum())
         if bad(quota, constraints.quota_coverage.required, ">="):

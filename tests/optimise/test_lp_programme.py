@@ -13,7 +13,7 @@ from test_lp_helpers import SOLVERS, item, responses
 from spmopt.errors import SpmoptInputError, SpmoptNoSolutionError
 from spmopt.optimise.constraints import Constraints
 from spmopt.optimise.frontier import frontier
-from spmopt.optimise.lp import build_model, solve
+from spmopt.optimise.lp import as_solver, build_model, solve
 
 pytestmark = pytest.mark.parametrize("solver", SOLVERS)
 
@@ -80,8 +80,16 @@ def test_knapsack_binary_optimum_and_integrality_gap(solver):
     assert not result.choice["fractional"].any()
     assert set(result.weights["weight"]) <= {0.0, 1.0}
     assert "1 fractional unit" in result.method
+    assert result.status == proven_status_of(solver)
     # the shadow price comes from the LP relaxation
     assert result.shadow_price("budget") == pytest.approx(1.0, abs=1e-6)
+
+
+def proven_status_of(solver) -> str:
+    """The status of a binary answer below the LP bound whose binary programme was solved to
+    gap 0: ``optimal`` when HiGHS's own bound proves it, ``feasible`` with CBC (no bound we can
+    read back)."""
+    return "optimal" if as_solver(solver).name == "highs" else "feasible"
 
 
 def menu():
@@ -118,6 +126,12 @@ def test_menu_integrality_gap(solver):
         assert result.integrality_gap == pytest.approx(2.0 / 3.0, abs=1e-6), mode
         chosen = dict(zip(result.choice["unit"], result.choice["candidate"], strict=True))
         assert chosen == {"u1": "a", "u2": "d"}, mode
+        # HiGHS proves the binary optimum with its own bound; CBC's "optimal" is not checkable
+        # (it has been seen wrong), so only the LP bound (43/6) stands and the answer is merely
+        # feasible
+        assert result.status == proven_status_of(solver), mode
+        expected_bound = 6.5 if as_solver(solver).name == "highs" else 43.0 / 6.0
+        assert result.bound == pytest.approx(expected_bound, abs=1e-6), mode
     assert "full binary programme" in solve(menu(), Constraints(budget=6.0), solver=solver).method
 
 
@@ -128,6 +142,10 @@ def test_menu_rounding_only_with_a_loose_gap(solver):
     result = solve(menu(), Constraints(budget=6.0), solver=solver, gap_rel=0.5)
     assert result.objective == pytest.approx(6.0, abs=1e-6)
     assert result.integrality_gap == pytest.approx(43.0 / 6.0 - 6.0, abs=1e-6)
+    # accepted within the gap, and (a, d) = 6.5 is better: never reported as optimal
+    assert result.status == "within_gap"
+    assert result.bound == pytest.approx(43.0 / 6.0, abs=1e-6)
+    assert result.status_text.startswith("within gap, not proven optimal: at most 1 (0.16 ")
 
 
 def test_integral_relaxation_needs_no_rounding(solver):
@@ -137,6 +155,8 @@ def test_integral_relaxation_needs_no_rounding(solver):
     assert result.integrality_gap == pytest.approx(0.0, abs=1e-6)
     assert result.fractional_units == ()
     assert "no rounding needed" in result.method
+    assert result.status == "optimal"  # the LP bound is reached: proven
+    assert result.bound == pytest.approx(16.0, abs=1e-6)
 
 
 def test_conflicting_budget_and_revenue_target(solver):
@@ -207,7 +227,8 @@ def test_frontier_binary_lies_under_the_lp_and_flags_infeasible_budgets(solver):
     """Binary frontier at budgets −1 (infeasible: costs are ≥ 0), 4, 9: best subsets within 4 →
     A (6) [or D 2, C 3]; within 9 → {A, B} 16."""
     table = frontier(knapsack(), Constraints(), [-1.0, 4.0, 9.0], solver=solver)
-    assert list(table["status"]) == ["infeasible", "optimal", "optimal"]
+    proven = proven_status_of(solver)  # both binary points lie below the LP bound
+    assert list(table["status"]) == ["infeasible", proven, proven]
     assert table["profit"].iloc[1:].tolist() == pytest.approx([6.0, 16.0], abs=1e-6)
     assert (table["lp_bound"].iloc[1:] >= table["profit"].iloc[1:] - 1e-9).all()
 

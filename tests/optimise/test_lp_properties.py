@@ -1,9 +1,15 @@
 """Property tests (hypothesis) of the programme on random small tables, on every backend.
 
-* The binary answer equals the brute-force optimum over every one-candidate-per-unit choice,
-  with each constraint family checked from its definition (``test_lp_helpers.check_choice``),
-  for ``milp`` (gap 0) and ``round`` (gap 1e-9) modes; infeasible exactly when brute force
-  finds nothing feasible.
+* The binary answer is feasible by each constraint family's definition
+  (``test_lp_helpers.check_choice``), never better than the brute-force optimum over every
+  one-candidate-per-unit choice, and as good as the status claims: equal to it when the status
+  is ``optimal``, within the stated gap when ``within_gap``; the reported bound is never below
+  the brute-force optimum. With HiGHS (which proves its answers with a dual bound) the status
+  is ``optimal`` for ``milp`` with gap 0. CBC's own "optimal" is not trusted: PuLP's bundled
+  CBC returned a wrong optimal binary answer here (−3 where HiGHS and brute force agree on −2),
+  so its answers are only claimed optimal when they reach the LP bound, and the brute force
+  checks every claim. Modes ``milp`` (gap 0) and ``round`` (gap 1e-9); infeasible exactly
+  when brute force finds nothing feasible.
 * The optimum is never worse than the incumbent plan when the incumbent is among the candidates
   and feasible (default settings: up to the stated relative gap of the LP bound).
 * The LP bound is never below the binary objective; weights sum to one per unit.
@@ -31,13 +37,17 @@ from spmopt.optimise.constraints import (
     QuotaBounds,
     QuotaCoverage,
     QuotaShare,
+    RepParticipation,
 )
 from spmopt.optimise.diagnose import diagnose_infeasibility
-from spmopt.optimise.lp import solve
+from spmopt.optimise.lp import as_solver, solve
 from spmopt.optimise.responses import ResponseTable
 
+# derandomised: the same examples on every run, so a failure reproduces and a green run is
+# not luck (explicit @example cases pin known hard cases)
 PROPERTY = settings(
     max_examples=30,
+    derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -68,6 +78,7 @@ def draw_problem(data, *, feasible_reference: bool):
                     "reps": float(data.draw(st.integers(0, 4))),
                     "quota": float(data.draw(st.integers(50, 150))),
                     "attrition": 0.1,
+                    "share_below_outside_option": data.draw(st.integers(0, 10)) / 10.0,
                 }
             )
     frame = pd.DataFrame(rows)
@@ -130,6 +141,13 @@ def draw_problem(data, *, feasible_reference: bool):
         not feasible_reference or (chosen["certainty_equivalent"] >= chosen["outside_option"]).all()
     ):
         kwargs["participation"] = True
+    if wanted("rep_participation") and reps.sum() > 0:
+        below = reps * chosen["share_below_outside_option"].to_numpy()
+        per_unit = wanted("per_unit")
+        shares = below / np.where(reps > 0, reps, 1.0) if per_unit else [below.sum() / reps.sum()]
+        kwargs["rep_participation"] = RepParticipation(
+            min(1.0, max(0.0, float(np.max(shares)) + delta())), per_unit=per_unit
+        )
     if wanted("quota_coverage"):
         quota = float((reps * chosen["quota"]).sum())
         kwargs["quota_coverage"] = QuotaCoverage(quota * (1 - delta()) / 1.1, 1.1)
@@ -178,9 +196,16 @@ def test_binary_answer_is_the_brute_force_optimum(solver, data):
         assert check_choice(frame, rows, constraints, samples, slack=1e-6) == [], mode
         scale = 1e-6 * max(1.0, abs(loose))
         assert result.objective <= loose + scale, mode
-        if tight is not None:
-            assert result.objective >= tight - scale, mode
         assert result.lp_bound >= result.objective - scale
+        assert result.bound >= loose - scale, mode  # a proven bound bounds the true optimum
+        assert result.bound <= result.lp_bound + scale, mode
+        if as_solver(solver).name == "highs" and mode == "milp":
+            assert result.status == "optimal", mode
+        if tight is not None and result.status == "optimal":
+            assert result.objective >= tight - scale, mode
+        if tight is not None and result.status == "within_gap":
+            allowed = result.gap_rel * abs(result.bound) + scale
+            assert result.objective >= tight - allowed, mode
         assert result.integrality_gap == pytest.approx(result.lp_bound - result.objective, abs=1e-9)
         sums = result.weights.groupby("unit")["weight"].sum()
         assert np.allclose(sums, 1.0)
@@ -209,7 +234,12 @@ def test_never_worse_than_a_feasible_incumbent(solver, data):
 
 
 @pytest.mark.parametrize("solver", PROPERTY_SOLVERS)
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=15,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_diagnosed_conflict_is_infeasible_on_its_own(solver, data):
     """When the LP relaxation is infeasible the diagnosis names families that, kept alone

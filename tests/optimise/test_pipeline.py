@@ -9,8 +9,11 @@ import pytest
 
 import spmopt
 from spmopt.cli import main
-from spmopt.errors import SpmoptNoSolutionError
-from spmopt.optimise.pipeline import optimise
+from spmopt.errors import SpmoptInputError, SpmoptNoSolutionError
+from spmopt.optimise import pipeline
+from spmopt.optimise.constraints import RepParticipation, below_outside_option
+from spmopt.optimise.pipeline import OptimiseOptions, constraints_from, optimise
+from spmopt.run.simulation import as_scenario
 
 HOLMSTROM_MILGROM = """
 schema_version = 1
@@ -104,7 +107,56 @@ def test_cli_writes_plans_that_payouts_accepts(tmp_path, capsys):
         assert (out / name).stat().st_size > 0
     text = capsys.readouterr().out
     assert "Chosen plans" in text and "re-simulated" in text
+    # identical reps whose base makes CE equal the outside option: none is below it
+    assert "below their own outside option: 0.0% incumbent, 0.0% optimised" in text
+    for name in ("choice.csv", "responses.csv"):
+        header = (out / name).read_text().splitlines()[0].split(",")
+        assert "share_below_outside_option" in header, name
     assert np.isfinite(spmopt.Plan.load(plans[0]).annual_payout(1.0))
+
+
+def test_participation_lever_and_the_share_of_reps_below_their_own_outside_option(tmp_path):
+    """Holmström–Milgrom reps identical but for their outside options ū_i ~ N(800k, 20k): every
+    rep has the same CE, and the participation lever sets the base so that it equals the mean
+    ū. So each candidate (a) meets the segment-mean participation row (CE = mean ū up to
+    floating point, within the relative tolerance), and (b) leaves exactly the reps with
+    ū_i > mean ū below their own outside option: the share is counted from the population
+    alone, independently of the best response."""
+    text = HOLMSTROM_MILGROM.replace(
+        "outside_option = 800000", "outside_option = { dist = 'normal', mean = 800000, sd = 20000 }"
+    ).replace("count = 100", "count = 40")
+    scenario = as_scenario(write(tmp_path, text))
+    options = OptimiseOptions.from_scenario(scenario)
+    made = pipeline._segment_candidates(scenario, options)
+    outside = scenario.population.frame["outside_option"].to_numpy()
+    mean = outside.mean()
+    for candidate in made["reps"]:
+        ce, below = pipeline._certainty_equivalents(
+            scenario, {"reps": candidate}, "segment", ["reps"]
+        )
+        assert ce[0] == pytest.approx(mean, rel=1e-12), candidate.id
+        assert not below_outside_option(ce[0], mean), candidate.id
+        assert below[0] == pytest.approx(np.mean(outside > mean), abs=1e-12), candidate.id
+    assert 0.3 < np.mean(outside > mean) < 0.7
+
+
+def test_rep_participation_option_from_the_scenario(tmp_path):
+    """``[optimise] rep_participation``: a share, or a table with max_share and per_unit."""
+    for value, expected in (
+        ("0.1", RepParticipation(0.1)),
+        ("{ max_share = 0.2, per_unit = true }", RepParticipation(0.2, per_unit=True)),
+    ):
+        text = HOLMSTROM_MILGROM.replace(
+            "participation = true", f"participation = true\nrep_participation = {value}"
+        )
+        scenario = as_scenario(write(tmp_path, text))
+        options = OptimiseOptions.from_scenario(scenario)
+        assert constraints_from(scenario, options).rep_participation == expected
+    text = HOLMSTROM_MILGROM.replace(
+        "participation = true", "participation = true\nrep_participation = 1.5"
+    )
+    with pytest.raises(SpmoptInputError, match="optimise.rep_participation"):
+        OptimiseOptions.from_scenario(as_scenario(write(tmp_path, text)))
 
 
 def test_per_rep_choice_writes_a_roster_and_re_simulates(tmp_path):
