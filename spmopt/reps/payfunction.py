@@ -11,8 +11,9 @@ incentive, and generalises it to per-rep quotas and target incentives exactly (r
 the quota, multiplier tiers with the target incentive, bonuses are fixed sums, ``max_payout``
 ceilings cut each rep's curve where it crosses them). A rep's quota scales every component's
 quota in proportion; all measures are assumed at the same attainment (as in
-``attainment_curve``), and a component measured per quarter or month earns its curve at that
-attainment in each of its periods.
+``attainment_curve``). ``plan_pay(horizon="year")`` lets a component measured per quarter or
+month earn its curve at that attainment in each of its periods (credits spread evenly); the
+static model instead values such plans period by period (:mod:`spmopt.reps.valuation`).
 """
 
 from __future__ import annotations
@@ -101,6 +102,15 @@ class StackedPay:
 
     def _arrays(self):
         return self.breakpoints, self.intercepts, self.slopes, self.at
+
+    def scaled(self, factor: float) -> StackedPay:
+        """The functions factor·f (a scalar; negative flips the sign, e.g. to subtract)."""
+        return StackedPay(
+            self.breakpoints.copy(),
+            self.intercepts * factor,
+            self.slopes * factor,
+            self.at * factor,
+        )
 
     def scale_x(self, factor) -> StackedPay:
         """The functions g(y) = f(y·factor) for per-rep ``factor`` (N,) or scalar, factor > 0.
@@ -278,10 +288,11 @@ def measurement_structure(plan) -> tuple[int, bool]:
     return short, short < 12 and 12 in months
 
 
-def period_shares(plan, period_months: int) -> np.ndarray:
-    """Each measurement period's share of the annual quota (from the first component's
-    ``quota_schedule``; even when it has none), shape (12 / period_months,)."""
-    fractions = np.asarray(plan.components[0].monthly_quota_fractions(), dtype=float)
+def period_shares(plan, period_months: int, component=None) -> np.ndarray:
+    """Each measurement period's share of the annual quota (from the ``quota_schedule`` of
+    ``component``, default the first; even when it has none), shape (12 / period_months,)."""
+    component = plan.components[0] if component is None else component
+    fractions = np.asarray(component.monthly_quota_fractions(), dtype=float)
     return fractions.reshape(-1, period_months).sum(axis=1)
 
 
@@ -293,13 +304,16 @@ def plan_pay(
     *,
     measured_months: int | None = None,
     period_share: float | None = None,
+    period: int | None = None,
 ) -> StackedPay:
     """Pay as a function of a rep's sales, for N reps with annual ``quota`` and ``target_incentive``.
 
     ``horizon = "year"``: total annual incentive against annual sales S (credits spread evenly
     over the measurement periods, as :meth:`spmopt.Plan.attainment_curve`). ``horizon =
     "period"``: incentive of one measurement period against the sales credited in it; the
-    period's quota is ``period_share`` of the annual one (default: its length / 12).
+    period's quota is ``period_share`` of the annual one; or, given the period's index ``period``
+    (0-based), each component's share of that period in its own ``quota_schedule`` (a bonus: that
+    of the component owning its measure); with neither, the period's length / 12.
     ``measured_months`` keeps only the components and bonuses measured over that many months
     (default: all; a per-period payout needs them to share one period). Arguments default to the
     plan's figures.
@@ -324,11 +338,20 @@ def plan_pay(
                 f"plan '{plan.id}': components and bonuses are measured over different periods "
                 f"({sorted(lengths)} months); a per-period payout needs one measurement period"
             )
+
+    def share_of(component, months):
+        """The quota share of one measurement period of ``months`` months (horizon "period")."""
+        if period_share is not None:
+            return period_share
+        if period is not None:
+            return float(period_shares(plan, months, component)[period])
+        return months / 12
+
     total = StackedPay.linear(np.zeros(1))
     for component in components:
         months = component.months_per_measurement_period
         even = months / 12
-        share = even if (horizon == "year" or period_share is None) else period_share
+        share = even if horizon == "year" else share_of(component, months)
         periods = 12 // months if horizon == "year" else 1
         quota_c = component.quota * quota / primary
         family = plan.families[component.id]
@@ -361,8 +384,7 @@ def plan_pay(
         if horizon == "year":
             level = bonus.at * quota  # same attainment on every measure, credits spread evenly
         else:
-            share = months / 12 if period_share is None else period_share
-            level = bonus.at * quota * share
+            level = bonus.at * quota * share_of(plan.quota_of_measure(bonus.measure), months)
         n = quota.size
         step = StackedPay(
             np.column_stack([np.full(n, -np.inf), np.maximum(level, 0.0)]),

@@ -4,10 +4,12 @@ The rep chooses effort e ≥ 0 to maximise
 
     CE(e) = base_salary + CE_r[pay(S_e)] − c·e^γ/γ,   CE_r[Y] = −log E[exp(−r·Y)] / r,
 
-where ``pay`` is the plan's full annual payout against annual sales (thresholds, tiers,
-accelerators, caps, bonuses) and S_e the sales technology's distribution at effort e (for normal
-sales the expectation is closed form, see :mod:`spmopt.reps.expectation`). CARA utility over
-``pay − cost`` gives exactly this certainty equivalent because the cost is certain.
+where ``pay`` is the plan's full annual payout (thresholds, tiers, accelerators, caps, bonuses)
+and S_e the sales technology's distribution at effort e (for normal sales the expectation is
+closed form, see :mod:`spmopt.reps.expectation`). CARA utility over ``pay − cost`` gives exactly
+this certainty equivalent because the cost is certain. A plan measured per quarter or month is
+valued period by period, each period on its own sales and quota, annual terms on top
+(:mod:`spmopt.reps.valuation`).
 
 Finding the global optimum. Jumps and accelerators make CE(e) multi-modal, so the search
 1. bounds effort: with s_max the steepest slope of pay and J the sum of its upward jumps,
@@ -35,6 +37,12 @@ from spmopt.reps.payfunction import StackedPay
 from spmopt.reps.population import Population
 from spmopt.reps.situation import Situation, as_population
 from spmopt.reps.technology import expected_sales
+from spmopt.reps.valuation import (
+    PayTerm,
+    prepare_terms,
+    situation_pay_terms,
+    term_exposures,
+)
 
 _GOLDEN = (np.sqrt(5) - 1) / 2
 _REFINE_ITERATIONS = 32
@@ -147,17 +155,20 @@ def solve_static(
     h, k, c = reps.base_sales, reps.effectiveness, reps.effort_cost
     gamma = reps.effort_exponent
     x = situation.exposure
-    plan_pay = situation.annual_pay
-    objective_pay = plan_pay if pay is None else pay
-    e_hi = pay_effort_bound(objective_pay, h, k, c, gamma, x)
-    prepared = _prepare(situation, objective_pay, e_hi)
+    plan_terms = situation_pay_terms(situation)
+    terms = plan_terms if pay is None else situation_pay_terms(situation, pay)
+    exposures = term_exposures(terms, situation.productivity)
+    e_hi = _terms_effort_bound(terms, exposures, h, k, c, gamma, x)
+    prepared = _prepare(situation, terms, exposures, e_hi)
 
     def total(effort):
         ce = prepared.certainty_equivalent(effort)
         return ce - effort_cost(effort, _col(c, effort), _col(gamma, effort))
 
     deterministic = bool(np.any(situation.sales.variance(reps, np.zeros(len(h)), x) == 0))
-    candidates = _candidates(objective_pay, h, k, c, gamma, x, e_hi, grid_points, deterministic)
+    candidates = _terms_candidates(
+        terms, exposures, h, k, c, gamma, e_hi, grid_points, deterministic
+    )
     values = total(candidates)
     # among numerically tied candidates (a few ulps) take the least effort
     top = values.max(axis=1, keepdims=True)
@@ -196,7 +207,9 @@ def solve_static(
     if pay is None:
         expected_pay, ce_pay = prepared.moments(effort[:, None])
     else:
-        expected_pay, ce_pay = _prepare(situation, plan_pay, e_hi).moments(effort[:, None])
+        plan_exposures = term_exposures(plan_terms, situation.productivity)
+        prepared_plan = _prepare(situation, plan_terms, plan_exposures, e_hi)
+        expected_pay, ce_pay = prepared_plan.moments(effort[:, None])
     cost = effort_cost(effort, c, gamma)
     ce = situation.base_salary + ce_pay[:, 0] - cost
     mean = expected_sales(reps, effort, x)
@@ -217,11 +230,34 @@ def solve_static(
     }
 
 
-def _prepare(situation: Situation, pay: StackedPay, e_hi):
-    sales = situation.sales
-    if getattr(sales, "location_family", False):
-        return sales.prepare(pay, situation.reps, situation.exposure)
-    return sales.prepare(pay, situation.reps, situation.exposure, effort_max=e_hi)
+def _prepare(situation: Situation, terms: list[PayTerm], exposures, e_hi):
+    """Expectations of the sum of the pay ``terms`` (each on its span's sales)."""
+    return prepare_terms(situation.sales, terms, situation.reps, exposures, effort_max=e_hi)
+
+
+def _terms_effort_bound(terms: list[PayTerm], exposures, h, k, c, gamma, x) -> np.ndarray:
+    """:func:`pay_effort_bound` for pay summed over terms on the sales of their spans: total pay
+    rises by at most Σ_t x_t·s_max,t·k·Δe plus all upward jumps when effort rises by Δe."""
+    if len(terms) == 1:
+        return pay_effort_bound(terms[0].pay, h, k, c, gamma, x)
+    n = h.shape[0]
+    slope = sum(
+        np.broadcast_to(np.maximum(term.pay.max_slope(), 0.0), (n,)) * exposure
+        for term, exposure in zip(terms, exposures, strict=True)
+    )
+    jumps = sum(np.broadcast_to(upward_jumps(term.pay), (n,)) for term in terms)
+    return effort_upper_bound(slope, jumps, k, c, gamma)
+
+
+def _terms_candidates(terms, exposures, h, k, c, gamma, e_hi, grid_points, nudge) -> np.ndarray:
+    """:func:`_candidates` of every term at its exposure (the grid once), sorted (N, M)."""
+    if len(terms) == 1:
+        return _candidates(terms[0].pay, h, k, c, gamma, exposures[0], e_hi, grid_points, nudge)
+    parts = [
+        _candidates(term.pay, h, k, c, gamma, exposure, e_hi, grid_points if i == 0 else 0, nudge)
+        for i, (term, exposure) in enumerate(zip(terms, exposures, strict=True))
+    ]
+    return np.sort(np.concatenate(parts, axis=1), axis=1)
 
 
 @dataclass(frozen=True)
@@ -264,7 +300,8 @@ def best_response(
     sales:
         The technology, :class:`NormalSales` or :class:`DealSales`.
     seasonality, ramp:
-        Only the ramp matters for the annual decision (a ramping rep produces less).
+        The ramp scales a rep's output; seasonality matters only for plans measured per quarter
+        or month (each period's share of the year's sales).
     ratchet:
         A :class:`~spmopt.reps.behaviour.ratchet.RatchetAnticipation`; the rep then also weighs
         the effect of this year's sales on future quotas.
