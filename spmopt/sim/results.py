@@ -103,8 +103,8 @@ def year_end_moves(rep_periods: pd.DataFrame) -> pd.DataFrame:
     """Face value [currency] that timing moved across each plan year's end, per replication,
     seat and year, and its gross margin.
 
-    Every measurement period ends with the plan year, so the year's last month is the only one
-    whose timing moves cross it: its pushes are the year's deals booked next year, its pulls
+    Timing moves deals between a month and the next, so only the moves of the year's last month
+    cross its end: its pushes are the year's deals booked next year, its pulls
     next year's deals booked this year (at their discounted price). ``moved_out`` = pushed −
     pulled in month 12; ``margin_moved_out`` the same at the seat's gross margin (the segment's
     ratio of margin to revenue in the table, the same on every row).
@@ -114,12 +114,8 @@ def year_end_moves(rep_periods: pd.DataFrame) -> pd.DataFrame:
     last = rep_periods.loc[december, [*keys, "segment", "pushed", "pulled", "revenue", "margin"]]
     moved = last["pushed"].to_numpy() - last["pulled"].to_numpy()
     rate = _margin_rates(last, rep_periods)
-    codes = last["segment"].cat.codes.to_numpy() if hasattr(last["segment"], "cat") else None
-    if codes is None:
-        rate_of_row = last["segment"].map(rate).to_numpy(dtype=float)
-    else:
-        categories = last["segment"].cat.categories
-        rate_of_row = rate.reindex(categories).to_numpy(dtype=float)[codes]
+    segment = pd.Series(np.asarray(last["segment"], dtype=object))
+    rate_of_row = segment.map(rate.set_axis(rate.index.astype(object))).to_numpy(dtype=float)
     out = last[keys].reset_index(drop=True)
     out["moved_out"] = moved
     out["margin_moved_out"] = moved * rate_of_row

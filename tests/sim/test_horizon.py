@@ -92,21 +92,23 @@ def test_timing_changes_each_years_revenue_by_minus_the_discounts_lost(engine):
     assert abs(gap.mean()) <= Z * gap.std(ddof=1) / np.sqrt(gap.size) + rounding
 
 
-def _table(months: dict[int, dict[str, float]], years: int = 2) -> pd.DataFrame:
-    """rep_periods of one seat over ``years`` plan years: closings 100 a month, booked as the
-    engines do (revenue = closings − pushed + (1 − δ)·pulled), with the ``months`` (1 …)
-    overriding pushed, pulled and closings."""
-    horizon = 12 * years
+def _table(
+    months: dict[int, dict[str, float]], seat: str = "r1", segment: str = "ae", ratio: float = 0.6
+) -> pd.DataFrame:
+    """rep_periods of one seat over two plan years: closings 100 a month, booked as the engines
+    do (revenue = closings − pushed + (1 − δ)·pulled, margin = ``ratio`` × revenue), with the
+    ``months`` (1 …) overriding pushed, pulled and closings."""
+    horizon = 24
     frame = pd.DataFrame(
         {
             "scenario_id": pd.Categorical(["s"] * horizon),
             "plan_id": pd.Categorical(["p"] * horizon),
             "replication": 0,
-            "rep_id": pd.Categorical(["r1"] * horizon),
+            "rep_id": [seat] * horizon,
             "period": pd.Categorical([f"m{t}" for t in range(horizon)]),
             "year": np.arange(horizon) // 12 + 1,
             "month": np.arange(horizon) % 12 + 1,
-            "segment": pd.Categorical(["ae"] * horizon),
+            "segment": [segment] * horizon,
         }
     )
     for name in REP_PERIOD_COLUMNS[8:]:
@@ -121,21 +123,28 @@ def _table(months: dict[int, dict[str, float]], years: int = 2) -> pd.DataFrame:
     frame["discount_lost"] = DISCOUNT * frame["pulled"]
     frame["revenue"] = frame["closings"] - frame["pushed"] + (1 - DISCOUNT) * frame["pulled"]
     frame["credited"] = frame["revenue"]
-    frame["margin"] = 0.6 * frame["revenue"]
+    frame["margin"] = ratio * frame["revenue"]
     return frame[list(REP_PERIOD_COLUMNS)]
 
 
 def test_year_revenue_counts_each_deal_in_the_year_it_was_due_by_hand():
     """December of year 1 pushes 30 and pulls 50 (face) from January; January of year 2 closes
     100 + 30 − 50; December of year 2 pushes 20 out of the horizon and pulls 10 in."""
-    table = _table(
-        {
-            12: {"pushed": 30.0, "pulled": 50.0},
-            13: {"closings": 80.0},
-            24: {"pushed": 20.0, "pulled": 10.0},
-        }
-    )
-    years = rep_years(table).set_index("year")
+    moves = {
+        12: {"pushed": 30.0, "pulled": 50.0},
+        13: {"closings": 80.0},
+        24: {"pushed": 20.0, "pulled": 10.0},
+    }
+    # a second seat in another segment (another gross margin) with no moves
+    table = pd.concat([_table(moves), _table({}, "r2", "enterprise", 0.7)], ignore_index=True)
+    for key in ("rep_id", "segment"):
+        table[key] = table[key].astype("category")
+    every = rep_years(table)
+    other = every[every["rep_id"] == "r2"]
+    np.testing.assert_allclose(other["revenue"], 1200.0, rtol=1e-12)
+    np.testing.assert_allclose(other["margin"], 840.0, rtol=1e-12)
+    np.testing.assert_allclose(other["carried"], 0.0, atol=1e-12)
+    years = every[every["rep_id"] == "r1"].set_index("year")
     # year 1: 12 × 100 due, less the discount 5 on the pull; year 2: 12 × 100 due, less 1
     np.testing.assert_allclose(years["revenue"], [1200.0 - 5.0, 1200.0 - 1.0], rtol=1e-12)
     np.testing.assert_allclose(years["margin"], 0.6 * years["revenue"], rtol=1e-12)
@@ -143,5 +152,5 @@ def test_year_revenue_counts_each_deal_in_the_year_it_was_due_by_hand():
     np.testing.assert_allclose(years["carried"], [-20.0, 30.0], rtol=1e-12)
     np.testing.assert_allclose(years["credited"], years["revenue_booked"], rtol=1e-12)
     metrics = replication_metrics(table)
-    np.testing.assert_allclose(metrics["revenue"], 2394.0, rtol=1e-12)
+    np.testing.assert_allclose(metrics["revenue"], 2394.0 + 2400.0, rtol=1e-12)
     np.testing.assert_allclose(metrics["discount_lost"], 6.0, rtol=1e-12)
