@@ -66,8 +66,13 @@ SUMMARY_METRICS = (
 def rep_years(rep_periods: pd.DataFrame) -> pd.DataFrame:
     """One row per replication, seat and plan year: sales, pay, quota and attainment.
 
-    ``at_quota`` is true when the year's credited sales reach the seat's annual quota (seats
-    occupied all year only; others are NaN).
+    ``revenue`` and ``margin`` are the year's own: the revenue of the seat's deals due to close
+    in the year, net of the discounts its reps gave to pull deals in (see
+    :func:`year_end_moves`); ``revenue_booked`` is what the year's months booked, and
+    ``carried`` [currency] the difference (face value that timing moved across the year's
+    ends). ``credited`` stays what the reps were credited. ``at_quota`` is true when the
+    year's credited sales reach the seat's annual quota (seats occupied all year only; others
+    are NaN).
     """
     keys = ["scenario_id", "plan_id", "replication", "rep_id", "year", "segment"]
     grouped = rep_periods.groupby(keys, sort=False, observed=True)
@@ -86,7 +91,72 @@ def rep_years(rep_periods: pd.DataFrame) -> pd.DataFrame:
     full_year = (years["months_occupied"] == 12) & (years["hires"] == 0) & (years["quits"] == 0)
     years["attainment"] = np.where(full_year, years["credited"] / years["quota"], np.nan)
     years["at_quota"] = np.where(full_year, years["attainment"] >= 1.0, np.nan)
+    carried, carried_margin = _carried_into_years(years, year_end_moves(rep_periods))
+    years.insert(years.columns.get_loc("revenue"), "revenue_booked", years["revenue"])
+    years["revenue"] += carried
+    years["margin"] += carried_margin
+    years.insert(years.columns.get_loc("margin"), "carried", carried)
     return years
+
+
+def year_end_moves(rep_periods: pd.DataFrame) -> pd.DataFrame:
+    """Face value [currency] that timing moved across each plan year's end, per replication,
+    seat and year, and its gross margin.
+
+    Timing moves deals between a month and the next, so only the moves of the year's last month
+    cross its end: its pushes are the year's deals booked next year, its pulls
+    next year's deals booked this year (at their discounted price). ``moved_out`` = pushed −
+    pulled in month 12; ``margin_moved_out`` the same at the seat's gross margin (the segment's
+    ratio of margin to revenue in the table, the same on every row).
+    """
+    keys = ["scenario_id", "plan_id", "replication", "rep_id", "year"]
+    december = rep_periods["month"].to_numpy() == 12
+    last = rep_periods.loc[december, [*keys, "segment", "pushed", "pulled", "revenue", "margin"]]
+    moved = last["pushed"].to_numpy() - last["pulled"].to_numpy()
+    rate = _margin_rates(last, rep_periods)
+    segment = pd.Series(np.asarray(last["segment"], dtype=object))
+    rate_of_row = segment.map(rate.set_axis(rate.index.astype(object))).to_numpy(dtype=float)
+    out = last[keys].reset_index(drop=True)
+    out["moved_out"] = moved
+    out["margin_moved_out"] = moved * rate_of_row
+    return out
+
+
+def _margin_rates(last: pd.DataFrame, rep_periods: pd.DataFrame) -> pd.Series:
+    """Gross margin ratio per segment: Σ|margin| / Σ|revenue| over the year-end rows ``last``,
+    or over the whole table for a segment that booked nothing at year ends (margin = ratio ×
+    revenue on every row, so the ratio is exact to rounding; 0 for a segment with no revenue,
+    which then moved nothing either)."""
+
+    def ratios(frame: pd.DataFrame) -> pd.Series:
+        sums = (
+            frame[["margin", "revenue"]]
+            .abs()
+            .groupby(frame["segment"], observed=True, sort=False)
+            .sum()
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (sums["margin"] / sums["revenue"]).replace([np.inf, -np.inf], np.nan)
+
+    rate = ratios(last)
+    if rate.isna().any():
+        rate = rate.fillna(ratios(rep_periods[["segment", "margin", "revenue"]]))
+    return rate.fillna(0.0)
+
+
+def _carried_into_years(years: pd.DataFrame, moves: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Face value and margin carried into each row of ``years`` (rep_years' rows): what the
+    year's last month moved out (its pushes, less its pulls), less what the previous year's
+    moved into it."""
+    seat = ["scenario_id", "plan_id", "replication", "rep_id"]
+    index = pd.MultiIndex.from_frame(moves[[*seat, "year"]])
+    out = moves[["moved_out", "margin_moved_out"]].set_axis(index)
+    keys = pd.MultiIndex.from_frame(years[[*seat, "year"]])
+    before = pd.MultiIndex.from_frame(years[seat].assign(year=years["year"] - 1))
+    this = out.reindex(keys).fillna(0.0).to_numpy()
+    previous = out.reindex(before).fillna(0.0).to_numpy()
+    carried = this - previous
+    return carried[:, 0], carried[:, 1]
 
 
 def monthly_totals(rep_periods: pd.DataFrame) -> pd.DataFrame:
