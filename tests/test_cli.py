@@ -81,6 +81,13 @@ def test_curve_writes_table_and_plot(tmp_path, capsys):
     table = pd.read_csv(tmp_path / "curve.csv")
     assert table["attainment"].iloc[0] == 0 and table["attainment"].iloc[-1] == 2.0
     assert {"incentive", "effective_rate", "cost_of_sales"} <= set(table.columns)
+    # saas-ae by hand: TI 100k at quota 960k, marginal multipliers 1, 1.5 from 100%, 2 from 125%
+    at = table.set_index("attainment")
+    hand = {0.5: 50_000, 1.0: 100_000, 1.25: 137_500, 2.0: 137_500 + 2 * 0.75 * 100_000}
+    for attainment, incentive in hand.items():
+        assert at.loc[attainment, "incentive"] == pytest.approx(incentive)
+    # cost of sales at quota: (base 100k + incentive 100k) / sales 960k
+    assert at.loc[1.0, "cost_of_sales"] == pytest.approx(200_000 / 960_000)
     assert (tmp_path / "curve.png").stat().st_size > 10_000
     assert "100.0%" in out
 

@@ -29,10 +29,13 @@ def metrics(plan_id: str, comp: np.ndarray, revenue: np.ndarray) -> pd.DataFrame
 
 
 def test_quantiles_and_overrun_probability_are_read_off_the_replications():
+    """Linear interpolation between order statistics: the q-quantile of 100 sorted values sits
+    at position q·99 (0-based), so P10 = 100 + 0.9·10, P50 = 500 + 0.5·10, P90 = 900 + 0.1·10."""
     comp = np.arange(1.0, 101.0) * 10  # 10, 20, …, 1000
     table = comparison_table(metrics("a", comp, comp * 5), budget=905.0).iloc[0]
-    assert table["comp_cost_p50"] == pytest.approx(np.quantile(comp, 0.5))
-    assert table["comp_cost_p90"] == pytest.approx(np.quantile(comp, 0.9))
+    assert table["comp_cost_p10"] == pytest.approx(109.0)
+    assert table["comp_cost_p50"] == pytest.approx(505.0)
+    assert table["comp_cost_p90"] == pytest.approx(901.0)
     assert table["p_over_budget"] == pytest.approx(0.10)  # 910 … 1000 overrun 905
 
 
@@ -59,7 +62,21 @@ def test_compare_command_on_a_shipped_scenario(tmp_path, capsys):
         ]
     )
     assert status == 0, capsys.readouterr().err
-    table = pd.read_csv(tmp_path / "comparison.csv")
-    assert list(table["plan_id"]) == ["capped-decelerator", "field-uncapped"]
-    assert (table["comp_cost_p10"] <= table["comp_cost_p90"]).all()
+    table = pd.read_csv(tmp_path / "comparison.csv").set_index("plan_id")
+    assert list(table.index) == ["capped-decelerator", "field-uncapped"]
+    # the table's figures are those of the per-replication metrics it writes beside it
+    samples = pd.read_csv(tmp_path / "comparison_metrics.csv")
+    samples["comp_cost"] = samples["incentive_cost"] + samples["base_cost"]
+    for plan_id, group in samples.groupby("plan_id"):
+        comp = np.sort(group["comp_cost"].to_numpy())
+        assert comp.size == 4 == table.loc[plan_id, "replications"]
+        # quantiles of 4 values: position q·3 between order statistics
+        assert table.loc[plan_id, "comp_cost_p10"] == pytest.approx(
+            comp[0] + 0.3 * np.diff(comp)[0]
+        )
+        assert table.loc[plan_id, "comp_cost_p90"] == pytest.approx(
+            comp[2] + 0.7 * np.diff(comp)[2]
+        )
+        assert table.loc[plan_id, "revenue"] == pytest.approx(group["revenue"].mean())
+    assert np.ptp(samples["comp_cost"]) > 0  # the quantiles are not all one value
     assert "Differences from 'capped-decelerator'" in capsys.readouterr().out

@@ -3,10 +3,12 @@ exactly with the seat-month table (credit, revenue, pulls and pushes pro rata)."
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
-from sim_fixtures import ae_population, shipped_plan
+from sim_fixtures import ae_population, saas_ae_earnings, shipped_plan
 
 from spmopt.reps.behaviour.registry import behaviour_from_dict
 from spmopt.reps.seasonality import Seasonality
@@ -171,13 +173,17 @@ def test_vacancies_last_vacancy_months_then_a_new_hire_starts():
     assert not (hired & ~occupied).any()
 
 
-def test_incentive_of_a_full_year_is_the_plans_annual_payout():
-    """Seats occupied all year, annual plan: the year's incentive = attainment curve(sales/quota)."""
+def test_incentive_of_a_full_year_is_the_plans_tiers_by_hand():
+    """Seats occupied all year, annual plan: the year's incentive is the saas-ae tiers on the
+    year's sales, worked out by hand (:func:`saas_ae_earnings`); base sales from 600k to 1.4M
+    put seats in every tier. Pay is rounded to cents each month."""
     model = make_model(count=30, behaviour={**BEHAVIOUR, "attrition": {"model": "none"}})
+    base_sales = {"dist": "uniform", "low": 600_000, "high": 1_400_000}
+    model = replace(model, population=ae_population(30, base_sales=base_sales))
     years = simulate_events(model, 2, RandomStreams(5)).rep_years()
-    curve = shipped_plan().attainment_curve()
-    expected = curve(years["credited"].to_numpy() / 960000)
-    assert np.allclose(years["incentive"], expected, atol=0.02 * 4)  # cents per quarter
+    sales = years["credited"].to_numpy()
+    np.testing.assert_allclose(years["incentive"], saas_ae_earnings(sales, 960_000.0), atol=0.1)
+    assert (sales > 1.25 * 960_000).any() and (sales < 960_000).any()
 
 
 def test_quota_revision_across_years_uses_each_seats_sales():
