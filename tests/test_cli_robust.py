@@ -3,6 +3,8 @@ message, never a traceback, a wrapped-round number or a half-written ``--out``."
 
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -53,3 +55,163 @@ def test_payouts_refuses_a_rep_total_beyond_the_cents_range(tmp_path, capsys):
         capsys,
     )
     assert status == 2 and "line 13: rep 'R001'" in err
+
+
+# ------------------------------------------------------------------ staged --out: all or nothing
+def parse_failure(argv, capsys) -> tuple[int, str]:
+    """Exit status and stderr of an argument the parser refuses."""
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(part) for part in argv])
+    return exit_info.value.code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("count", ["0", "-5", "2.5", "many"])
+def test_simulate_refuses_a_replication_count_below_one(tmp_path, capsys, count):
+    out = tmp_path / "out"
+    status, err = parse_failure(
+        ["simulate", SCENARIOS / "field-sales.toml", "--replications", count, "--out", out], capsys
+    )
+    assert status == 2 and "--replications" in err and "positive whole number" in err
+    assert not out.exists()
+
+
+@pytest.fixture
+def quick_plot(monkeypatch):
+    """``curve`` without matplotlib (slow to import): the plot is a placeholder file."""
+    plots = types.ModuleType("spmopt.analysis.plots")
+    plots.plot_payout_curve = lambda table, path, **kwargs: Path(path).write_text("png")
+    monkeypatch.setitem(sys.modules, "spmopt.analysis.plots", plots)
+    return plots
+
+
+def curve(out, capsys):
+    return run(["curve", PLANS / "saas-ae.toml", "--out", out, "--step", "0.1"], capsys)
+
+
+def test_a_reused_out_is_replaced_whole_without_stale_files(tmp_path, capsys, quick_plot):
+    out = tmp_path / "out"
+    assert curve(out, capsys)[0] == 0
+    (out / "deals.parquet").write_text("from an earlier run")
+    (out / "old.png").write_text("from an earlier run")
+    assert curve(out, capsys)[0] == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".spmopt-output.json",
+        "curve.csv",
+        "curve.png",
+        "curve_breakpoints.csv",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging folder left
+
+
+def test_an_out_holding_other_files_is_refused_and_left_alone(tmp_path, capsys, quick_plot):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("my own file")
+    status, _, err = curve(out, capsys)
+    assert status == 2 and "spmopt did not write (notes.txt)" in err
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+@pytest.mark.parametrize("failure", [KeyboardInterrupt, RuntimeError])
+def test_a_failed_or_interrupted_simulate_leaves_no_out(tmp_path, capsys, monkeypatch, failure):
+    import spmopt.run.simulation
+
+    def interrupted(scenario, staging, *args, **kwargs):
+        (staging / "deals.parquet").write_text("half written")
+        raise failure()
+
+    monkeypatch.setattr(spmopt.run.simulation, "simulate_to_files", interrupted)
+    out = tmp_path / "deeper" / "out"
+    argv = ["simulate", SCENARIOS / "field-sales.toml", "--out", out, "--quiet"]
+    if failure is KeyboardInterrupt:
+        status, _, err = run(argv, capsys)
+        assert status == 130 and "interrupted; nothing was written" in err
+    else:
+        with pytest.raises(RuntimeError):
+            main([str(part) for part in argv])
+    assert list(tmp_path.iterdir()) == []  # neither out, nor its new parent, nor a staging folder
+
+
+def test_an_interrupted_run_leaves_the_previous_out_untouched(
+    tmp_path, capsys, monkeypatch, quick_plot
+):
+    out = tmp_path / "out"
+    assert curve(out, capsys)[0] == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def interrupted(table, path, **kwargs):
+        path.write_text("half a picture")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(quick_plot, "plot_payout_curve", interrupted)
+    status, _, _ = curve(out, capsys)
+    assert status == 130
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+# ------------------------------------------------------------- one message instead of a traceback
+WINDFALL = SCENARIOS / "uncapped-windfall.toml"
+BENCH = ["bench", WINDFALL, "--replications", "2", "--quiet"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--block", "0"], "--block: expected a positive whole number, got '0'"),
+        (["--workers", "0"], "--workers: expected a positive whole number, got '0'"),
+    ],
+)
+def test_bench_refuses_non_positive_sizes(tmp_path, capsys, extra, expected):
+    status, err = parse_failure([*BENCH, "--out", tmp_path / "o", *extra], capsys)
+    assert status == 2 and expected in err and "Traceback" not in err
+
+
+def test_bench_refuses_a_plan_no_scenario_has(tmp_path, capsys):
+    status, _, err = run([*BENCH, "--out", tmp_path / "o", "--plans", "nosuch"], capsys)
+    assert status == 2
+    assert "no scenario has plan 'nosuch'; the scenarios' plans are incumbent, uncapped" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_bench_says_which_scenarios_lack_a_named_plan(tmp_path, capsys):
+    status, out, err = run(
+        [
+            "bench",
+            WINDFALL,
+            SCENARIOS / "broken-quotas.toml",
+            "--replications",
+            "2",
+            "--quiet",
+            "--out",
+            tmp_path / "o",
+            "--plans",
+            "uncapped",
+            "--block",
+            "2",
+        ],
+        capsys,
+    )
+    assert status == 0, err
+    assert "broken-quotas.toml: no plan 'uncapped' in its [plans]" in err and "skipped" in err
+
+
+@pytest.mark.parametrize("command", ["bench", "curve"])
+@pytest.mark.parametrize("where", ["proc", "below_file", "is_file"])
+def test_an_out_that_cannot_be_written_is_one_message(tmp_path, capsys, command, where):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    out = {
+        "proc": Path("/proc/spmopt-out"),
+        "below_file": a_file / "out",
+        "is_file": a_file,
+    }[where]
+    argv = (
+        [*BENCH, "--out", out]
+        if command == "bench"
+        else ["curve", PLANS / "saas-ae.toml", "--out", out]
+    )
+    status, stdout, err = run(argv, capsys)
+    assert status == 2 and "Traceback" not in err
+    assert err.count("\n") == 1 and f"--out {out}" in err
+    assert a_file.read_text() == "x"
