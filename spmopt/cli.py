@@ -114,6 +114,8 @@ def _validate(args: argparse.Namespace) -> int:
             f"{len(plan.bonuses)} bonus(es), OTE {plan.on_target_earnings:,.0f} {plan.currency} "
             f"({plan.base_salary / plan.on_target_earnings:.0%} base); incentive at {pay}"
         )
+        for warning in plan_warnings(plan, table):
+            print(f"{path}: warning: {warning}", file=sys.stderr)
     if (args.credits or args.roster) and not plans:
         raise SpmoptInputError("--credits and --roster are checked against plan files; give one")
     if args.credits or args.roster:
@@ -131,6 +133,26 @@ def _validate(args: argparse.Namespace) -> int:
         if roster is not None:
             print(f"{args.roster}: ok — {len(roster)} reps")
     return 0
+
+
+def plan_warnings(plan, table: pd.DataFrame) -> list[str]:
+    """Valid but suspicious settings of a plan: a zero payout ceiling, a plan that pays nothing.
+
+    ``table`` is the plan's :func:`~spmopt.plan.plan.payout_table` (annual incentive by
+    attainment).
+    """
+    warnings = [
+        f"component '{component.id}' has max_payout = 0, so it never pays; remove the key for "
+        "no ceiling, or give the ceiling in " + plan.currency
+        for component in plan.components
+        if component.max_payout is not None and component.max_payout == 0
+    ]
+    if plan.target_incentive > 0 and float(table["incentive"].abs().max()) == 0.0:
+        warnings.append(
+            f"the plan pays no incentive at any attainment up to {table['attainment'].max():.0%} "
+            f"although target_incentive is {plan.target_incentive:,.0f} {plan.currency}"
+        )
+    return warnings
 
 
 def _curve(args: argparse.Namespace) -> int:

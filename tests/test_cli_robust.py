@@ -215,3 +215,76 @@ def test_an_out_that_cannot_be_written_is_one_message(tmp_path, capsys, command,
     assert status == 2 and "Traceback" not in err
     assert err.count("\n") == 1 and f"--out {out}" in err
     assert a_file.read_text() == "x"
+
+
+# --------------------------------------------------------------------------- validation messages
+PLAN_HEAD = """schema_version = 1
+[plan]
+id = "p"
+year_start = "2027-01-01"
+target_incentive = 50000
+"""
+COMPONENT = """[[plan.components]]
+id = "bookings"
+measure = "bookings"
+quota = 500000
+tiers = [{ from = 0.0, rate = 0.1 }]
+"""
+
+
+def validate(tmp_path, capsys, text, name="plan.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    status, out, err = run(["validate", path], capsys)
+    return status, out, err, path
+
+
+def test_validation_lists_every_problem(tmp_path, capsys):
+    text = PLAN_HEAD.replace("50000", "-5") + 'colour = "red"\n' + COMPONENT.replace("500000", "-1")
+    status, _, err, _ = validate(tmp_path, capsys, text)
+    assert status == 2 and "more problem" not in err
+    assert "plan.target_incentive" in err and "unknown key 'plan.colour'" in err
+    assert "plan.components[0](id 'bookings').quota" in err and "(got -1)" in err
+
+
+def test_validation_shows_ten_problems_and_counts_the_rest(tmp_path, capsys):
+    extra = "".join(f"unknown_{n:02d} = 1\n" for n in range(13))
+    status, _, err, _ = validate(tmp_path, capsys, PLAN_HEAD + extra + COMPONENT)
+    assert status == 2 and "13 problems in all" in err
+    assert sum(f"unknown key 'plan.unknown_{n:02d}'" in err for n in range(13)) == 10
+    assert err.rstrip().endswith("[and 3 more problems]")
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("threshold = 50%", "key 'threshold' (`threshold = 50%`): write 0.5 —"),
+        ("tiers = [{ from = 0.0, rate = 12.5% }]", "key 'rate'"),
+        ("cap = 1,500", "write 1500 or 1_500"),
+        ("quota = $500000", "write 500000"),
+        ("method = marginal", 'quote text: write method = "marginal"'),
+    ],
+)
+def test_a_toml_slip_names_line_key_and_fix(tmp_path, capsys, line, expected):
+    text = PLAN_HEAD + COMPONENT.replace("tiers = [{ from = 0.0, rate = 0.1 }]\n", "") + line + "\n"
+    status, _, err, path = validate(tmp_path, capsys, text)
+    number = text.splitlines().index(line) + 1
+    assert status == 2 and f"{path}: not valid TOML at line {number}" in err
+    assert expected in err
+
+
+def test_a_toml_slip_in_a_scenario_names_line_and_fix(tmp_path, capsys):
+    path = tmp_path / "scenario.toml"
+    path.write_text("[scenario]\nid = 's'\n[finance]\ncost_of_sales_ceiling = 12%\n")
+    status, _, err = run(["simulate", path, "--out", tmp_path / "out"], capsys)
+    assert status == 2 and "line 4, key 'cost_of_sales_ceiling'" in err and "write 0.12" in err
+
+
+def test_a_plan_that_pays_nothing_is_flagged(tmp_path, capsys):
+    text = PLAN_HEAD + COMPONENT.replace("quota = 500000\n", "quota = 500000\nmax_payout = 0\n")
+    status, out, err, path = validate(tmp_path, capsys, text)
+    assert status == 0 and f"{path}: ok" in out
+    assert "component 'bookings' has max_payout = 0, so it never pays" in err
+    assert "pays no incentive at any attainment" in err
+    status, _, err, _ = validate(tmp_path, capsys, PLAN_HEAD + COMPONENT)
+    assert status == 0 and "warning" not in err
