@@ -239,6 +239,7 @@ def _optimise(args: argparse.Namespace) -> int:
     from spmopt.run.simulation import as_scenario
 
     scenario = as_scenario(args.scenario)
+    _require_levers(scenario, args.scenario)
     bars: dict[str, tqdm] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -291,6 +292,28 @@ def _optimise(args: argparse.Namespace) -> int:
         print(shown.to_string(index=False))
     print(f"\nWrote {', '.join(names)} under {args.out}")
     return 0
+
+
+LEVERS_EXAMPLE = """\
+[optimise.levers]          # every combination is a candidate plan; the incumbent always is one
+quota = [0.9, 1.0, 1.1]    # multiples of the plan's quota
+rate = [0.8, 1.0, 1.2]     # multiples of every tier's rate or multiplier"""
+
+
+def _require_levers(scenario, path: Path) -> None:
+    """Stop with an example to paste when the scenario declares no ``[optimise.levers]``."""
+    levers = scenario.spec.optimise.get("levers")
+    if levers:
+        return
+    from spmopt.optimise.levers import LEVERS
+
+    raise SpmoptInputError(
+        "no [optimise.levers] table, so there are no candidate plans to choose from. Add one "
+        f"to the scenario file, for example:\n\n{LEVERS_EXAMPLE}\n\n"
+        f"Levers: {', '.join(LEVERS)} (docs/optimiser.md); a lever under a segment's name "
+        "([optimise.levers.<segment>]) applies to that segment only.",
+        str(path),
+    )
 
 
 def format_optimisation(result) -> str:

@@ -7,6 +7,7 @@ import sys
 import types
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from spmopt.cli import main
@@ -288,3 +289,50 @@ def test_a_plan_that_pays_nothing_is_flagged(tmp_path, capsys):
     assert "pays no incentive at any attainment" in err
     status, _, err, _ = validate(tmp_path, capsys, PLAN_HEAD + COMPONENT)
     assert status == 0 and "warning" not in err
+
+
+# ------------------------------------------------------------------------------ optimise: levers
+@pytest.mark.parametrize("name", ["broken-quotas.toml", "uncapped-windfall.toml"])
+def test_optimise_without_levers_shows_how_to_add_them(tmp_path, capsys, name):
+    from spmopt.cli import LEVERS_EXAMPLE
+    from spmopt.optimise.pipeline import OptimiseOptions
+    from spmopt.scenario import Scenario
+
+    status, _, err = run(["optimise", SCENARIOS / name, "--out", tmp_path / "o"], capsys)
+    assert status == 2 and "no [optimise.levers] table" in err and LEVERS_EXAMPLE in err
+    assert not (tmp_path / "o").exists()
+    # the example, pasted into the scenario, is accepted
+    text = (SCENARIOS / name).read_text() + "\n" + LEVERS_EXAMPLE + "\n"
+    options = OptimiseOptions.from_scenario(Scenario.from_toml(text, name, base=SCENARIOS))
+    assert all(levers["quota"] == [0.9, 1.0, 1.1] for levers in options.levers.values())
+
+
+def test_participation_infeasibility_gives_the_shortfall_in_money_per_year():
+    from spmopt.errors import SpmoptNoSolutionError
+    from spmopt.optimise.constraints import Constraints
+    from spmopt.optimise.lp import solve
+    from spmopt.optimise.responses import ResponseTable
+
+    frame = pd.DataFrame(
+        {
+            "unit": ["east", "east", "west"],
+            "candidate": ["p", "r", "q"],
+            "revenue": [100.0, 100.0, 100.0],
+            "margin": [50.0, 50.0, 50.0],
+            "incentive_cost": [1.0, 1.0, 1.0],
+            "base_cost": [0.0, 0.0, 0.0],
+            "discount_cost": [0.0, 0.0, 0.0],
+            "certainty_equivalent": [90.0, 97.5, 110.0],
+            "outside_option": [100.0, 100.0, 100.0],
+            "p_quota": [0.5, 0.5, 0.5],
+            "reps": [1, 1, 1],
+            "quota": [1e6, 1e6, 1e6],
+            "attrition": [0.0, 0.0, 0.0],
+        }
+    )
+    with pytest.raises(SpmoptNoSolutionError) as caught:
+        solve(ResponseTable.from_frames(frame), Constraints(participation=True))
+    assert (
+        "participation[east] (best candidate's certainty equivalent 2 currency/yr per rep"
+        in str(caught.value)
+    )
