@@ -10,14 +10,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from spmopt import __version__
 from spmopt.errors import SpmoptInputError, SpmoptNoSolutionError
-from spmopt.plan import Plan, read_credits, read_roster, statements
-from spmopt.plan.plan import payout_table
-from spmopt.run.output import staged_output
+from spmopt.run.output import check_output_folder, staged_output
+
+if TYPE_CHECKING:  # the commands import what they use, so that `spmopt --help` starts fast
+    import pandas as pd
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,6 +28,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _money_table(frame: pd.DataFrame, money: Sequence[str]) -> str:
+    """A table as text: money with thousands separators and 2 decimals, attainment in %."""
     shown = frame.copy()
     for column in money:
         if column in shown:
@@ -39,6 +40,8 @@ def _money_table(frame: pd.DataFrame, money: Sequence[str]) -> str:
 
 # ------------------------------------------------------------------------------------ commands
 def _payouts(args: argparse.Namespace) -> int:
+    from spmopt.plan import Plan, read_credits, read_roster, statements
+
     plans = [Plan.load(path) for path in args.plan]
     credits = read_credits(args.credits)
     roster = read_roster(args.roster) if args.roster else None
@@ -49,7 +52,7 @@ def _payouts(args: argparse.Namespace) -> int:
         credits_source=str(args.credits),
         roster_source=str(args.roster) if args.roster else "roster",
     )
-    with staged_output(args.out) as staging:
+    with staged_output(args.out, "payouts") as staging:
         result.write(staging)
     summary = result.summary()
     money = ["credited", "earned", "draw_topup", "draw_recovery", "clawback", "paid"]
@@ -85,6 +88,8 @@ def _is_scenario_file(path: Path) -> bool:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from spmopt.plan import Plan, read_credits, read_roster, statements
+    from spmopt.plan.plan import payout_table
     from spmopt.scenario import Scenario
 
     scenario_paths = [path for path in args.plans if _is_scenario_file(path)]
@@ -109,6 +114,8 @@ def _validate(args: argparse.Namespace) -> int:
             f"{len(plan.bonuses)} bonus(es), OTE {plan.on_target_earnings:,.0f} {plan.currency} "
             f"({plan.base_salary / plan.on_target_earnings:.0%} base); incentive at {pay}"
         )
+        for warning in plan_warnings(plan, table):
+            print(f"{path}: warning: {warning}", file=sys.stderr)
     if (args.credits or args.roster) and not plans:
         raise SpmoptInputError("--credits and --roster are checked against plan files; give one")
     if args.credits or args.roster:
@@ -128,8 +135,30 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def plan_warnings(plan, table: pd.DataFrame) -> list[str]:
+    """Valid but suspicious settings of a plan: a zero payout ceiling, a plan that pays nothing.
+
+    ``table`` is the plan's :func:`~spmopt.plan.plan.payout_table` (annual incentive by
+    attainment).
+    """
+    warnings = [
+        f"component '{component.id}' has max_payout = 0, so it never pays; remove the key for "
+        "no ceiling, or give the ceiling in " + plan.currency
+        for component in plan.components
+        if component.max_payout is not None and component.max_payout == 0
+    ]
+    if plan.target_incentive > 0 and float(table["incentive"].abs().max()) == 0.0:
+        warnings.append(
+            f"the plan pays no incentive at any attainment up to {table['attainment'].max():.0%} "
+            f"although target_incentive is {plan.target_incentive:,.0f} {plan.currency}"
+        )
+    return warnings
+
+
 def _curve(args: argparse.Namespace) -> int:
     from spmopt.analysis.plots import plot_payout_curve
+    from spmopt.plan import Plan
+    from spmopt.plan.plan import payout_table
 
     plan = Plan.load(args.plan)
     if args.max_attainment <= 0 or args.step <= 0 or args.step > args.max_attainment:
@@ -138,7 +167,7 @@ def _curve(args: argparse.Namespace) -> int:
         )
     table = payout_table(plan, max_attainment=args.max_attainment, step=args.step)
     breakpoints = plan.attainment_curve().to_frame().rename(columns={"breakpoint": "attainment"})
-    with staged_output(args.out) as staging:
+    with staged_output(args.out, "curve") as staging:
         table.to_csv(staging / "curve.csv", index=False, float_format="%.10g")
         breakpoints.to_csv(staging / "curve_breakpoints.csv", index=False, float_format="%.10g")
         plot_payout_curve(table, staging / "curve.png", title=f"{plan.id}: annual payout curve")
@@ -166,7 +195,7 @@ def _simulate(args: argparse.Namespace) -> int:
     from spmopt.run.simulation import as_scenario, simulate_to_files
 
     scenario = as_scenario(args.scenario)
-    replications = args.replications or scenario.replications
+    replications = scenario.replications if args.replications is None else args.replications
     with tqdm(
         total=replications, desc="simulating", unit="rep", file=sys.stderr, disable=args.quiet
     ) as bar:
@@ -174,7 +203,7 @@ def _simulate(args: argparse.Namespace) -> int:
         def progress(done: int) -> None:
             bar.update(done - bar.n)
 
-        with staged_output(args.out) as staging:
+        with staged_output(args.out, "simulate") as staging:
             summary, _, monthly, metadata, written = simulate_to_files(
                 scenario,
                 staging,
@@ -203,12 +232,14 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _optimise(args: argparse.Namespace) -> int:
+    import pandas as pd
     from tqdm import tqdm
 
     from spmopt.optimise.pipeline import optimise
     from spmopt.run.simulation import as_scenario
 
     scenario = as_scenario(args.scenario)
+    _require_levers(scenario, args.scenario)
     bars: dict[str, tqdm] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -232,7 +263,7 @@ def _optimise(args: argparse.Namespace) -> int:
         progress=progress,
     )
     frontier = result.frontier(points=args.frontier) if args.frontier else None
-    with staged_output(args.out) as staging:
+    with staged_output(args.out, "optimise") as staging:
         result.write(staging)
         if frontier is not None:
             from spmopt.analysis.plots import plot_frontier
@@ -263,8 +294,32 @@ def _optimise(args: argparse.Namespace) -> int:
     return 0
 
 
+LEVERS_EXAMPLE = """\
+[optimise.levers]          # every combination is a candidate plan; the incumbent always is one
+quota = [0.9, 1.0, 1.1]    # multiples of the plan's quota
+rate = [0.8, 1.0, 1.2]     # multiples of every tier's rate or multiplier"""
+
+
+def _require_levers(scenario, path: Path) -> None:
+    """Stop with an example to paste when the scenario declares no ``[optimise.levers]``."""
+    levers = scenario.spec.optimise.get("levers")
+    if levers:
+        return
+    from spmopt.optimise.levers import LEVERS
+
+    raise SpmoptInputError(
+        "no [optimise.levers] table, so there are no candidate plans to choose from. Add one "
+        f"to the scenario file, for example:\n\n{LEVERS_EXAMPLE}\n\n"
+        f"Levers: {', '.join(LEVERS)} (docs/optimiser.md); a lever under a segment's name "
+        "([optimise.levers.<segment>]) applies to that segment only.",
+        str(path),
+    )
+
+
 def format_optimisation(result) -> str:
     """The optimiser's answer as text: choice, programme, shadow prices, validation."""
+    import pandas as pd
+
     solution = result.solution
     lines = [
         f"Scenario '{result.scenario.id}': {len(result.responses)} candidate responses "
@@ -366,7 +421,7 @@ def _compare(args: argparse.Namespace) -> int:
             engine=args.engine,
             progress=lambda done: bar.update(done - bar.n),
         )
-    with staged_output(args.out) as staging:
+    with staged_output(args.out, "compare") as staging:
         written = result.write(staging)
     table = result.table.copy()
     money = [
@@ -399,6 +454,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    import pandas as pd
     from tqdm import tqdm
 
     from spmopt.run.bench import benchmark
@@ -419,8 +475,9 @@ def _bench(args: argparse.Namespace) -> int:
             executor=args.executor,
             workers=args.workers,
             progress=progress,
+            on_skip=lambda message: print(f"spmopt bench: note: {message}", file=sys.stderr),
         )
-    with staged_output(args.out) as staging:
+    with staged_output(args.out, "bench") as staging:
         summary.to_csv(staging / "bench_summary.csv", index=False, float_format="%.10g")
         metrics.to_csv(staging / "bench_metrics.csv", index=False, float_format="%.10g")
     wide = summary.pivot_table(
@@ -445,6 +502,8 @@ def _format_difference(row) -> str:
 
 def _summary_table(summary: pd.DataFrame) -> str:
     """The summary as a readable table: money with thousands separators, ratios as percentages."""
+    import pandas as pd
+
     ratios = {"cost_of_sales", "share_at_quota", "attrition"}
     rows = []
     for row in summary.itertuples(index=False):
@@ -463,6 +522,45 @@ def _summary_table(summary: pd.DataFrame) -> str:
 
 
 # ------------------------------------------------------------------------------------ parser
+def _count(text: str) -> int:
+    """A positive whole number from the command line ("200", "1e6" and "1_000" are accepted)."""
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive whole number, got {text!r}"
+        ) from None
+    if not value.is_integer() or value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return int(value)
+
+
+def _non_negative(text: str) -> int:
+    """A whole number ≥ 0 from the command line."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 0, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    """A random seed: a whole number ≥ 0."""
+    return _non_negative(text)
+
+
+_OUT_HELP = (
+    "folder for the results (required); written into a staging folder beside it and swapped in "
+    "whole at the end, so an earlier run's files never mix with the new ones"
+)
+_QUIET_HELP = "no progress bar (default: show one on stderr)"
+_FORCE_HELP = (
+    "run even when the up-front estimate exceeds this machine's memory or disk (default: refuse)"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``spmopt`` command."""
     parser = _Parser(
@@ -480,97 +578,258 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         type=Path,
         metavar="PLAN.toml",
-        help="plan file (repeat for several plans; the roster's plan_id assigns reps)",
+        help="plan file (required; repeat for several plans; the roster's plan_id assigns reps)",
     )
-    payouts.add_argument("--credits", required=True, type=Path, metavar="CREDITS.csv")
-    payouts.add_argument("--roster", type=Path, metavar="ROSTER.csv")
-    payouts.add_argument("--out", required=True, type=Path, metavar="DIR")
-    payouts.add_argument("--show", type=int, default=20, help="reps to print per plan (default 20)")
+    payouts.add_argument(
+        "--credits",
+        required=True,
+        type=Path,
+        metavar="CREDITS.csv",
+        help="credits file: rep_id, date, measure, amount[, deal_id] (required)",
+    )
+    payouts.add_argument(
+        "--roster",
+        type=Path,
+        metavar="ROSTER.csv",
+        help="one row per rep: plan_id, start_date, quota, … (default: the reps in the credits, "
+        "on the plan's values)",
+    )
+    payouts.add_argument("--out", required=True, type=Path, metavar="DIR", help=_OUT_HELP)
+    payouts.add_argument(
+        "--show",
+        type=_non_negative,
+        default=20,
+        metavar="N",
+        help="reps to print per plan (default: 20)",
+    )
     payouts.set_defaults(run=_payouts)
 
     validate = commands.add_parser(
         "validate", help="check plan and scenario files (and optionally credits, roster)"
     )
-    validate.add_argument("plans", nargs="+", type=Path, metavar="PLAN_OR_SCENARIO.toml")
-    validate.add_argument("--credits", type=Path, metavar="CREDITS.csv")
-    validate.add_argument("--roster", type=Path, metavar="ROSTER.csv")
+    validate.add_argument(
+        "plans",
+        nargs="+",
+        type=Path,
+        metavar="PLAN_OR_SCENARIO.toml",
+        help="plan or scenario files to check (at least one)",
+    )
+    validate.add_argument(
+        "--credits",
+        type=Path,
+        metavar="CREDITS.csv",
+        help="also check a credits file against the plans (default: none)",
+    )
+    validate.add_argument(
+        "--roster",
+        type=Path,
+        metavar="ROSTER.csv",
+        help="also check a roster file (default: none)",
+    )
     validate.set_defaults(run=_validate)
 
     curve = commands.add_parser("curve", help="tabulate and plot a plan's payout curve")
-    curve.add_argument("plan", type=Path, metavar="PLAN.toml")
-    curve.add_argument("--out", required=True, type=Path, metavar="DIR")
+    curve.add_argument("plan", type=Path, metavar="PLAN.toml", help="the plan file")
+    curve.add_argument("--out", required=True, type=Path, metavar="DIR", help=_OUT_HELP)
     curve.add_argument(
-        "--max-attainment", type=float, default=2.0, help="ratio (default 2.0 = 200%%)"
+        "--max-attainment",
+        type=float,
+        default=2.0,
+        metavar="RATIO",
+        help="last attainment tabulated, as a ratio (default: 2.0 = 200%%)",
     )
-    curve.add_argument("--step", type=float, default=0.01, help="ratio (default 0.01 = 1%%)")
+    curve.add_argument(
+        "--step",
+        type=float,
+        default=0.01,
+        metavar="RATIO",
+        help="attainment step, as a ratio (default: 0.01 = 1%%)",
+    )
     curve.set_defaults(run=_curve)
 
     simulate = commands.add_parser(
         "simulate", help="simulate a scenario's sales force under a plan"
     )
-    simulate.add_argument("scenario", type=Path, metavar="SCENARIO.toml")
+    simulate.add_argument("scenario", type=Path, metavar="SCENARIO.toml", help="the scenario file")
     simulate.add_argument(
-        "--plan", help="a plan name from the scenario's [plans] (default: each segment's)"
+        "--plan",
+        metavar="NAME",
+        help="a plan name from the scenario's [plans] for every segment (default: each "
+        "segment's own plan)",
     )
-    simulate.add_argument("--engine", choices=["fast", "events"], help="default: the scenario's")
-    simulate.add_argument("--replications", type=int, metavar="N")
-    simulate.add_argument("--seed", type=int, metavar="S")
-    simulate.add_argument("--format", choices=["parquet", "csv"], default="parquet")
-    simulate.add_argument("--out", required=True, type=Path, metavar="DIR")
-    simulate.add_argument("--quiet", action="store_true", help="no progress bar")
     simulate.add_argument(
-        "--no-plot", dest="plot", action="store_false", help="skip bookings_by_month.png"
+        "--engine",
+        choices=["fast", "events"],
+        help="simulation engine (default: the scenario's engine, else fast)",
     )
+    simulate.add_argument(
+        "--replications",
+        type=_count,
+        metavar="N",
+        help="simulated years to run, ≥ 1 (default: the scenario's replications, else 100)",
+    )
+    simulate.add_argument(
+        "--seed", type=_seed, metavar="S", help="random seed ≥ 0 (default: the scenario's seed)"
+    )
+    simulate.add_argument(
+        "--format",
+        choices=["parquet", "csv"],
+        default="parquet",
+        help="file format of the deal and rep tables (default: parquet)",
+    )
+    simulate.add_argument("--out", required=True, type=Path, metavar="DIR", help=_OUT_HELP)
+    simulate.add_argument("--quiet", action="store_true", help=_QUIET_HELP)
+    simulate.add_argument(
+        "--no-plot",
+        dest="plot",
+        action="store_false",
+        help="skip bookings_by_month.png (default: draw it)",
+    )
+    simulate.add_argument("--force", action="store_true", help=_FORCE_HELP)
     simulate.set_defaults(run=_simulate)
 
     optimise = commands.add_parser(
         "optimise", help="choose plans maximising expected profit, then re-simulate them"
     )
-    optimise.add_argument("scenario", type=Path, metavar="SCENARIO.toml")
-    optimise.add_argument("--out", required=True, type=Path, metavar="DIR")
-    optimise.add_argument("--unit", choices=["segment", "rep"], help="default: the scenario's")
-    optimise.add_argument("--replications", type=int, metavar="N", help="per candidate")
-    optimise.add_argument("--validation-replications", type=int, metavar="N")
-    optimise.add_argument("--mode", choices=["round", "relaxation", "milp"])
-    optimise.add_argument("--solver", choices=["highs", "cbc"])
-    optimise.add_argument("--seed", type=int, metavar="S")
-    optimise.add_argument("--validate-engine", choices=["fast", "events"])
+    optimise.add_argument(
+        "scenario",
+        type=Path,
+        metavar="SCENARIO.toml",
+        help="the scenario file; it needs an [optimise.levers] table",
+    )
+    optimise.add_argument("--out", required=True, type=Path, metavar="DIR", help=_OUT_HELP)
+    optimise.add_argument(
+        "--unit",
+        choices=["segment", "rep"],
+        help="one plan per segment or per rep (default: the scenario's [optimise] unit, else "
+        "segment)",
+    )
+    optimise.add_argument(
+        "--replications",
+        type=_count,
+        metavar="N",
+        help="replications per candidate plan (default: the scenario's [optimise] "
+        "replications, else 100)",
+    )
+    optimise.add_argument(
+        "--validation-replications",
+        type=_count,
+        metavar="N",
+        help="replications re-simulating the chosen plans (default: the scenario's [optimise] "
+        "validation_replications, else 200)",
+    )
+    optimise.add_argument(
+        "--mode",
+        choices=["round", "relaxation", "milp"],
+        help="how the choice is made integral (default: the scenario's [optimise] mode, else "
+        "round)",
+    )
+    optimise.add_argument(
+        "--solver",
+        choices=["highs", "cbc"],
+        help="LP solver (default: the scenario's [optimise] solver, else highs)",
+    )
+    optimise.add_argument(
+        "--seed", type=_seed, metavar="S", help="random seed ≥ 0 (default: the scenario's seed)"
+    )
+    optimise.add_argument(
+        "--validate-engine",
+        choices=["fast", "events"],
+        help="engine of the re-simulation (default: the scenario's [optimise] validate_engine, "
+        "else fast)",
+    )
     optimise.add_argument(
         "--participation",
         action=argparse.BooleanOptionalAction,
         default=None,
         help="require each unit's certainty equivalent to reach its outside option "
-        "(default: the scenario's [optimise] participation)",
+        "(default: the scenario's [optimise] participation, else on)",
     )
     optimise.add_argument(
-        "--frontier", type=int, metavar="POINTS", help="also trace profit vs budget"
+        "--frontier",
+        type=_count,
+        metavar="POINTS",
+        help="also trace profit against comp budget at this many budgets (default: no frontier)",
     )
-    optimise.add_argument("--quiet", action="store_true", help="no progress bars")
+    optimise.add_argument(
+        "--quiet", action="store_true", help="no progress bars (default: show them)"
+    )
     optimise.set_defaults(run=_optimise)
 
     compare = commands.add_parser("compare", help="compare plans on one scenario for finance")
-    compare.add_argument("scenario", type=Path, metavar="SCENARIO.toml")
-    compare.add_argument("--plans", help="comma-separated plan names (default: all in [plans])")
-    compare.add_argument("--out", required=True, type=Path, metavar="DIR")
-    compare.add_argument("--engine", choices=["fast", "events"])
-    compare.add_argument("--replications", type=int, metavar="N")
-    compare.add_argument("--seed", type=int, metavar="S")
-    compare.add_argument("--quiet", action="store_true", help="no progress bar")
+    compare.add_argument("scenario", type=Path, metavar="SCENARIO.toml", help="the scenario file")
+    compare.add_argument(
+        "--plans",
+        metavar="A,B",
+        help="comma-separated plan names (default: all in the scenario's [plans])",
+    )
+    compare.add_argument("--out", required=True, type=Path, metavar="DIR", help=_OUT_HELP)
+    compare.add_argument(
+        "--engine",
+        choices=["fast", "events"],
+        help="simulation engine (default: the scenario's engine, else fast)",
+    )
+    compare.add_argument(
+        "--replications",
+        type=_count,
+        metavar="N",
+        help="replications per plan, ≥ 1 (default: the scenario's replications, else 100)",
+    )
+    compare.add_argument(
+        "--seed", type=_seed, metavar="S", help="random seed ≥ 0 (default: the scenario's seed)"
+    )
+    compare.add_argument("--quiet", action="store_true", help=_QUIET_HELP)
     compare.set_defaults(run=_compare)
 
     bench = commands.add_parser("bench", help="benchmark plan designs across scenarios")
-    bench.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO.toml")
     bench.add_argument(
-        "--plans", help="comma-separated plan names (default: each scenario's plans)"
+        "scenarios",
+        nargs="+",
+        type=Path,
+        metavar="SCENARIO.toml",
+        help="scenario files (one or more)",
     )
-    bench.add_argument("--out", required=True, type=Path, metavar="DIR")
-    bench.add_argument("--replications", type=int, metavar="N")
-    bench.add_argument("--block", type=int, default=25, help="replications per task (default 25)")
-    bench.add_argument("--seed", type=int, metavar="S")
-    bench.add_argument("--engine", choices=["fast", "events"])
-    bench.add_argument("--executor", choices=["serial", "processes", "dask"], default="serial")
-    bench.add_argument("--workers", type=int, metavar="N")
-    bench.add_argument("--quiet", action="store_true", help="no progress bar")
+    bench.add_argument(
+        "--plans",
+        metavar="A,B",
+        help="comma-separated plan names, run where a scenario has them (default: each "
+        "scenario's plans)",
+    )
+    bench.add_argument("--out", required=True, type=Path, metavar="DIR", help=_OUT_HELP)
+    bench.add_argument(
+        "--replications",
+        type=_count,
+        metavar="N",
+        help="replications per scenario and plan, ≥ 1 (default: each scenario's replications)",
+    )
+    bench.add_argument(
+        "--block",
+        type=_count,
+        default=25,
+        metavar="N",
+        help="replications per task, ≥ 1 (default: 25)",
+    )
+    bench.add_argument(
+        "--seed", type=_seed, metavar="S", help="random seed ≥ 0 (default: each scenario's seed)"
+    )
+    bench.add_argument(
+        "--engine",
+        choices=["fast", "events"],
+        help="simulation engine (default: each scenario's engine)",
+    )
+    bench.add_argument(
+        "--executor",
+        choices=["serial", "processes", "dask"],
+        default="serial",
+        help="where tasks run (default: serial)",
+    )
+    bench.add_argument(
+        "--workers",
+        type=_count,
+        metavar="N",
+        help="worker processes for the processes and dask executors, ≥ 1 (default: one per CPU)",
+    )
+    bench.add_argument("--quiet", action="store_true", help=_QUIET_HELP)
     bench.set_defaults(run=_bench)
     return parser
 
@@ -579,15 +838,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``spmopt`` command; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "out", None) is not None:
+            check_output_folder(args.out)
         return args.run(args)
     except (SpmoptInputError, SpmoptNoSolutionError) as error:
         print(f"spmopt {args.command}: error: {error}", file=sys.stderr)
         return error.exit_status
-    except (NotADirectoryError, PermissionError) as error:
-        print(f"spmopt {args.command}: error: {error}", file=sys.stderr)
+    except OSError as error:
+        print(f"spmopt {args.command}: error: {error}; nothing was written", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"spmopt {args.command}: interrupted; nothing was written", file=sys.stderr)
+        print(
+            f"spmopt {args.command}: interrupted; nothing was written (any earlier --out is "
+            "unchanged)",
+            file=sys.stderr,
+        )
         return 130
 
 

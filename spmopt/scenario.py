@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from spmopt.errors import SpmoptInputError
+from spmopt.errors import SpmoptInputError, toml_error_message
 from spmopt.plan.plan import Plan, validation_message
 from spmopt.reps.behaviour.registry import Behaviour, behaviour_from_dict
 from spmopt.reps.population import Population
@@ -241,7 +241,7 @@ class Scenario:
         try:
             document = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
-            raise SpmoptInputError(f"not valid TOML: {error}", source) from None
+            raise SpmoptInputError(toml_error_message(error, text), source) from None
         if not document:
             raise SpmoptInputError(
                 "the scenario file is empty; expected [scenario], [plans], [segments]", source

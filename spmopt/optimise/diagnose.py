@@ -192,6 +192,7 @@ def _relaxation(table, constraints, family, x, by_row) -> Relaxation:
     shown = ", ".join(f"{name} (by {_fmt(amount)})" for name, amount in rows[:5])
     more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
     if family == "participation":
+        shown = ", ".join(_participation_gap(table, name) for name, _ in rows[:5])
         text = (
             f"allow a plan below the reps' outside option in {shown}{more} (every candidate of "
             "these units pays less than the outside option within the other constraints), or "
@@ -200,6 +201,21 @@ def _relaxation(table, constraints, family, x, by_row) -> Relaxation:
         return Relaxation(family, "participation", None, None, rows, text)
     text = f"widen {shown}{more}"
     return Relaxation(family, "quota_bounds", None, None, rows, text)
+
+
+def _participation_gap(table, row_name: str) -> str:
+    """``participation[unit] (… below the outside option)``: the smallest shortfall of the unit's candidates'
+    certainty equivalent under the outside option [plan currency per rep per year]."""
+    label = row_name.removeprefix("participation[").removesuffix("]")
+    positions = [i for i, unit in enumerate(table.units) if str(unit) == label]
+    gap = table.column("outside_option") - table.column("certainty_equivalent")
+    unit_gap = gap[np.isin(table.unit_codes, positions) & (gap > 0)]
+    if not unit_gap.size:
+        return row_name
+    return (
+        f"{row_name} (best candidate's certainty equivalent {unit_gap.min():,.0f} currency/yr per "
+        "rep below the outside option)"
+    )
 
 
 def diagnose_infeasibility(

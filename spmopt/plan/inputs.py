@@ -26,6 +26,12 @@ ROSTER_COLUMNS = ("rep_id", "plan_id", "start_date", "base_salary", "target_ince
 ROSTER_MONEY_COLUMNS = ("base_salary", "target_incentive", "quota")
 _QUOTA_COLUMN = re.compile(r"^quota_[A-Za-z0-9_.\-]+$")
 LINE_COLUMN = "source_line"
+MAX_CREDIT_AMOUNT = 1e12
+"""Largest credit amount accepted (currency units, either sign): money is held as whole cents in
+float64 and int64, exact below 2^53 cents (about 9.0e13 currency units)."""
+MAX_REP_CREDIT_TOTAL = 1e13
+"""Largest sum of a rep's absolute credit amounts (currency units), keeping every total to date
+below 2^53 cents."""
 
 
 def _read_csv(path: str | Path, what: str) -> pd.DataFrame:
@@ -132,6 +138,7 @@ def validate_credits(frame: pd.DataFrame, source: str = "credits") -> pd.DataFra
         },
         index=frame.index,
     )
+    _check_amount_range(frame, typed, source)
     if "deal_id" in frame.columns:
         typed["deal_id"] = _text(frame, "deal_id", source, allow_empty=True).fillna("")
     else:
@@ -140,6 +147,30 @@ def validate_credits(frame: pd.DataFrame, source: str = "credits") -> pd.DataFra
         typed[LINE_COLUMN] = frame[LINE_COLUMN].to_numpy()
     typed.attrs["validated"] = "credits"
     return typed
+
+
+def _check_amount_range(frame: pd.DataFrame, typed: pd.DataFrame, source: str) -> None:
+    """Reject amounts whose cents would overflow or lose exactness (see ``MAX_CREDIT_AMOUNT``)."""
+    amount = typed["amount"].to_numpy()
+    large = np.abs(amount) > MAX_CREDIT_AMOUNT
+    if large.any():
+        position = int(np.flatnonzero(large)[0])
+        raise SpmoptInputError(
+            f"{_where(frame, position)}: amount {amount[position]:,.2f} is outside the supported "
+            f"range ±{MAX_CREDIT_AMOUNT:,.0f} per credit (money is held in whole cents; "
+            "check the units or a misplaced decimal point)",
+            source,
+        )
+    running = pd.Series(np.abs(amount)).groupby(typed["rep_id"].to_numpy()).cumsum().to_numpy()
+    over = running > MAX_REP_CREDIT_TOTAL
+    if over.any():
+        position = int(np.flatnonzero(over)[0])
+        raise SpmoptInputError(
+            f"{_where(frame, position)}: rep {typed['rep_id'].iloc[position]!r} has credits "
+            f"totalling more than {MAX_REP_CREDIT_TOTAL:,.0f} in absolute value by this row, "
+            "beyond the supported range (money is held in whole cents)",
+            source,
+        )
 
 
 def is_validated(frame, what: str) -> bool:

@@ -11,7 +11,7 @@ import pandas as pd
 import tomli_w
 from pydantic import ValidationError
 
-from spmopt.errors import SpmoptInputError
+from spmopt.errors import SpmoptInputError, toml_error_message
 from spmopt.plan.compile import component_family, component_scales
 from spmopt.plan.curve import CurveFamily, PayoutCurve
 from spmopt.plan.model import MONTHS_PER_PERIOD, Bonus, Component, PlanBody, PlanFile
@@ -38,25 +38,53 @@ def format_location(location: tuple, document: dict | None = None) -> str:
     return text
 
 
+MAX_PROBLEMS_SHOWN = 10
+
+
 def validation_message(error: ValidationError, document: dict | None = None) -> str:
-    """One readable line from a pydantic error: the key's path and what was expected."""
-    first = error.errors()[0]
-    # drop pydantic's union/type tags such as 'function-after[...]' from the path
-    location = tuple(part for part in first["loc"] if not (isinstance(part, str) and "[" in part))
-    where = format_location(location, document)
-    if first["type"] == "extra_forbidden":
-        message = f"unknown key '{where}'"
-    elif first["type"] == "missing":
-        message = f"missing key '{where}'"
-    else:
-        reason = first["msg"].removeprefix("Value error, ")
-        value = first.get("input")
-        shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
-        message = f"{where}: {reason}{shown}" if where else reason
-    others = len(error.errors()) - 1
-    if others:
-        message += f" [and {others} more problem{'s' if others > 1 else ''}]"
+    """Readable lines from a pydantic error: each key's path and what was expected.
+
+    The first problem is on the first line; the others (up to :data:`MAX_PROBLEMS_SHOWN` in all)
+    follow one per line, then a count of any not shown.
+    """
+    items = error.errors()
+    # a list whose element failed is also reported as too short: keep only the element's problem
+    items = [
+        item
+        for item in items
+        if not (
+            item["type"] == "too_short"
+            and any(
+                other["loc"][: len(item["loc"])] == item["loc"] != other["loc"] for other in items
+            )
+        )
+    ] or items
+    problems = [_problem(item, document) for item in items]
+    message = problems[0]
+    if len(problems) > 1:
+        shown = problems[1:MAX_PROBLEMS_SHOWN]
+        message += f"\n{len(problems)} problems in all; also:\n" + "\n".join(
+            f"  - {problem}" for problem in shown
+        )
+        hidden = len(problems) - 1 - len(shown)
+        if hidden:
+            message += f"\n  [and {hidden} more problem{'s' if hidden > 1 else ''}]"
     return message
+
+
+def _problem(item: dict, document: dict | None) -> str:
+    """One pydantic error item as ``where: what was expected``."""
+    # drop pydantic's union/type tags such as 'function-after[...]' from the path
+    location = tuple(part for part in item["loc"] if not (isinstance(part, str) and "[" in part))
+    where = format_location(location, document)
+    if item["type"] == "extra_forbidden":
+        return f"unknown key '{where}'"
+    if item["type"] == "missing":
+        return f"missing key '{where}'"
+    reason = item["msg"].removeprefix("Value error, ")
+    value = item.get("input")
+    shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
+    return f"{where}: {reason}{shown}" if where else reason
 
 
 class Plan:
@@ -95,7 +123,7 @@ class Plan:
         try:
             document = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
-            raise SpmoptInputError(f"not valid TOML: {error}", source) from None
+            raise SpmoptInputError(toml_error_message(error, text), source) from None
         return cls.from_dict(document, source)
 
     @classmethod

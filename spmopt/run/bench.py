@@ -7,11 +7,13 @@ size.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from spmopt.errors import SpmoptInputError
 from spmopt.run.executors import run_tasks
 from spmopt.run.simulation import simulate
 from spmopt.scenario import Scenario
@@ -40,15 +42,25 @@ def benchmark(
     executor: str = "serial",
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    on_skip: Callable[[str], None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Simulate every scenario under each of its plans (or the named ``plans`` where present).
+
+    A named plan missing from a scenario is skipped and reported through ``on_skip(message)``
+    (default: a :class:`UserWarning`); a named plan that no scenario has, a ``block`` or
+    ``replications`` below 1 raise :class:`~spmopt.errors.SpmoptInputError`.
 
     Returns ``(summary, metrics)``: the summary has one row per scenario, plan and metric (mean,
     standard error, confidence interval, P10/P50/P90); metrics one row per replication.
     """
+    if block < 1:
+        raise SpmoptInputError(f"block must be a positive number of replications, not {block}")
+    if replications is not None and replications < 1:
+        raise SpmoptInputError(f"replications must be positive, not {replications}")
+    loaded = [(path, Scenario.load(path)) for path in scenarios]
+    _check_plans(loaded, plans, on_skip)
     tasks = []
-    for path in scenarios:
-        scenario = Scenario.load(path)
+    for path, scenario in loaded:
         names = [name for name in (plans or scenario.plans) if name in scenario.plans]
         total = scenario.replications if replications is None else replications
         for name in names:
@@ -64,3 +76,28 @@ def benchmark(
     ]
     summary = summary.merge(names, on=["scenario_id", "plan_id"], how="left")
     return summary, metrics
+
+
+def _check_plans(loaded, plans: Sequence[str] | None, on_skip) -> None:
+    """Raise if a named plan is in no scenario; report the scenarios that lack a named plan."""
+    if not plans:
+        return
+    available = sorted({name for _, scenario in loaded for name in scenario.plans})
+    nowhere = [name for name in plans if name not in available]
+    if nowhere:
+        raise SpmoptInputError(
+            f"no scenario has plan{'s' if len(nowhere) > 1 else ''} "
+            f"{', '.join(repr(n) for n in nowhere)}; the scenarios' plans are "
+            f"{', '.join(available)}"
+        )
+    for path, scenario in loaded:
+        missing = [name for name in plans if name not in scenario.plans]
+        if missing:
+            message = (
+                f"{path}: no plan {', '.join(repr(n) for n in missing)} in its [plans] "
+                f"({', '.join(scenario.plans)}); skipped for this scenario"
+            )
+            if on_skip is None:
+                warnings.warn(message, UserWarning, stacklevel=3)
+            else:
+                on_skip(message)
