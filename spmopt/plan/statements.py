@@ -41,6 +41,7 @@ from spmopt.plan.calendar import (
     period_labels,
     year_end,
 )
+from spmopt.plan.csv_writer import write_csv
 from spmopt.plan.earnings import CreditRows, RepTerms, plan_earnings, to_cents
 from spmopt.plan.inputs import describe_row, is_validated, validate_credits, validate_roster
 from spmopt.plan.model import MONTHS_PER_PERIOD
@@ -103,7 +104,7 @@ class Statements:
         for name, frame in (("statements.csv", self.statements), ("lines.csv", self.lines)):
             target = out_dir / name
             partial = out_dir / f".{name}.partial"
-            frame.to_csv(partial, index=False, float_format="%.10g")
+            write_csv(frame, partial)  # as frame.to_csv(index=False, float_format="%.10g")
             partial.replace(target)
             written.append(target)
         return written
