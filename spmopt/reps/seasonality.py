@@ -78,7 +78,7 @@ class Ramp:
     The factor for a rep with ``ramp_months = R`` in tenure month t (0-based, evaluated at the
     middle of the month) is ``min(1, start + (1 − start)·(t + ½)/R)``; R = 0 means no ramp. It
     scales the rep's expected sales (base and effort response) and the variance of sales.
-    Calibration: AE median ramp about 5 months, SDR 3.2 (Bridge Group, see calibration.md).
+    Calibration: AE median ramp about 5 months, SDR 3.2 (Bridge Group, see docs/calibration.md).
     """
 
     start_fraction: float = 0.25
