@@ -49,7 +49,11 @@ class Seasonality:
 
     @classmethod
     def quarter_end(cls, lift: float = 1.5) -> Seasonality:
-        """The last month of each quarter sells ``lift`` times the other two (Oyer 1998 shape)."""
+        """The last month of each quarter sells ``lift`` times the other two (Oyer 1998 shape).
+
+        As a seasonality of new business (leads) it is smoothed out by the sales cycle; deals that
+        bunch their *closings* at quarter ends use ``DealSales.quarter_end_lift`` instead.
+        """
         lift = number("seasonality.lift", lift, low=0, low_open=True)
         return cls(np.tile([1.0, 1.0, lift], 4))
 
