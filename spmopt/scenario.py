@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import tomllib
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -102,11 +103,22 @@ class SegmentSpec(_Frozen):
         return self
 
     def seasonality_profile(self) -> Seasonality:
+        """Monthly shares of the segment's new business (leads). ``quarter_end_lift`` acts on
+        closings (see :meth:`sales_technology`); normal sales close in the month they are made,
+        so for them it lifts the quarter-end months' share of sales."""
         if self.seasonality is not None:
             return Seasonality(np.asarray(self.seasonality, dtype=float))
-        if self.quarter_end_lift is not None:
+        if self.quarter_end_lift is not None and self.technology.kind == "normal":
             return Seasonality.quarter_end(self.quarter_end_lift)
         return Seasonality.flat()
+
+    def sales_technology(self) -> DealSales | NormalSales:
+        """The segment's technology; deals close bunched at quarter ends by
+        ``quarter_end_lift`` (``DealSales.quarter_end_lift``)."""
+        technology = self.technology.build()
+        if self.quarter_end_lift is not None and isinstance(technology, DealSales):
+            return replace(technology, quarter_end_lift=self.quarter_end_lift)
+        return technology
 
 
 class QuotaRevisionSpec(_Frozen):
@@ -340,7 +352,7 @@ class Scenario:
             segments[name] = Segment(
                 name=name,
                 plan=segment_plan,
-                technology=spec.technology.build(),
+                technology=spec.sales_technology(),
                 seasonality=spec.seasonality_profile(),
                 gross_margin=spec.gross_margin,
             )

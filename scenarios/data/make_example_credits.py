@@ -9,7 +9,7 @@ Run from the repository root::
 
     .venv/bin/python scenarios/data/make_example_credits.py
 
-How the data are built (figures from /work/shared/calibration.md):
+How the data are built (figures from docs/calibration.md):
 
 1. Each rep's target attainment is one of the 40 mid-quantiles of a right-skewed gamma
    distribution (shape 5, mean 1.0, median 0.93), assigned to reps at random, so that 40 reps

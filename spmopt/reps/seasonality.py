@@ -49,7 +49,11 @@ class Seasonality:
 
     @classmethod
     def quarter_end(cls, lift: float = 1.5) -> Seasonality:
-        """The last month of each quarter sells ``lift`` times the other two (Oyer 1998 shape)."""
+        """The last month of each quarter sells ``lift`` times the other two (Oyer 1998 shape).
+
+        As a seasonality of new business (leads) it is smoothed out by the sales cycle; deals that
+        bunch their *closings* at quarter ends use ``DealSales.quarter_end_lift`` instead.
+        """
         lift = number("seasonality.lift", lift, low=0, low_open=True)
         return cls(np.tile([1.0, 1.0, lift], 4))
 
@@ -78,7 +82,7 @@ class Ramp:
     The factor for a rep with ``ramp_months = R`` in tenure month t (0-based, evaluated at the
     middle of the month) is ``min(1, start + (1 − start)·(t + ½)/R)``; R = 0 means no ramp. It
     scales the rep's expected sales (base and effort response) and the variance of sales.
-    Calibration: AE median ramp about 5 months, SDR 3.2 (Bridge Group, see calibration.md).
+    Calibration: AE median ramp about 5 months, SDR 3.2 (Bridge Group, see docs/calibration.md).
     """
 
     start_fraction: float = 0.25

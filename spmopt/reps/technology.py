@@ -9,7 +9,8 @@ over the span. They differ in the shape of the distribution:
   a location family (effort shifts the distribution, the noise does not depend on it).
 * :class:`DealSales` — won deals ~ Poisson(x·(h + k·e)/m) with lognormal sizes of mean ``m``
   (leads arrive at rate won/p and are won with probability p; deals close after a Gamma cycle
-  time). Mean ``x·(h + k·e)``, variance ``x·(h + k·e)·m·exp(σ_d²)``, both exact. The distribution
+  time; closings bunch at quarter ends, see :meth:`DealSales.closing_lag_table`). Mean
+  ``x·(h + k·e)``, variance ``x·(h + k·e)·m·exp(σ_d²)``, both exact. The distribution
   is the Poisson mixture over the number of deals n of the n-deal sums, which are tabulated on a
   fine grid by discrete Fourier transforms of the discretised deal-size distribution
   (:class:`CompoundTable`; means exact, other errors of the order of one grid step).
@@ -24,7 +25,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import optimize, special, stats
 
 from spmopt.reps._checks import number
 from spmopt.reps.expectation import (
@@ -219,6 +220,11 @@ class DealSales:
         σ of the logarithm of deal sizes (0 = every deal the same size).
     cycle_months_mean, cycle_months_shape:
         Gamma distribution of the time from lead to close [months].
+    quarter_end_lift:
+        Closings bunch at quarter ends (reps and buyers close at quarter ends): each deal's
+        probability of closing in a quarter-end month (plan months 3, 6, 9, 12) is multiplied
+        by this ratio, keeping the deal's expected closing month (see
+        :meth:`closing_lag_table`). 1 = no bunching.
 
     Expected sales are ``x·(h + k·e)`` as for :class:`NormalSales`: the rep's lead rate is
     ``x·(h + k·e)/(p·m)`` leads per year, so effort and seasonality scale the lead flow.
@@ -229,6 +235,7 @@ class DealSales:
     deal_size_sigma: float = 0.8
     cycle_months_mean: float = 3.0
     cycle_months_shape: float = 2.0
+    quarter_end_lift: float = 1.0
     name = "deals"
     location_family = False
 
@@ -238,6 +245,7 @@ class DealSales:
         number("DealSales.deal_size_sigma", self.deal_size_sigma, low=0, high=5)
         number("DealSales.cycle_months_mean", self.cycle_months_mean, low=0, low_open=True)
         number("DealSales.cycle_months_shape", self.cycle_months_shape, low=0, low_open=True)
+        number("DealSales.quarter_end_lift", self.quarter_end_lift, low=0, low_open=True, high=10)
 
     # ------------------------------------------------------------------ moments
     @property
@@ -288,7 +296,8 @@ class DealSales:
         ``effort_by_month`` (N, 12); ``productivity`` (N, 12) defaults to the seasonality weights
         (fully ramped reps). Returns a dict of arrays, one entry per lead: ``rep_index``,
         ``created_month`` (fractional months from year start), ``won``, ``size`` [currency],
-        ``cycle_months`` and ``close_month`` (created + cycle; may fall after month 12).
+        ``cycle_months`` and ``close_month`` (created + cycle; may fall after month 12; the
+        quarter-end bunching of :meth:`closing_lag_table` is not applied to these leads).
         """
         weights = (seasonality or Seasonality.flat()).weights
         exposure = weights if productivity is None else np.asarray(productivity, dtype=float)
@@ -328,18 +337,45 @@ class DealSales:
         lags = mass.mean(axis=1)
         return lags / lags.sum()
 
+    def closing_lag_table(self) -> np.ndarray:
+        """P(a deal created in plan month c closes in month c + d), shape (12, L): row c (0–11,
+        the creation month within the plan year), column d = 0 … L − 1; rows sum to 1.
+
+        Row c tilts :meth:`closing_lags` ``p(d)`` towards quarter-end closings:
+        ``p_c(d) ∝ p(d)·w(c + d)·exp(θ_c·d)`` with ``w = quarter_end_lift`` when month
+        ``(c + d) mod 12`` ends a quarter (2, 5, 8, 11) and 1 otherwise; ``θ_c`` keeps the row's
+        mean lag equal to that of ``p`` (each deal's expected closing month is unchanged, only
+        the months around it are reweighted). Every deal still closes exactly once, so a steady
+        year books what it creates; with a flat lead flow a quarter-end month books about
+        ``quarter_end_lift`` times a mid-quarter month (see :meth:`closing_profile`). Without a
+        lift every row is :meth:`closing_lags`.
+        """
+        lags = self.closing_lags()
+        if self.quarter_end_lift == 1.0:
+            return np.tile(lags, (MONTHS, 1))
+        d = np.arange(lags.size)
+        mean = float(lags @ d)
+        table = np.empty((MONTHS, lags.size))
+        for created in range(MONTHS):  # twelve rows, one root each
+            quarter_end = (created + d) % 3 == 2
+            tilted = lags * np.where(quarter_end, self.quarter_end_lift, 1.0)
+            table[created] = _mean_preserving_tilt(tilted, d, mean)
+        return table
+
     def closing_profile(self, seasonality: Seasonality | None = None) -> np.ndarray:
         """Share of a steady year's closings in each month (12,), sums to 1.
 
         Leads created with the seasonality profile, repeating every year, close after the Gamma
         cycle time: a circular convolution of the lead profile with P(floor(U + T) = d), U the
-        uniform time of creation within its month.
+        uniform time of creation within its month, each creation month with its own row of
+        :meth:`closing_lag_table` (quarter-end bunching).
         """
         weights = (seasonality or Seasonality.flat()).weights
-        lag = self.closing_lags()
+        table = self.closing_lag_table()
         profile = np.zeros(MONTHS)
-        for delay, mass in enumerate(lag):  # a handful of lags
-            profile += mass * np.roll(weights, delay)
+        lag = np.arange(table.shape[1])
+        for created in range(MONTHS):  # twelve creation months
+            np.add.at(profile, (created + lag) % MONTHS, weights[created] * table[created])
         return profile
 
     # ------------------------------------------------------------------ distribution
@@ -363,6 +399,18 @@ class DealSales:
         self, pay: StackedPay, reps: RepArrays, exposure=1.0, risk_aversion=None, effort_max=None
     ):
         return _PreparedDeals(self, pay, reps, exposure, risk_aversion, effort_max)
+
+
+def _mean_preserving_tilt(weights: np.ndarray, lag: np.ndarray, mean: float) -> np.ndarray:
+    """``weights·exp(θ·lag)`` normalised, θ chosen so that its mean lag is ``mean`` [months]
+    (the mean is increasing in θ; a bracketed root)."""
+
+    def tilt(theta: float) -> np.ndarray:
+        values = weights * np.exp(theta * (lag - mean))
+        return values / values.sum()
+
+    theta = optimize.brentq(lambda t: tilt(t) @ lag - mean, -10.0, 10.0, xtol=1e-15)
+    return tilt(theta)
 
 
 @dataclass(frozen=True, eq=False)

@@ -31,7 +31,7 @@ from spmopt.sim._events_draws import (
     DealStore,
     pool_slots,
 )
-from spmopt.sim.model import Segment, SimulationModel, YearDecisions, closing_lags, exposure
+from spmopt.sim.model import Segment, SimulationModel, YearDecisions, closing_lag_table, exposure
 from spmopt.sim.streams import RandomStreams
 
 EDGE = 1e-9  # random times stay this far inside their month [months]
@@ -71,8 +71,8 @@ class SegmentLayout:
     component: Component
     measures: tuple[str, ...]
     period_months: int
-    lags: np.ndarray
-    lag_cdf: np.ndarray  # (L, L), row d: CDF of the lag given lag ≥ d (see _lag_cdf)
+    lags: np.ndarray  # (12, L), row c: lags of deals created in plan month c
+    lag_cdf: np.ndarray  # (12, L, L), [c, d]: CDF of the lag given lag ≥ d (see _lag_cdf)
     per_transaction: bool
     hire_period_quota: np.ndarray  # (12, 12): row s, a hire from month s (see _hire_period_quota)
 
@@ -105,11 +105,14 @@ def _hire_period_quota(plan, component: Component) -> np.ndarray:
 
 
 def _lag_cdf(lags: np.ndarray) -> np.ndarray:
-    """(L, L): row d holds the cumulative distribution of the closing lag given lag ≥ d over
-    d, d + 1, …, L − 1, then +inf (above every uniform); inverse CDF sampling searches it."""
-    table = np.full((lags.size, lags.size), np.inf)
-    for d in range(lags.size):
-        table[d, : lags.size - d] = np.cumsum(lags[d:]) / lags[d:].sum()
+    """(…, L, L): for each row of lags (…, L), row d holds the cumulative distribution of the
+    closing lag given lag ≥ d over d, d + 1, …, L − 1, then +inf (above every uniform); inverse
+    CDF sampling searches it."""
+    size = lags.shape[-1]
+    table = np.full(lags.shape[:-1] + (size, size), np.inf)
+    for d in range(size):
+        rest = lags[..., d:]
+        table[..., d, : size - d] = np.cumsum(rest, axis=-1) / rest.sum(axis=-1, keepdims=True)
     return table
 
 
@@ -162,8 +165,8 @@ class Layout:
             segment = model.segments[name]
             members = population.select(np.isin(np.arange(n), seats))
             plan = segment.plan
-            lags = closing_lags(segment.technology)
-            max_lag = max(max_lag, lags.size)
+            lags = closing_lag_table(segment.technology)  # (12, L): a row per creation month
+            max_lag = max(max_lag, lags.shape[1])
             measures = tuple(
                 dict.fromkeys(
                     [c.measure for c in plan.components] + [b.measure for b in plan.bonuses]
@@ -197,7 +200,7 @@ class Layout:
                 annual = (reps.base_sales[seats] + EFFORT_FOR_POOLS * reps.effectiveness[seats]) / (
                     technology.deal_size_mean
                 )
-                tails = np.cumsum(lags[::-1])[::-1]
+                tails = np.cumsum(lags[:, ::-1], axis=1)[:, ::-1].max(axis=0)
                 year_rate = max(year_rate, float(annual.max()))
                 pipeline_rate = max(
                     pipeline_rate,
@@ -310,25 +313,27 @@ class Book:
             )
         return x
 
-    def _lags(self, seat: np.ndarray, u: np.ndarray, after=0) -> np.ndarray:
-        """Closing lags d ≥ ``after`` by inverse CDF of ``u`` (conditional on d ≥ after) [months];
-        ``after`` is one number or one per deal.
+    def _lags(self, seat: np.ndarray, u: np.ndarray, created, after=0) -> np.ndarray:
+        """Closing lags d ≥ ``after`` by inverse CDF of ``u`` (conditional on d ≥ after) [months]
+        of deals created in plan month ``created`` (0–11, the lag table's row); ``created`` and
+        ``after`` are one number each (new deals) or one per deal (the initial pipeline).
 
         The lag is ``after`` plus the number of CDF values at or below ``u`` (a search of the
         sorted CDF), at most its last."""
         lag = np.zeros(seat.shape, dtype=np.int64)
         codes = self.layout.seat_segment[seat]
         for seg in self.layout.segments:
-            mine = (codes == seg.code) & (np.asarray(after) < seg.lags.size)
+            size = seg.lags.shape[1]
+            mine = (codes == seg.code) & (np.asarray(after) < size)
             if not seg.deals or not mine.any():
                 continue
             if np.ndim(after):  # one search per deal: count the CDF values ≤ u
                 start = after[mine]
-                drawn = (seg.lag_cdf[start] <= u[mine, None]).sum(axis=1)
+                drawn = (seg.lag_cdf[created[mine], start] <= u[mine, None]).sum(axis=1)
             else:
                 start = after
-                drawn = np.searchsorted(seg.lag_cdf[after], u[mine], side="right")
-            lag[mine] = start + np.minimum(drawn, seg.lags.size - 1 - start)
+                drawn = np.searchsorted(seg.lag_cdf[created, after], u[mine], side="right")
+            lag[mine] = start + np.minimum(drawn, size - 1 - start)
         return lag
 
     def _sizes(self, seat: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -421,16 +426,18 @@ class Book:
         rate = np.where(deal_seat, x * level[:, None], 0.0)
         with np.errstate(invalid="ignore"):
             rate = np.where(deal_seat, rate / layout.size_mean[:, None], 0.0)
+        created = (-back) % MONTHS  # plan month of creation of each column
         for seg in layout.segments:  # the share of those deals still open at the start
             rate[seg.seats] *= [
-                seg.lags[b:].sum() if seg.deals and b < seg.lags.size else 0.0 for b in back
+                seg.lags[c, b:].sum() if seg.deals and b < seg.lags.shape[1] else 0.0
+                for c, b in zip(created, back, strict=True)
             ]
         column, seat, u, z = pool.take_months(0, rate)
         if seat.size == 0:
             return self._add_deals([])
         back = back[column]
         created = -back + u[:, CREATED] * (1 - EDGE)
-        close_month = -back + self._lags(seat, u[:, LAG], after=back)
+        close_month = -back + self._lags(seat, u[:, LAG], (-back) % MONTHS, after=back)
         closed = close_month + u[:, CLOSE] * (1 - EDGE)
         return self._add_deals([(seat, created, close_month, closed, self._sizes(seat, z))])
 
@@ -484,7 +491,7 @@ class Book:
             seat, u, z = self.pool.take(month, rate)
             if seat.size:
                 created = absolute + u[:, CREATED] * (1 - EDGE)
-                lag = self._lags(seat, u[:, LAG])
+                lag = self._lags(seat, u[:, LAG], month)
                 close_month = absolute + lag
                 same = created + u[:, CLOSE] * (absolute + 1 - EDGE - created)
                 later = close_month + u[:, CLOSE] * (1 - EDGE)

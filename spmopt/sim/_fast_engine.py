@@ -2,9 +2,9 @@
 
 State arrays are (R, N) over the chunk's replications and the seats; the pipeline is a ring
 buffer (L, R·N) of face value and deal count due in month t at slot t mod L (L = the longest
-closing-lag table). Every step calls the shared model (``exposure``, ``closing_lags``, the year's
-decisions), the behaviour models and the payout arithmetic; only the scheduling of random events
-is the engine's own.
+closing-lag table; a deal's lag is drawn from the row of its creation month). Every step calls
+the shared model (``exposure``, ``closing_lag_table``, the year's decisions), the behaviour
+models and the payout arithmetic; only the scheduling of random events is the engine's own.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from spmopt.sim._fast_draws import (
     poisson_by_inversion,
 )
 from spmopt.sim._fast_pay import segment_incentive
-from spmopt.sim.model import SimulationModel, YearDecisions, closing_lags, exposure
+from spmopt.sim.model import SimulationModel, YearDecisions, closing_lag_table, exposure
 from spmopt.sim.streams import RandomStreams
 
 MONTHS = 12
@@ -95,6 +95,16 @@ def segment_arrays(model: SimulationModel) -> list[SegmentArrays]:
     return segments
 
 
+def _month_samplers(cdf: np.ndarray) -> tuple[LagSampler, ...]:
+    """One sampler per creation month from a (12, L) CDF table; months with equal rows share
+    one (without a quarter-end lift all twelve do)."""
+    samplers: list[LagSampler] = []
+    for row in cdf:
+        same = [s for s in samplers if np.array_equal(s.cdf, row)]
+        samplers.append(same[0] if same else LagSampler(row))
+    return tuple(samplers)
+
+
 @dataclass(eq=False)
 class ChunkState:
     """The state of a chunk of replications carried from month to month (arrays (R, N))."""
@@ -147,27 +157,34 @@ class Engine:
                 self.size_mean[seats] = tech.deal_size_mean
                 self.size_mu[seats] = tech.size_log_mu
                 self.size_sigma[seats] = tech.deal_size_sigma
-                lags = closing_lags(tech)
+                lags = closing_lag_table(tech)  # (12, L): a row per creation month
                 known = [i for i, table in enumerate(lag_tables) if np.array_equal(table, lags)]
                 if not known:
                     lag_tables.append(lags)
                 self.lag_group[seats] = known[0] if known else len(lag_tables) - 1
             else:
                 self.sales_sd[seats] = tech.sd_annual(self.reps.take(seats))
-        self.lag_length = max([2, *(len(table) for table in lag_tables)])
-        self.lag_cdfs = [
-            np.pad(lag_cdf(t), (0, self.lag_length - len(t)), constant_values=1.0)
-            for t in lag_tables
+        self.lag_length = max([2, *(table.shape[1] for table in lag_tables)])
+        self.lag_cdfs = [  # (12, L) per lag table: row c, the lag CDF of deals created in c
+            np.stack(
+                [
+                    np.pad(lag_cdf(row), (0, self.lag_length - row.size), constant_values=1.0)
+                    for row in table
+                ]
+            )
+            for table in lag_tables
         ]
-        self.lag_samplers = [LagSampler(cdf) for cdf in self.lag_cdfs]
-        # initial pipeline: months back j = 1 … L − 1 weighted by seasonality(−j)·P(lag ≥ j)
+        self.lag_samplers = [_month_samplers(cdf) for cdf in self.lag_cdfs]
+        # initial pipeline: months back j = 1 … L − 1 weighted by seasonality(−j)·P(lag ≥ j),
+        # the lag of a deal created in calendar month −j
         self.back_total = np.zeros(n)
         self.back_samplers: dict[int, LagSampler] = {}
         back = np.arange(1, self.lag_length)
         for position, segment in enumerate(self.segments):
             if segment.deals:
                 cdf = self.lag_cdfs[self.lag_group[segment.seats[0]]]
-                weight = segment.segment.seasonality.weights[(-back) % MONTHS] * (1 - cdf[:-1])
+                created = (-back) % MONTHS
+                weight = segment.segment.seasonality.weights[created] * (1 - cdf[created, back - 1])
                 if weight.sum() > 0:
                     self.back_total[segment.seats] = weight.sum()
                     self.back_samplers[position] = LagSampler(lag_cdf(weight))
@@ -221,11 +238,12 @@ class Engine:
 
     def add_deals(self, state: ChunkState, cell, normals, uniforms, first_slot, floor=None) -> None:
         """Add deals to the pipeline: one entry per deal of its cell (r·N + seat), a standard
-        normal for its lognormal size and a uniform for its closing lag; the deal is due in the
-        month ``first_slot + lag``.
+        normal for its lognormal size and a uniform for its closing lag (from the lag table's row
+        of the deal's creation month); the deal is due in the month ``first_slot + lag``.
 
-        ``floor`` (per deal): the lag is drawn conditionally on being at least this (initial
-        pipeline) and the deal is then due in month ``first_slot + lag − floor``.
+        ``floor`` (per deal): the deal was created ``floor`` months before ``first_slot``; its
+        lag is drawn conditionally on being at least this (initial pipeline) and the deal is
+        then due in month ``first_slot + lag − floor``.
         """
         if cell.size == 0:
             return
@@ -238,15 +256,19 @@ class Engine:
             normals *= self.size_sigma[seat]
             normals += self.size_mu[seat]
         sizes = np.exp(normals, out=normals)
+        created = first_slot % MONTHS if floor is None else (first_slot - floor) % MONTHS
         if len(self.lag_samplers) == 1:
-            lag = self._lags(self.lag_samplers[0], uniforms, floor)
+            lag = self._month_lags(self.lag_samplers[0], created, uniforms, floor)
         else:
             lag = np.empty(uniforms.shape, np.int64)
             group = self.lag_group[seat]
-            for g, sampler in enumerate(self.lag_samplers):  # a loop over lag tables (segments)
+            for g, samplers in enumerate(self.lag_samplers):  # a loop over lag tables (segments)
                 mine = group == g
-                lag[mine] = self._lags(
-                    sampler, uniforms[mine], None if floor is None else floor[mine]
+                lag[mine] = self._month_lags(
+                    samplers,
+                    created if np.ndim(created) == 0 else created[mine],
+                    uniforms[mine],
+                    None if floor is None else floor[mine],
                 )
         if floor is not None:
             lag -= floor
@@ -256,6 +278,20 @@ class Engine:
         index += cell
         np.add.at(state.pipe_value.reshape(-1), index, sizes)
         np.add.at(state.pipe_count.reshape(-1), index, np.ones(index.size, np.int32))
+
+    @classmethod
+    def _month_lags(cls, samplers: tuple[LagSampler, ...], created, uniforms, floor) -> np.ndarray:
+        """Lags of deals created in plan month(s) ``created`` (one number, or one per deal):
+        each from its creation month's sampler (one draw when the months share a sampler)."""
+        if np.ndim(created) == 0 or len(set(samplers)) == 1:
+            return cls._lags(samplers[0 if np.ndim(created) else created], uniforms, floor)
+        lag = np.empty(uniforms.shape, np.int64)
+        for month in np.unique(created):  # at most twelve creation months
+            mine = created == month
+            lag[mine] = cls._lags(
+                samplers[month], uniforms[mine], None if floor is None else floor[mine]
+            )
+        return lag
 
     @staticmethod
     def _lags(sampler: LagSampler, uniforms: np.ndarray, floor) -> np.ndarray:

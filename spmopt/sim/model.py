@@ -287,6 +287,15 @@ def closing_lags(technology) -> np.ndarray:
     return technology.closing_lags()
 
 
+def closing_lag_table(technology) -> np.ndarray:
+    """(12, L): row c, P(a deal created in plan month c closes in month c + d), the lags of
+    :func:`closing_lags` bunched towards quarter ends (``DealSales.closing_lag_table``; every
+    row is :func:`closing_lags` without a quarter-end lift). ``[[1.0]] × 12`` for normal sales."""
+    if not isinstance(technology, DealSales):
+        return np.ones((MONTHS, 1))
+    return technology.closing_lag_table()
+
+
 def exposure(
     model: SimulationModel, segment: Segment, month: int, tenure_months, ramp_months
 ) -> np.ndarray:

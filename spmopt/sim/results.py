@@ -72,10 +72,16 @@ def rep_years(rep_periods: pd.DataFrame) -> pd.DataFrame:
     ``carried`` [currency] the difference (face value that timing moved across the year's
     ends). ``credited`` stays what the reps were credited. ``at_quota`` is true when the
     year's credited sales reach the seat's annual quota (seats occupied all year only; others
-    are NaN).
+    are NaN). ``seated_at_start``: a rep held the seat in the year's first month;
+    ``starter_left``: that rep left during the year (a seat holds one rep at a time, so its first
+    quit of the year is the starting rep's).
     """
     keys = ["scenario_id", "plan_id", "replication", "rep_id", "year", "segment"]
     grouped = rep_periods.groupby(keys, sort=False, observed=True)
+    first_month = rep_periods["occupied"].to_numpy() & (rep_periods["month"].to_numpy() == 1)
+    seated = pd.Series(first_month, index=rep_periods.index).groupby(
+        [rep_periods[key] for key in keys], sort=False, observed=True
+    )
     years = grouped.agg(
         credited=("credited", "sum"),
         revenue=("revenue", "sum"),
@@ -88,6 +94,8 @@ def rep_years(rep_periods: pd.DataFrame) -> pd.DataFrame:
         quits=("quit", "sum"),
         hires=("hired", "sum"),
     ).reset_index()
+    years["seated_at_start"] = seated.any().to_numpy()
+    years["starter_left"] = years["seated_at_start"] & (years["quits"] > 0)
     full_year = (years["months_occupied"] == 12) & (years["hires"] == 0) & (years["quits"] == 0)
     years["attainment"] = np.where(full_year, years["credited"] / years["quota"], np.nan)
     years["at_quota"] = np.where(full_year, years["attainment"] >= 1.0, np.nan)
@@ -167,7 +175,13 @@ def monthly_totals(rep_periods: pd.DataFrame) -> pd.DataFrame:
 
 
 def replication_metrics(rep_periods: pd.DataFrame) -> pd.DataFrame:
-    """Company-level figures per replication (all years together): the summary's samples."""
+    """Company-level figures per replication (all years together): the summary's samples.
+
+    ``attrition`` is the share of the reps in their seats at the start of a plan year who leave
+    during that year (leavers among the starters of every year over the starters) [0–1]; with a
+    constant monthly quit hazard h its expectation is 1 − (1 − h)^12, the ``annual_turnover`` of
+    the hazard attrition model.
+    """
     years = rep_years(rep_periods)
     keys = ["scenario_id", "plan_id", "replication"]
     per = years.groupby(keys, sort=False).agg(
@@ -177,12 +191,14 @@ def replication_metrics(rep_periods: pd.DataFrame) -> pd.DataFrame:
         base_cost=("base_pay", "sum"),
         discount_lost=("discount_lost", "sum"),
         share_at_quota=("at_quota", "mean"),
-        quits=("quits", "sum"),
-        seat_years=("months_occupied", "sum"),
+        starters=("seated_at_start", "sum"),
+        leavers=("starter_left", "sum"),
     )
     per["profit"] = per["margin"] - per["incentive_cost"] - per["base_cost"]
     per["cost_of_sales"] = (per["incentive_cost"] + per["base_cost"]) / per["revenue"]
-    per["attrition"] = per["quits"] / (per["seat_years"] / 12.0)
+    # share of the reps seated at a year's start who leave within that year, in [0, 1] (not
+    # leavers / average head count, which counts a seat's replacements too and can pass 100%)
+    per["attrition"] = per["leavers"] / per["starters"]
     return per.reset_index()[[*keys, *SUMMARY_METRICS]]
 
 
@@ -248,8 +264,9 @@ class SimulationResult:
 
     def summary(self, confidence: float = 0.95) -> pd.DataFrame:
         """Revenue, margin, incentive and base cost, discounts lost to timing, profit, cost of
-        sales, share of reps at quota and annual attrition: mean, standard error, confidence
-        interval and P10/P50/P90 over replications."""
+        sales, share of reps at quota and attrition (share of the reps seated at a year's start
+        who leave in it): mean, standard error, confidence interval and P10/P50/P90 over
+        replications."""
         return summarise(self.replication_metrics(), confidence)
 
     def write(self, out_dir: str | Path, file_format: str = "parquet") -> list[Path]:

@@ -151,3 +151,26 @@ def test_ramp_and_productivity():
     assert full.sum() == pytest.approx(1.0)
     new = productivity([0.0], [6.0], Seasonality.quarter_end(2.0))
     assert 0.5 < new.sum() < 1.0
+
+
+@pytest.mark.parametrize("cycle_months_mean", [3.0, 5.0])
+@pytest.mark.parametrize("lift", [1.3, 1.5, 2.0])
+def test_quarter_end_lift_bunches_closings_at_quarter_ends(lift, cycle_months_mean):
+    """Each creation month's lags are a distribution with the untilted mean lag (a deal's
+    expected closing month is kept); with a flat lead flow a quarter-end month closes ``lift``
+    times a mid-quarter month (to 1%), so the four quarter-end months carry 4L/(8 + 4L) of a
+    steady year's closings; without the lift every row is the untilted lag distribution."""
+    plain = DealSales(cycle_months_mean=cycle_months_mean)
+    technology = DealSales(cycle_months_mean=cycle_months_mean, quarter_end_lift=lift)
+    base = plain.closing_lags()
+    lag = np.arange(base.size)
+    table = technology.closing_lag_table()
+    assert table.shape == (12, base.size)
+    np.testing.assert_allclose(table.sum(axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(table @ lag, base @ lag, rtol=1e-9)
+    np.testing.assert_array_equal(plain.closing_lag_table(), np.tile(base, (12, 1)))
+    profile = technology.closing_profile()
+    assert profile.sum() == pytest.approx(1.0)
+    quarter_end = profile[2::3].mean() / np.delete(profile, [2, 5, 8, 11]).mean()
+    assert quarter_end == pytest.approx(lift, rel=0.01)
+    assert profile[2::3].sum() == pytest.approx(4 * lift / (8 + 4 * lift), rel=0.01)

@@ -137,3 +137,26 @@ def test_attrition_matches_the_constant_hazard():
     observed = np.bincount(first, minlength=13)
     expected = n * np.append(hazard * (1 - hazard) ** np.arange(12), (1 - hazard) ** 12)
     assert stats.chisquare(observed, expected).pvalue > FALSE_FAILURE
+
+
+def test_closings_bunch_at_quarter_ends_with_the_quarter_end_lift():
+    """Flat leads, deals closing with ``quarter_end_lift`` L = 1.5: month m's closings have mean
+    (h + k·e)·closing_profile(m), and the quarter-end months carry 4L/(8 + 4L) = 42.9% of the
+    year's closings (to the profile's 1% approximation plus a z-bound over replications)."""
+    lift = 1.5
+    technology = DealSales(deal_size_mean=40_000, deal_size_sigma=0.8, quarter_end_lift=lift)
+    result = simulate_events(fixed_effort_model(technology), 20, RandomStreams(103))
+    periods = result.rep_periods.sort_values(["replication", "rep_id", "period"])
+    years = periods["closings"].to_numpy().reshape(-1, 12)
+    n = years.shape[0]
+    profile = technology.closing_profile()
+    se = np.sqrt(LEVEL * profile * technology.deal_size_mean * math.exp(0.8**2) / n)
+    z = (years.mean(axis=0) - LEVEL * profile) / se
+    assert np.all(np.abs(z) < z_limit(13)), z
+    totals = periods.pivot_table(
+        index="replication", columns="month", values="closings", aggfunc="sum", observed=True
+    ).to_numpy()
+    share = totals[:, 2::3].sum(axis=1) / totals.sum(axis=1)
+    target = 4 * lift / (8 + 4 * lift)
+    bound = z_limit(13) * share.std(ddof=1) / math.sqrt(share.size) + 0.01 * target
+    assert abs(share.mean() - target) < bound, (share.mean(), target)

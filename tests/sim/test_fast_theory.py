@@ -299,3 +299,51 @@ def test_annual_closings_compound_poisson_large():
     limit = z_limit(2)
     assert abs(z_mean(closings - mean)) < limit
     assert abs(z_mean(z**2 - 1)) < limit
+
+
+def test_closings_bunch_at_quarter_ends_with_the_quarter_end_lift():
+    """A flat lead flow with ``quarter_end_lift`` L = 1.5 on closings: month m's expected
+    closings are (h + k·e)·closing_profile(m) (one z-check per month), and the quarter-end months'
+    share of the year's closings is 4L/(8 + 4L) = 42.9% (33.3% without the lift), to the 1% of
+    the profile's approximation plus a z-bound on the replications' shares."""
+    lift = 1.5
+    technology = DealSales(deal_size_mean=40000, deal_size_sigma=0.8, quarter_end_lift=lift)
+    the_model = model(48, FIXED, technology=technology)
+    table = simulate_fast(the_model, 200, RandomStreams(29)).rep_periods
+    reps = the_model.population.arrays
+    totals = table.pivot_table(
+        index="replication", columns="month", values="closings", aggfunc="sum", observed=True
+    ).to_numpy()
+    expected = float(np.sum(reps.base_sales + reps.effectiveness)) * technology.closing_profile()
+    limit = z_limit(MONTHS + 1)
+    for month in range(MONTHS):
+        assert abs(z_mean(totals[:, month] - expected[month])) < limit, month
+    share = totals[:, 2::3].sum(axis=1) / totals.sum(axis=1)
+    target = 4 * lift / (8 + 4 * lift)
+    se = share.std(ddof=1) / np.sqrt(share.size)
+    assert abs(share.mean() - target) < limit * se + 0.01 * target, (share.mean(), se)
+
+
+@pytest.mark.parametrize("turnover", [0.3, 0.95])
+def test_attrition_is_the_share_of_starting_reps_who_leave(turnover):
+    """With a constant monthly hazard h = 1 − (1 − T)^(1/12) and no vacancy, each seat's starting
+    rep leaves within the year with probability 1 − (1 − h)^12 = T, independently: the summary's
+    ``attrition`` has mean T (z-bound on the binomial SE) and, a share, never exceeds 1 — also
+    when replacements quit too (T = 0.95: leavers per average head count would be about 2.6)."""
+    count, replications = 50, 50
+    behaviour = {
+        **FIXED,
+        "attrition": {
+            "model": "hazard",
+            "annual_turnover": turnover,
+            "shortfall_hazard": 0.0,
+            "vacancy_months": 0,
+        },
+    }
+    result = simulate_fast(model(count, behaviour), replications, RandomStreams(37))
+    attrition = result.replication_metrics()["attrition"].to_numpy()
+    assert np.all((attrition >= 0.0) & (attrition <= 1.0))
+    se = np.sqrt(turnover * (1 - turnover) / (count * replications))
+    assert abs(attrition.mean() - turnover) < z_limit(1) * se, attrition.mean()
+    summary = result.summary().set_index("metric").loc["attrition"]
+    assert summary["p90"] <= 1.0 and summary["mean"] <= 1.0

@@ -5,7 +5,7 @@ Monthly quit hazard of a rep with certainty equivalent CE and outside option ū:
     hazard = 1 − (1 − h₀)·exp(−κ·a·max(0, ū − CE)/ū)
 
 where ``h₀ = 1 − (1 − T)^(1/12)`` is the baseline monthly hazard that gives annual turnover T
-(default 30%: sales turnover runs 25–35% a year, CSO Insights and others, see calibration.md),
+(default 30%: sales turnover runs 25–35% a year, CSO Insights and others, see docs/calibration.md),
 ``κ`` (``shortfall_hazard``) the extra monthly hazard rate per unit of relative shortfall and a the
 rep's ``attrition_sensitivity``. A leaver's seat stays vacant for ``vacancy_months`` and is then
 filled by a new hire with tenure 0, who ramps (see :class:`spmopt.reps.seasonality.Ramp`).
