@@ -58,6 +58,27 @@ def normal_expected_pay(mu, sd, lo, hi, a, s):
     return np.sum(a * prob + s * (mu * prob + sd * (_pdf(alpha) - _pdf(beta))), axis=-1)
 
 
+def normal_pay_second_moment(mu, sd, lo, hi, a, s):
+    """E[pay²] for X ~ N(mu, sd²), sd > 0 (shapes as in :func:`normal_pay_moments`):
+    ``Σ_k a_k²·P_k + 2·a_k·s_k·E[X; k] + s_k²·E[X²; k]`` with, for X = μ + σZ on piece k,
+    ``E[X; k] = μ·P_k + σ·(φ(α_k) − φ(β_k))`` and
+    ``E[X²; k] = μ²·P_k + 2μσ·(φ(α_k) − φ(β_k)) + σ²·(P_k + α_k·φ(α_k) − β_k·φ(β_k))``."""
+    mu = np.asarray(mu, float)[..., None]
+    sd = np.asarray(sd, float)[..., None]
+    with np.errstate(invalid="ignore"):
+        alpha = (lo - mu) / sd
+        beta = (hi - mu) / sd
+    prob = ndtr_diff(alpha, beta)
+    pdf_alpha, pdf_beta = _pdf(alpha), _pdf(beta)
+    first = mu * prob + sd * (pdf_alpha - pdf_beta)
+    # α·φ(α) → 0 at infinite ends
+    tails = np.where(np.isfinite(alpha), alpha, 0.0) * pdf_alpha
+    tails -= np.where(np.isfinite(beta), beta, 0.0) * pdf_beta
+    second = mu * mu * prob + 2 * mu * sd * (pdf_alpha - pdf_beta) + sd * sd * (prob + tails)
+    a = np.where(prob > 0, a, 0.0)  # empty pieces may carry infinite intercepts
+    return np.sum(a * a * prob + 2 * a * s * first + s * s * second, axis=-1)
+
+
 def normal_certainty_equivalent(mu, sd, lo, hi, a, s, r):
     """−log E[exp(−r·pay)] / r for X ~ N(mu, sd²), sd > 0, r > 0 (no small-r safeguard)."""
     mu = np.asarray(mu, float)[..., None]

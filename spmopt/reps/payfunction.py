@@ -305,6 +305,9 @@ def plan_pay(
     measured_months: int | None = None,
     period_share: float | None = None,
     period: int | None = None,
+    only_components=None,
+    with_bonuses: bool = True,
+    max_payout: bool = True,
 ) -> StackedPay:
     """Pay as a function of a rep's sales, for N reps with annual ``quota`` and ``target_incentive``.
 
@@ -315,8 +318,9 @@ def plan_pay(
     (0-based), each component's share of that period in its own ``quota_schedule`` (a bonus: that
     of the component owning its measure); with neither, the period's length / 12.
     ``measured_months`` keeps only the components and bonuses measured over that many months
-    (default: all; a per-period payout needs them to share one period). Arguments default to the
-    plan's figures.
+    (default: all; a per-period payout needs them to share one period). ``only_components`` (ids)
+    keeps only those components, ``with_bonuses = False`` no bonuses, ``max_payout = False``
+    leaves components' payout ceilings out. Arguments default to the plan's figures.
     """
     primary = plan_quota(plan)
     quota = np.atleast_1d(np.asarray(primary if quota is None else quota, dtype=float))
@@ -330,6 +334,10 @@ def plan_pay(
 
     components = [c for c in plan.components if kept(c.months_per_measurement_period)]
     bonuses = [b for b in plan.bonuses if kept(MONTHS_PER_PERIOD[b.period])]
+    if only_components is not None:
+        components = [c for c in components if c.id in only_components]
+    if not with_bonuses:
+        bonuses = []
     if horizon == "period":
         lengths = {c.months_per_measurement_period for c in components}
         lengths |= {MONTHS_PER_PERIOD[b.period] for b in bonuses}
@@ -375,7 +383,7 @@ def plan_pay(
         else:
             stretch = quota / (quota_c * (share if horizon == "year" else 1.0))
         curve_pay = curve_pay.stretch(stretch)
-        if component.max_payout is not None:
+        if max_payout and component.max_payout is not None:
             curve_pay = curve_pay.minimum(component.max_payout)
         total = total + curve_pay
     for bonus in bonuses:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, stats
 
-from spmopt.reps.expectation import normal_pay_moments
+from spmopt.reps.expectation import normal_pay_moments, normal_pay_second_moment
 
 LO = np.array([-np.inf, 0.5, 1.0, 1.5])
 HI = np.r_[LO[1:], np.inf]
@@ -56,3 +56,13 @@ def test_vanishing_risk_aversion_tends_to_the_mean():
 def test_extreme_risk_aversion_does_not_overflow():
     expected, ce = normal_pay_moments(1.0, 0.3, LO, HI, A * 1e5, S * 1e5, 1e-2)
     assert np.isfinite(ce) and ce <= expected
+
+
+@pytest.mark.parametrize(("mu", "sd"), [(0.3, 0.2), (1.0, 0.4), (1.2, 0.05), (3.0, 1.0)])
+def test_normal_second_moment_matches_quadrature(mu, sd):
+    """E[pay²] in closed form (used for the variance of capped sums of period pay) against
+    quadrature of pay² under the normal density, pieces with jumps included."""
+    density = stats.norm(mu, sd).pdf
+    exact = _quad(lambda x: _pay(x) ** 2, density, -np.inf, np.inf)
+    value = normal_pay_second_moment(mu, sd, LO, HI, A, S)
+    assert value == pytest.approx(exact, rel=1e-8, abs=1e-12)

@@ -40,6 +40,7 @@ from spmopt.reps.technology import expected_sales
 from spmopt.reps.valuation import (
     PayTerm,
     prepare_terms,
+    search_terms,
     situation_pay_terms,
     term_exposures,
 )
@@ -157,9 +158,10 @@ def solve_static(
     x = situation.exposure
     plan_terms = situation_pay_terms(situation)
     terms = plan_terms if pay is None else situation_pay_terms(situation, pay)
-    exposures = term_exposures(terms, situation.productivity)
-    e_hi = _terms_effort_bound(terms, exposures, h, k, c, gamma, x)
-    prepared = _prepare(situation, terms, exposures, e_hi)
+    search = search_terms(terms)
+    exposures = term_exposures(search, situation.productivity)
+    e_hi = _terms_effort_bound(search, exposures, h, k, c, gamma, x)
+    prepared = _prepare(situation, terms, e_hi)
 
     def total(effort):
         ce = prepared.certainty_equivalent(effort)
@@ -167,7 +169,7 @@ def solve_static(
 
     deterministic = bool(np.any(situation.sales.variance(reps, np.zeros(len(h)), x) == 0))
     candidates = _terms_candidates(
-        terms, exposures, h, k, c, gamma, e_hi, grid_points, deterministic
+        search, exposures, h, k, c, gamma, e_hi, grid_points, deterministic
     )
     values = total(candidates)
     # among numerically tied candidates (a few ulps) take the least effort
@@ -207,9 +209,7 @@ def solve_static(
     if pay is None:
         expected_pay, ce_pay = prepared.moments(effort[:, None])
     else:
-        plan_exposures = term_exposures(plan_terms, situation.productivity)
-        prepared_plan = _prepare(situation, plan_terms, plan_exposures, e_hi)
-        expected_pay, ce_pay = prepared_plan.moments(effort[:, None])
+        expected_pay, ce_pay = _prepare(situation, plan_terms, e_hi).moments(effort[:, None])
     cost = effort_cost(effort, c, gamma)
     ce = situation.base_salary + ce_pay[:, 0] - cost
     mean = expected_sales(reps, effort, x)
@@ -230,9 +230,10 @@ def solve_static(
     }
 
 
-def _prepare(situation: Situation, terms: list[PayTerm], exposures, e_hi):
+def _prepare(situation: Situation, terms, e_hi):
     """Expectations of the sum of the pay ``terms`` (each on its span's sales)."""
-    return prepare_terms(situation.sales, terms, situation.reps, exposures, effort_max=e_hi)
+    reps, productivity = situation.reps, situation.productivity
+    return prepare_terms(situation.sales, terms, reps, productivity, effort_max=e_hi)
 
 
 def _terms_effort_bound(terms: list[PayTerm], exposures, h, k, c, gamma, x) -> np.ndarray:
