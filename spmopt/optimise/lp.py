@@ -80,6 +80,9 @@ ROUNDING_GAP_REL = 1e-6
 # relative gap to the LP bound accepted from rounding before the full binary programme is solved
 DEFAULT_GAP_REL = 1e-4
 ROUNDING_TIME_LIMIT_S = 60.0
+# a binary answer within this share of a proven bound counts as proven optimal (solvers accept
+# violations of about 1e-7, so closer than that is not meaningful)
+PROOF_TOLERANCE = 1e-7
 # above this many variables HiGHS's interior point (with crossover to a vertex) beats simplex
 IPM_THRESHOLD_VARIABLES = 5_000
 
@@ -930,7 +933,8 @@ def proven_status(
     tightest bound.
 
     ``optimal`` only when a bound proves it: the answer reaches the LP bound, or the solver's
-    own bound on the binary programme (HiGHS's MIP dual bound) meets it, within 1e-9 relative.
+    own bound on the binary programme (HiGHS's MIP dual bound) meets it, within
+    :data:`PROOF_TOLERANCE` relative (the solvers' own feasibility tolerance is 1e-7).
     ``within_gap`` when a bound proves it at most ``gap_rel`` (relative to the bound) from the
     best possible: a rounding accepted within the gap, or a binary programme stopped at its gap.
     ``feasible`` otherwise (a time limit, or a solver's claim we cannot check, such as CBC's
@@ -948,7 +952,7 @@ def proven_status(
     bound = min((b for b in bounds if math.isfinite(b)), default=math.nan)
     if not math.isfinite(bound):
         return "feasible", bound
-    tolerance = 1e-9 * max(1.0, abs(bound))
+    tolerance = PROOF_TOLERANCE * max(1.0, abs(bound))
     if objective >= bound - tolerance:
         return "optimal", bound
     if gap_rel is not None and bound - objective <= gap_rel * abs(bound) + tolerance:
@@ -1219,7 +1223,8 @@ def solve(
     solve_seconds = timings.get("solve_lp", 0.0) + timings.get("solve_milp", 0.0)
     if lp_run.status != "optimal":
         status, bound = lp_run.status, math.nan
-    elif mode == "relaxation":
+    elif mode == "relaxation" or (mode == "round" and not fractional.size):
+        # the LP optimum itself, or an integral one: the LP proves it
         status, bound = "optimal", lp_bound
     else:
         status, bound = proven_status(objective, (lp_bound, solver_bound), gap)
