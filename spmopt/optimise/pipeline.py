@@ -138,11 +138,13 @@ def _with_participation_base(scenario: Scenario, candidate: Candidate) -> Candid
     """The candidate with the base salary that makes the segment's mean certainty equivalent
     equal to its mean outside option (the participation constraint binding, Holmström–Milgrom)."""
     members = _segment_population(scenario, candidate)
-    technology, members = behaviour_technology(
-        scenario.model().segments[candidate.segment].technology, members
-    )
+    model = scenario.model()
+    segment = model.segments[candidate.segment]
+    technology, members = behaviour_technology(segment.technology, members)
     unpaid = candidate.plan.replace(base_salary=0.0)
-    responses = best_response(unpaid, members, technology)
+    responses = best_response(
+        unpaid, members, technology, seasonality=segment.seasonality, ramp=model.ramp
+    )
     needed = float(
         members.column("outside_option").mean() - responses["certainty_equivalent"].mean()
     )
@@ -274,8 +276,11 @@ def _certainty_equivalents(scenario, chosen, unit, units) -> tuple[np.ndarray, n
     model = scenario.model()
     for segment, candidate in chosen.items():
         members = _segment_population(scenario, candidate)
-        technology, members = behaviour_technology(model.segments[segment].technology, members)
-        ce = best_response(candidate.plan, members, technology)["certainty_equivalent"].to_numpy()
+        market = model.segments[segment]
+        technology, members = behaviour_technology(market.technology, members)
+        ce = best_response(
+            candidate.plan, members, technology, seasonality=market.seasonality, ramp=model.ramp
+        )["certainty_equivalent"].to_numpy()
         short = below_outside_option(ce, members.column("outside_option"))
         if unit == "segment":
             values[segment] = float(ce.mean())

@@ -171,3 +171,28 @@ def test_per_rep_choice_writes_a_roster_and_re_simulates(tmp_path):
     assert roster[0] == "rep_id,plan_id" and len(roster) == 21
     assert {path.name for path in written} >= {"choice.csv", "validation.csv", "model.lp"}
     assert set(result.validation["configuration"]) == {"incumbent", "optimised"}
+
+
+@pytest.mark.parametrize(
+    ("scenario_file", "plan_file"),
+    [("saas-ae.toml", "saas-ae.toml"), ("field-sales.toml", "bonus-based.toml")],
+)
+def test_certainty_equivalents_are_those_the_engines_use(scenario_file, plan_file):
+    """The optimiser's CE column (participation, the CE of each candidate) must be the CE the
+    engines' year decisions give the same reps (which drives their quit hazards): the same
+    seasonality (field-sales has seasonal sales, which matter to a quarterly plan such as
+    bonus-based.toml) and the same ramp. Two independent call paths of the model."""
+    from spmopt.optimise.levers import Candidate
+    from spmopt.sim.model import decide_year
+
+    scenario = as_scenario(Path("scenarios") / scenario_file)
+    plan = spmopt.Plan.load(Path("scenarios/plans") / plan_file)
+    model = scenario.model().with_plans({name: plan for name in scenario.model().segments})
+    decisions = decide_year(model, model.initial_quotas())
+    for segment, seats in model.segment_seats().items():
+        candidate = Candidate("incumbent", segment, {}, plan)
+        ce, _ = pipeline._certainty_equivalents(
+            scenario, {segment: candidate}, "segment", [segment]
+        )
+        engine = decisions.certainty_equivalent[seats].mean()
+        assert ce[0] == pytest.approx(engine, rel=1e-9), segment
