@@ -59,12 +59,22 @@ def audit_lines(
     credits,
     counts,
     month,
+    rep_index,
 ) -> pd.DataFrame:
+    """The audit lines of one plan's statements, ordered by rep (roster order), then period.
+
+    ``rep_index`` gives each credit's row in ``reps``; each part's rows carry their rep row and
+    payout period (integers) for the final ordering.
+    """
     count, periods = employed_period.shape
     keep = employed_period.ravel()
-    rep_ids = np.repeat(reps.ids, periods)[keep]
-    period_names = np.tile(labels, count)[keep]
+    rep_rows = np.repeat(np.arange(count), periods)[keep]
+    period_rows = np.tile(np.arange(periods), count)[keep]
+    rep_ids = reps.ids[rep_rows]
+    period_names = labels[period_rows]
     frames = []
+    order_rep = []
+    order_period = []
     for result, earned in zip(components, component_earned, strict=True):
         component = result.component
         to_date = result.earnings_to_date[:, ends]
@@ -94,6 +104,8 @@ def audit_lines(
                 }
             )
         )
+        order_rep.append(rep_rows)
+        order_period.append(period_rows)
     payout_of_month = period_of_month(plan.payout_frequency)
     for result in bonuses:
         bonus = result.bonus
@@ -127,6 +139,8 @@ def audit_lines(
                 }
             )
         )
+        order_rep.append(rows)
+        order_period.append(payout_of_month[bonus_ends[which]])
     adjustments = {
         "draw_topup": (
             "draw_topup",
@@ -157,6 +171,8 @@ def audit_lines(
                 }
             )
         )
+        order_rep.append(rows)
+        order_period.append(which)
     ignored = np.flatnonzero(~counts)
     if ignored.size:
         rows = credits.iloc[ignored]
@@ -179,10 +195,8 @@ def audit_lines(
                 }
             )
         )
+        order_rep.append(rep_index[ignored])
+        order_period.append(payout_of_month[month[ignored]])
     lines = pd.concat(frames, ignore_index=True).reindex(columns=list(LINE_COLUMNS))
-    order = {label: position for position, label in enumerate(labels)}
-    lines["_order"] = lines["period"].map(order)
-    rep_order = {rep: position for position, rep in enumerate(reps.ids)}
-    lines["_rep"] = lines["rep_id"].map(rep_order)
-    lines = lines.sort_values(["_rep", "_order"], kind="stable").drop(columns=["_order", "_rep"])
-    return lines.reset_index(drop=True)
+    order = np.lexsort((np.concatenate(order_period), np.concatenate(order_rep)))  # stable
+    return lines.take(order).reset_index(drop=True)

@@ -6,6 +6,7 @@ Expected figures are worked out by hand in each test from the plan's rules.
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -457,3 +458,32 @@ tiers = [{ from = 0, rate = 0.05 }, { from = 1.0, rate = 0.10 }]
         total = plan_earnings(plan, terms, {"bookings": rows.monthly(2)}, {"bookings": rows})
     assert (total.total_to_date[0] == 0).all()
     assert total.total_to_date[1, -1] == 450_000 * 100
+
+
+def test_audit_lines_are_ordered_by_roster_rep_then_period_then_kind_of_line():
+    """lines.csv reads rep by rep (roster order), period by period; within a period the component
+    lines (plan order) come first, then bonuses, draw top-up and recovery, clawback and ignored
+    cancellations — on the shipped example (two plans, clawbacks, mid-year starters)."""
+    scenarios = Path(__file__).parents[2] / "scenarios"
+    plans = [
+        spmopt.Plan.load(scenarios / "plans" / f"{n}.toml") for n in ("saas-ae", "multi-measure")
+    ]
+    roster = spmopt.read_roster(scenarios / "data" / "roster.csv")
+    result = spmopt.statements(
+        plans, spmopt.read_credits(scenarios / "data" / "credits.csv"), roster
+    )
+    lines = result.lines
+    rep_position = lines["rep_id"].map({rep: i for i, rep in enumerate(roster["rep_id"])})
+    labels = sorted(set(lines["period"]))
+    period_position = lines["period"].map({label: i for i, label in enumerate(labels)})
+    kinds = ["component", "bonus", "draw_topup", "draw_recovery", "clawback", "cancellation"]
+    kind_position = lines["line"].map(
+        lambda line: next(i for i, kind in enumerate(kinds) if line.startswith(kind))
+    )
+    keys = list(zip(rep_position, period_position, kind_position, strict=True))
+    # the two plans' reps are interleaved in the roster, but each plan's lines come as a block
+    for plan in plans:
+        on_plan = (roster.set_index("rep_id").loc[lines["rep_id"], "plan_id"] == plan.id).to_numpy()
+        plan_keys = [key for key, keep in zip(keys, on_plan, strict=True) if keep]
+        assert plan_keys == sorted(plan_keys)
+    assert (lines["line"] == "cancellation_outside_clawback_window").any()
