@@ -401,3 +401,40 @@ def test_sigterm_removes_the_staging_folder(tmp_path):
     assert process.returncode == 130, err
     assert "interrupted; nothing was written" in err
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------------------- --help
+COMMANDS = ["payouts", "validate", "curve", "simulate", "optimise", "compare", "bench"]
+
+
+def help_entries(text: str) -> dict[str, str]:
+    """``{invocation: description}`` of each argument in an argparse help text."""
+    entries: dict[str, str] = {}
+    current = None
+    for line in text.splitlines():
+        if line.startswith("  ") and not line.startswith("   "):  # a new argument
+            invocation, _, description = line.strip().partition("  ")
+            current = invocation
+            entries[current] = description.strip()
+        elif line.startswith("   ") and current is not None:  # its description continues
+            entries[current] = (entries[current] + " " + line.strip()).strip()
+        else:
+            current = None
+    return entries
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_option_has_a_description_and_its_default(capsys, command):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    entries = help_entries(capsys.readouterr().out)
+    assert len(entries) >= 3
+    for invocation, description in entries.items():
+        if invocation.startswith("-h"):
+            continue
+        assert description, f"{command} {invocation}: no description"
+        if invocation.startswith("-"):
+            assert "default" in description or "required" in description, (
+                f"{command} {invocation}: no default in {description!r}"
+            )
