@@ -438,3 +438,23 @@ def test_every_option_has_a_description_and_its_default(capsys, command):
             assert "default" in description or "required" in description, (
                 f"{command} {invocation}: no default in {description!r}"
             )
+
+
+# ------------------------------------------------------------------------------- lazy imports
+def test_import_spmopt_and_the_help_load_no_heavy_library():
+    """``import spmopt`` and ``spmopt --help`` load neither pandas, SciPy, PuLP, SimPy nor
+    matplotlib (they cost 2–3 s at start-up); the public names still import on first use."""
+    import subprocess
+
+    heavy = ["pandas", "scipy.stats", "matplotlib", "pulp", "simpy"]
+    script = (
+        "import sys, contextlib, io, spmopt, spmopt.cli\n"
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "    spmopt.cli.main(['simulate', '--help'])\n"
+        f"print([name for name in {heavy!r} if name in sys.modules])\n"
+        "print(spmopt.Plan.__name__, spmopt.simulate.__name__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert done.stdout.splitlines() == ["[]", "Plan simulate"], done.stderr
