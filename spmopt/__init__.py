@@ -3,33 +3,47 @@
 Exact incentive payouts (``Plan``, ``statements``), reps who respond to the plan (``Rep``,
 ``Population``, ``NormalSales``, ``DealSales``, ``best_response``), simulation (``Scenario``,
 ``simulate``), finance comparisons (``compare``) and plan optimisation (``optimise``).
+
+The public names are imported on first use (module ``__getattr__``), so that ``import spmopt``
+and the ``spmopt`` command start without loading pandas, SciPy, PuLP, SimPy or matplotlib.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-from spmopt.errors import SpmoptInputError, SpmoptNoSolutionError
-from spmopt.optimise.constraints import Constraints, CVaRLimit
-from spmopt.optimise.pipeline import optimise
-from spmopt.plan import (
-    CurveFamily,
-    PayoutCurve,
-    Plan,
-    Statements,
-    read_credits,
-    read_roster,
-    statements,
-)
-from spmopt.reps.behaviour.attrition import HazardAttrition
-from spmopt.reps.behaviour.ratchet import RatchetAnticipation
-from spmopt.reps.behaviour.registry import behaviour_from_dict, effort_model
-from spmopt.reps.behaviour.static import best_response
-from spmopt.reps.behaviour.timing import DealTiming
-from spmopt.reps.population import Population, Rep
-from spmopt.reps.seasonality import Ramp, Seasonality
-from spmopt.reps.technology import DealSales, NormalSales
-from spmopt.run.compare import compare
-from spmopt.run.simulation import simulate
-from spmopt.scenario import Scenario
+_PUBLIC = {
+    "SpmoptInputError": "spmopt.errors",
+    "SpmoptNoSolutionError": "spmopt.errors",
+    "Constraints": "spmopt.optimise.constraints",
+    "CVaRLimit": "spmopt.optimise.constraints",
+    "optimise": "spmopt.optimise.pipeline",
+    "CurveFamily": "spmopt.plan",
+    "PayoutCurve": "spmopt.plan",
+    "Plan": "spmopt.plan",
+    "Statements": "spmopt.plan",
+    "read_credits": "spmopt.plan",
+    "read_roster": "spmopt.plan",
+    "statements": "spmopt.plan",
+    "HazardAttrition": "spmopt.reps.behaviour.attrition",
+    "RatchetAnticipation": "spmopt.reps.behaviour.ratchet",
+    "behaviour_from_dict": "spmopt.reps.behaviour.registry",
+    "effort_model": "spmopt.reps.behaviour.registry",
+    "best_response": "spmopt.reps.behaviour.static",
+    "DealTiming": "spmopt.reps.behaviour.timing",
+    "Population": "spmopt.reps.population",
+    "Rep": "spmopt.reps.population",
+    "Ramp": "spmopt.reps.seasonality",
+    "Seasonality": "spmopt.reps.seasonality",
+    "DealSales": "spmopt.reps.technology",
+    "NormalSales": "spmopt.reps.technology",
+    "compare": "spmopt.run.compare",
+    "simulate": "spmopt.run.simulation",
+    "Scenario": "spmopt.scenario",
+}
 
 __all__ = [
     "CVaRLimit",
@@ -61,3 +75,43 @@ __all__ = [
     "simulate",
     "statements",
 ]
+
+
+def __getattr__(name: str):
+    """Import a public name from its module on first use (then it is a plain attribute)."""
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'spmopt' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_PUBLIC})
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs: the names as if imported eagerly
+    from spmopt.errors import SpmoptInputError, SpmoptNoSolutionError
+    from spmopt.optimise.constraints import Constraints, CVaRLimit
+    from spmopt.optimise.pipeline import optimise
+    from spmopt.plan import (
+        CurveFamily,
+        PayoutCurve,
+        Plan,
+        Statements,
+        read_credits,
+        read_roster,
+        statements,
+    )
+    from spmopt.reps.behaviour.attrition import HazardAttrition
+    from spmopt.reps.behaviour.ratchet import RatchetAnticipation
+    from spmopt.reps.behaviour.registry import behaviour_from_dict, effort_model
+    from spmopt.reps.behaviour.static import best_response
+    from spmopt.reps.behaviour.timing import DealTiming
+    from spmopt.reps.population import Population, Rep
+    from spmopt.reps.seasonality import Ramp, Seasonality
+    from spmopt.reps.technology import DealSales, NormalSales
+    from spmopt.run.compare import compare
+    from spmopt.run.simulation import simulate
+    from spmopt.scenario import Scenario

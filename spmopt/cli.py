@@ -7,6 +7,7 @@ expected; outputs are staged and moved into ``--out`` only when the command succ
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -196,6 +197,9 @@ def _simulate(args: argparse.Namespace) -> int:
 
     scenario = as_scenario(args.scenario)
     replications = scenario.replications if args.replications is None else args.replications
+    _check_run_size(
+        args, scenario, replications, args.engine, file_format=args.format, chunked=True
+    )
     with tqdm(
         total=replications, desc="simulating", unit="rep", file=sys.stderr, disable=args.quiet
     ) as bar:
@@ -229,6 +233,44 @@ def _simulate(args: argparse.Namespace) -> int:
     print(_summary_table(summary))
     print(f"Wrote {', '.join(str(Path(args.out) / path.name) for path in written)}")
     return 0
+
+
+def _check_run_size(
+    args: argparse.Namespace,
+    scenario,
+    replications: int,
+    engine: str | None,
+    *,
+    file_format: str | None = None,
+    chunked: bool = False,
+    runs: int = 1,
+) -> None:
+    """Print the run's estimated time, memory and disk; stop if it exceeds this machine.
+
+    ``runs`` simulations of ``replications`` each (one held in memory at a time); see
+    :mod:`spmopt.run.estimate` for the measured costs per rep-month.
+    """
+    from spmopt.run.estimate import check_fits, estimate_run
+
+    engine = engine or scenario.spec.scenario.engine
+    months = 12 * scenario.spec.scenario.years
+    one = estimate_run(
+        replications,
+        len(scenario.population),
+        months,
+        engine,
+        file_format=file_format,
+        chunked=chunked,
+    )
+    estimate = type(one)(
+        one.rows * runs,
+        tuple(s * runs for s in one.seconds),
+        one.memory_bytes,
+        one.disk_bytes * runs,
+    )
+    if not args.quiet:
+        print(f"estimate: {estimate.describe()}", file=sys.stderr)
+    check_fits(estimate, args.out, force=args.force)
 
 
 def _optimise(args: argparse.Namespace) -> int:
@@ -410,6 +452,8 @@ def _compare(args: argparse.Namespace) -> int:
 
     scenario = as_scenario(args.scenario)
     plans = args.plans.split(",") if args.plans else list(scenario.plans)
+    replications = scenario.replications if args.replications is None else args.replications
+    _check_run_size(args, scenario, replications, args.engine, runs=len(plans))
     with tqdm(
         total=len(plans), desc="simulating plans", file=sys.stderr, disable=args.quiet
     ) as bar:
@@ -779,6 +823,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=_seed, metavar="S", help="random seed ≥ 0 (default: the scenario's seed)"
     )
     compare.add_argument("--quiet", action="store_true", help=_QUIET_HELP)
+    compare.add_argument("--force", action="store_true", help=_FORCE_HELP)
     compare.set_defaults(run=_compare)
 
     bench = commands.add_parser("bench", help="benchmark plan designs across scenarios")
@@ -837,6 +882,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``spmopt`` command; returns the exit status."""
     args = build_parser().parse_args(argv)
+    previous = _interrupt_on_sigterm()
     try:
         if getattr(args, "out", None) is not None:
             check_output_folder(args.out)
@@ -854,6 +900,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt_on_sigterm():
+    """Treat SIGTERM (``kill``, a job scheduler's time limit) like Ctrl-C, so that the staging
+    folder is removed; returns the previous handler (None outside the main thread)."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread
+        return None
 
 
 if __name__ == "__main__":

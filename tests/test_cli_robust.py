@@ -336,3 +336,125 @@ def test_participation_infeasibility_gives_the_shortfall_in_money_per_year():
         "participation[east] (best candidate's certainty equivalent 2 currency/yr per rep"
         in str(caught.value)
     )
+
+
+# ----------------------------------------------------------------------------- huge runs refused
+@pytest.mark.parametrize("count", ["1e12", "100000000"])
+def test_a_run_beyond_the_machine_is_refused_up_front(tmp_path, capsys, monkeypatch, count):
+    import spmopt.run.estimate
+
+    # a fixed machine: 64 GiB of memory, 1 TiB of disk (10^8 replications need ~190 GiB, ~5 TiB)
+    monkeypatch.setattr(spmopt.run.estimate, "available_memory_bytes", lambda: 64.0 * 2**30)
+    monkeypatch.setattr(spmopt.run.estimate, "free_disk_bytes", lambda folder: 2.0**40)
+    out = tmp_path / "out"
+    status, _, err = run(
+        ["simulate", SCENARIOS / "field-sales.toml", "--replications", count, "--out", out],
+        capsys,
+    )
+    assert status == 2 and "this run would need about" in err and "--force" in err
+    assert "estimate: " in err and "rep-months" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_force_runs_what_the_estimate_refuses(tmp_path, capsys, monkeypatch):
+    import spmopt.run.estimate
+
+    monkeypatch.setattr(spmopt.run.estimate, "available_memory_bytes", lambda: 1.0)
+    argv = ["simulate", SCENARIOS / "field-sales.toml", "--replications", "2", "--no-plot"]
+    status, _, err = run([*argv, "--out", tmp_path / "a"], capsys)
+    assert status == 2 and "of memory (1 B available)" in err
+    status, _, err = run([*argv, "--out", tmp_path / "b", "--force"], capsys)
+    assert status == 0, err
+
+
+def test_the_disk_estimate_bounds_what_simulate_writes(tmp_path, capsys):
+    """The estimate uses the largest measured bytes per rep-month: an upper bound, within 3x."""
+    from spmopt.run.estimate import estimate_run
+
+    out = tmp_path / "out"
+    argv = ["simulate", SCENARIOS / "field-sales.toml", "--replications", "3", "--out", out]
+    assert run([*argv, "--no-plot", "--quiet"], capsys)[0] == 0
+    written = (out / "rep_periods.parquet").stat().st_size
+    estimate = estimate_run(3, 80, 12, "fast", file_format="parquet")
+    assert estimate.rows == 3 * 80 * 12
+    assert estimate.disk_bytes / 3 < written <= estimate.disk_bytes
+
+
+@pytest.mark.slow  # ~15 s: a subprocess imports spmopt and starts a long run
+def test_sigterm_removes_the_staging_folder(tmp_path):
+    """``kill`` (SIGTERM) is handled like Ctrl-C: no staging folder, no --out, exit 130."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "spmopt", "simulate", str(SCENARIOS / "field-sales.toml")]
+    command += ["--replications", "100000", "--out", str(out), "--quiet"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".out.staging-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "interrupted; nothing was written" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------------------- --help
+COMMANDS = ["payouts", "validate", "curve", "simulate", "optimise", "compare", "bench"]
+
+
+def help_entries(text: str) -> dict[str, str]:
+    """``{invocation: description}`` of each argument in an argparse help text."""
+    entries: dict[str, str] = {}
+    current = None
+    for line in text.splitlines():
+        if line.startswith("  ") and not line.startswith("   "):  # a new argument
+            invocation, _, description = line.strip().partition("  ")
+            current = invocation
+            entries[current] = description.strip()
+        elif line.startswith("   ") and current is not None:  # its description continues
+            entries[current] = (entries[current] + " " + line.strip()).strip()
+        else:
+            current = None
+    return entries
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_option_has_a_description_and_its_default(capsys, command):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    entries = help_entries(capsys.readouterr().out)
+    assert len(entries) >= 3
+    for invocation, description in entries.items():
+        if invocation.startswith("-h"):
+            continue
+        assert description, f"{command} {invocation}: no description"
+        if invocation.startswith("-"):
+            assert "default" in description or "required" in description, (
+                f"{command} {invocation}: no default in {description!r}"
+            )
+
+
+# ------------------------------------------------------------------------------- lazy imports
+def test_import_spmopt_and_the_help_load_no_heavy_library():
+    """``import spmopt`` and ``spmopt --help`` load neither pandas, SciPy, PuLP, SimPy nor
+    matplotlib (they cost 2–3 s at start-up); the public names still import on first use."""
+    import subprocess
+
+    heavy = ["pandas", "scipy.stats", "matplotlib", "pulp", "simpy"]
+    script = (
+        "import sys, contextlib, io, spmopt, spmopt.cli\n"
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "    spmopt.cli.main(['simulate', '--help'])\n"
+        f"print([name for name in {heavy!r} if name in sys.modules])\n"
+        "print(spmopt.Plan.__name__, spmopt.simulate.__name__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert done.stdout.splitlines() == ["[]", "Plan simulate"], done.stderr
