@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 from spmopt.plan.plan import Plan
+from spmopt.reps.behaviour.contract import TablePolicy
 from spmopt.reps.behaviour.dynamic import DynamicBestResponse
 from spmopt.reps.behaviour.registry import Behaviour
-from spmopt.reps.behaviour.static import best_response
+from spmopt.reps.behaviour.static import StaticBestResponse, best_response
 from spmopt.reps.population import Population
 from spmopt.reps.seasonality import MONTHS, Ramp, Seasonality
 from spmopt.reps.situation import Situation
@@ -259,7 +260,13 @@ def decide_year(
         situations[name] = Situation(
             segment.plan, members, technology, seasonality=segment.seasonality, ramp=model.ramp
         )
-        if isinstance(behaviour.effort, DynamicBestResponse):
+        responses = best_response(
+            segment.plan, members, technology, seasonality=segment.seasonality, ramp=model.ramp
+        )
+        certainty_equivalent[seats] = responses["certainty_equivalent"].to_numpy()
+        if behaviour.effort == StaticBestResponse():  # the same solve: reuse it
+            policy = TablePolicy(responses["effort"].to_numpy())
+        elif isinstance(behaviour.effort, DynamicBestResponse):
             types, codes = rep_types(members, max_types)
             situation = Situation(
                 segment.plan, types, technology, seasonality=segment.seasonality, ramp=model.ramp
@@ -268,10 +275,6 @@ def decide_year(
         else:  # vectorised over reps and cheap: every rep solved exactly
             policy = behaviour.effort.solve(situations[name])
         policies[name] = (seats, policy)
-        responses = best_response(
-            segment.plan, members, technology, seasonality=segment.seasonality, ramp=model.ramp
-        )
-        certainty_equivalent[seats] = responses["certainty_equivalent"].to_numpy()
         target_incentive[seats] = situations[name].target_incentive
         base_salary[seats] = situations[name].base_salary
     outside = population.column("outside_option").astype(float)
