@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from reps_helpers import QUOTA, Z_FAIL, bonus_plan, commission_plan, make_plan, one_rep
+from scipy import special
 
 from spmopt.errors import SpmoptInputError
 from spmopt.reps.behaviour.dynamic import DynamicBestResponse
@@ -257,3 +258,31 @@ def test_shipped_bonus_plan_with_pacers_and_a_club_bonus():
     effort = policy.effort(np.zeros(81, int), 2, attainment)
     assert np.all(np.isfinite(effort)) and effort.max() > 0
     assert 0.5 < attainment[np.argmax(effort)] < 1.0
+
+
+def test_effort_at_negative_attainment_matches_the_one_month_closed_form():
+    """Noisy quarterly plan (bonus B at the period quota Q/4), monthly reviews, risk neutral.
+
+    In a quarter's last month the rep at period attainment a maximises
+    B·Φ((a·Q/4 + x·(h + k·e) − Q/4)/(σ·√x)) − x·c·e²/2 with x = 1/12 (later quarters do not
+    depend on a), solved here by brute force on 80,001 efforts. Attainment can be negative
+    (σ is a third of h), and the effort there falls with a; the grid used to start at 0 and
+    answered every a < 0 with a = 0's effort.
+    """
+    h, k, c, bonus, sigma = 900_000.0, 200_000.0, 20_000.0, 20_000.0, 300_000.0
+    plan = bonus_plan(bonus, measurement_period="quarter")
+    rep = one_rep(base_sales=h, effectiveness=k, effort_cost=c)
+    situation = Situation(plan, rep.to_population(), NormalSales(sigma=sigma))
+    policy = DynamicBestResponse(cadence="month").solve(situation)
+    attainment = np.linspace(-0.4, 0.1, 11)
+    effort = np.linspace(0.0, 8.0, 80_001)
+    x, period_quota = 1 / 12, QUOTA / 4
+    mean = attainment[:, None] * period_quota + x * (h + k * effort[None, :])
+    utility = bonus * special.ndtr((mean - period_quota) / (sigma * np.sqrt(x)))
+    utility = utility - x * c * effort[None, :] ** 2 / 2
+    reference = effort[utility.argmax(axis=1)]
+    assert reference[0] < 0.1 * reference[-1]  # informative: effort varies strongly with a
+    for month in (2, 5, 8, 11):  # each quarter's last month
+        np.testing.assert_allclose(
+            policy.effort(0, month, attainment), reference, rtol=0.02, atol=2e-3
+        )

@@ -323,3 +323,36 @@ def test_global_optimum_on_random_plans():
         assert result.certainty_equivalent >= values.max() - 1e-7 * max(1.0, abs(values.max()))
 
     check()
+
+
+def _bonus_certainty_equivalent(effort, h, bonus, sigma, r):
+    """CE of B·1{S ≥ Q}, S ~ N(h + k·e, σ²), minus c·e²/2: p = Φ((h + k·e − Q)/σ), CE of the
+    lottery −log(1 − p + p·e^(−r·B))/r (p·B when r = 0)."""
+    p = special.ndtr((h + K * effort - QUOTA) / sigma)
+    lottery = p * bonus if r == 0 else -np.log1p(p * np.expm1(-r * bonus)) / r
+    return lottery - C * effort**2 / 2
+
+
+@pytest.mark.parametrize(("sigma", "r"), [(5_000.0, 0.0), (5_000.0, 2e-5), (30_000.0, 2e-5)])
+def test_work_or_give_up_tie_sweep_matches_brute_force(sigma, r):
+    """Near the gap where pushing for a quota bonus ties with giving up, the pushing optimum is
+    a narrow peak (width ~σ/k in effort) that can sit between two search-grid candidates both
+    worse than e = 0. Over 701 gaps, the solver's effort must be as good as the best of 8,001
+    efforts on [0, 4] evaluated with the closed-form CE above (independent of the engine)."""
+    bonus = 50_000.0
+    gaps = np.linspace(0.0, 700_000.0, 701)
+    reps = Population.from_reps(
+        [
+            one_rep(base_sales=QUOTA - gap, effectiveness=K, effort_cost=C, risk_aversion=r)
+            for gap in gaps
+        ]
+    )
+    result = best_response(bonus_plan(bonus), reps, NormalSales(sigma=sigma))
+    grid = np.linspace(0.0, 4.0, 8001)
+    h = (QUOTA - gaps)[:, None]
+    brute = _bonus_certainty_equivalent(grid[None, :], h, bonus, sigma, r).max(axis=1)
+    achieved = _bonus_certainty_equivalent(result.effort.to_numpy()[:, None], h, bonus, sigma, r)
+    shortfall = brute - achieved[:, 0]
+    assert shortfall.max() <= 1e-6 * bonus, (gaps[shortfall.argmax()], shortfall.max())
+    # the sweep crosses the tie: some reps push, some give up
+    assert (result.effort > 1.0).any() and (result.effort == 0.0).any()

@@ -18,7 +18,8 @@ measured over the year on top of shorter periods, C does not depend on Y and Y�
 state; otherwise the state is (Y₀, a) on a grid of ``year_grid_points`` values of Y₀ per period.
 The year's certainty equivalent is base salary plus W_{0,0}(0 | Y₀ = 0).
 
-Numerics, per rep type on its own uniform grid of attainment (linear extrapolation outside):
+Numerics, per rep type on its own uniform grid of attainment, extending ``BELOW_ZERO_SD``
+period standard deviations below zero (linear extrapolation outside):
 * the last block's expectation is closed form against the period's terminal function (exact
   with jumps; C is linear between its grid points); earlier ones use Gauss–Hermite quadrature
   of the interpolated W_{b+1};
@@ -47,6 +48,7 @@ from spmopt.reps.seasonality import MONTHS
 from spmopt.reps.situation import Situation
 
 CADENCE_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+BELOW_ZERO_SD = 4.0  # depth of the attainment grid below zero [sd of a period's sales]
 
 
 def _interp(grid_lo, step, values, y):
@@ -303,9 +305,24 @@ def _solve(model: DynamicBestResponse, situation: Situation, period: int, block:
         top = np.maximum.reduce([top, 1.25 * finite_b, reach])
     if model.attainment_max is not None:
         top = np.full(n_reps, float(model.attainment_max))
-    n = int(model.grid_points)
-    grid_lo = np.zeros(n_reps)
-    step = top / (n - 1)
+    n_above = int(model.grid_points)
+    step = top / (n_above - 1)
+    # below zero: period attainment can be negative (noise, cancellations); the grid extends with
+    # the same step to BELOW_ZERO_SD standard deviations of the period's sales at zero drift,
+    # so that a review at negative attainment reads the solved policy instead of a = 0's
+    depth = np.max(
+        [
+            BELOW_ZERO_SD
+            * sd_annual
+            * np.sqrt(exposure[:, q * blocks_per_period : (q + 1) * blocks_per_period].sum(axis=1))
+            / (quota * shares[q])
+            for q in range(n_periods)
+        ],
+        axis=0,
+    )
+    below = int(np.ceil(np.max(depth / step))) if n_reps else 0
+    n = n_above + below
+    grid_lo = -below * step
     # year-to-date grids at each period start (only with annual terms on shorter periods): from 0
     # to what is reachable by then, so early periods get fine grids; the first period starts at 0
     years = 1 if annual_y is None else int(model.year_grid_points)
@@ -390,7 +407,7 @@ def _solve(model: DynamicBestResponse, situation: Situation, period: int, block:
             effort_table[b] = effort.reshape(n_reps, starts, n)
             value_table[b] = value.reshape(n_reps, starts, n)
             next_value = value
-        continuation = value_table[q * blocks_per_period][:, :, 0]
+        continuation = value_table[q * blocks_per_period][:, :, below]  # a = 0
     policy = DynamicPolicy(
         grid_lo=grid_lo,
         step=step,

@@ -17,8 +17,12 @@ Finding the global optimum. Jumps and accelerators make CE(e) multi-modal, so th
    ``cost(e) − cost(e_lin) − s_max·k·x·(e − e_lin) > J`` is worse than e_lin;
 2. evaluates CE on a grid over [0, e_hi] joined with the efforts that put expected sales on each
    breakpoint (and just past it) and each piece's deterministic stationary point;
-3. refines around the best candidate by golden-section search, keeping the refined effort only if
-   it is strictly better. With no noise (σ = 0) the candidates contain the exact optimum.
+3. refines two basins by golden-section search between their neighbouring candidates: the best
+   candidate's and the best other local maximum's (keeping a refined effort only if strictly
+   better), then takes the better of the two. Refining only the best candidate missed narrow
+   interior optima: near the gap where pushing for a bonus ties with giving up, the pushing peak
+   (width ~σ/k) can sit between two grid candidates that are both worse than e = 0.
+   With no noise (σ = 0) the candidates contain the exact optimum.
 
 Everything is vectorised over reps (a loop runs over the refinement iterations only).
 """
@@ -172,40 +176,7 @@ def solve_static(
         search, exposures, h, k, c, gamma, e_hi, grid_points, deterministic
     )
     values = total(candidates)
-    # among numerically tied candidates (a few ulps) take the least effort
-    top = values.max(axis=1, keepdims=True)
-    tied = values >= top - 8 * np.finfo(float).eps * np.maximum(1.0, np.abs(top))
-    best = np.argmax(tied, axis=1)
-    rows = np.arange(len(h))
-    best_effort = candidates[rows, best]
-    best_value = values[rows, best]
-    # bracket: the nearest distinct candidates on either side (candidates may repeat)
-    below = np.where(candidates < best_effort[:, None], candidates, -np.inf).max(axis=1)
-    above = np.where(candidates > best_effort[:, None], candidates, np.inf).min(axis=1)
-    low = np.where(np.isfinite(below), below, best_effort)
-    high = np.where(np.isfinite(above), above, best_effort)
-    # golden-section search on [low, high], vectorised over reps
-    a, b = low.copy(), high.copy()
-    x1 = b - _GOLDEN * (b - a)
-    x2 = a + _GOLDEN * (b - a)
-    f1 = total(x1[:, None])[:, 0]
-    f2 = total(x2[:, None])[:, 0]
-    for _ in range(_REFINE_ITERATIONS):
-        left = f1 >= f2
-        b = np.where(left, x2, b)
-        a = np.where(left, a, x1)
-        new = np.where(left, b - _GOLDEN * (b - a), a + _GOLDEN * (b - a))
-        f_new = total(new[:, None])[:, 0]
-        x1, f1, x2, f2 = (
-            np.where(left, new, x2),
-            np.where(left, f_new, f2),
-            np.where(left, x1, new),
-            np.where(left, f1, f_new),
-        )
-    refined = np.where(f1 >= f2, x1, x2)
-    refined_value = np.maximum(f1, f2)
-    better = refined_value > best_value + 1e-9 * np.maximum(1.0, np.abs(best_value))
-    effort = np.where(better, refined, best_effort)
+    effort = _refine(total, candidates, values)
     if pay is None:
         expected_pay, ce_pay = prepared.moments(effort[:, None])
     else:
@@ -228,6 +199,77 @@ def solve_static(
         "p_quota": p_quota,
         "participates": ce >= reps.outside_option,
     }
+
+
+def _basins(candidates, values) -> tuple[np.ndarray, np.ndarray]:
+    """The best candidate and the best candidate local maximum outside its bracket (N,) each.
+
+    Returns indices into the sorted candidates (N, M). Among numerically tied candidates (a few
+    ulps) the least effort is taken. The second basin is the best local maximum (not below its
+    distinct neighbours) lying outside the distinct neighbours of the first; it equals the first
+    when there is none. Both are refined because a narrow interior optimum (e.g. pushing for a
+    bonus under risk aversion and little noise) can sit between two grid candidates that are both
+    worse than giving up (e = 0), the other local optimum.
+    """
+    top = values.max(axis=1, keepdims=True)
+    tied = values >= top - 8 * np.finfo(float).eps * np.maximum(1.0, np.abs(top))
+    best = np.argmax(tied, axis=1)
+    rows = np.arange(values.shape[0])
+    best_effort = candidates[rows, best]
+    below = np.where(candidates < best_effort[:, None], candidates, -np.inf).max(axis=1)
+    above = np.where(candidates > best_effort[:, None], candidates, np.inf).min(axis=1)
+    left = np.concatenate([np.full((values.shape[0], 1), -np.inf), values[:, :-1]], axis=1)
+    right = np.concatenate([values[:, 1:], np.full((values.shape[0], 1), -np.inf)], axis=1)
+    local = (values >= left) & (values >= right)
+    outside = (candidates < below[:, None]) | (candidates > above[:, None])
+    other = np.where(local & outside, values, -np.inf)
+    second = np.where(np.isfinite(other.max(axis=1)), np.argmax(other, axis=1), best)
+    return best, second
+
+
+def _refine(total, candidates, values) -> np.ndarray:
+    """The effort maximising ``total`` (a function of efforts (N, E) → values (N, E)), (N,).
+
+    Golden-section search on the bracket (nearest distinct candidates on either side) of each of
+    the two best basins found by :func:`_basins`, both vectorised over reps as two columns; a
+    refined effort replaces its candidate only if strictly better, and the better basin wins.
+    """
+    rows = np.arange(values.shape[0])
+    starts = np.stack(_basins(candidates, values), axis=1)  # (N, 2)
+    start_effort = np.take_along_axis(candidates, starts, axis=1)
+    start_value = np.take_along_axis(values, starts, axis=1)
+    below = np.where(
+        candidates[:, None, :] < start_effort[:, :, None], candidates[:, None, :], -np.inf
+    )
+    above = np.where(
+        candidates[:, None, :] > start_effort[:, :, None], candidates[:, None, :], np.inf
+    )
+    below, above = below.max(axis=2), above.min(axis=2)
+    a = np.where(np.isfinite(below), below, start_effort)
+    b = np.where(np.isfinite(above), above, start_effort)
+    x1 = b - _GOLDEN * (b - a)
+    x2 = a + _GOLDEN * (b - a)
+    f1, f2 = total(x1), total(x2)
+    for _ in range(_REFINE_ITERATIONS):
+        left = f1 >= f2
+        b = np.where(left, x2, b)
+        a = np.where(left, a, x1)
+        new = np.where(left, b - _GOLDEN * (b - a), a + _GOLDEN * (b - a))
+        f_new = total(new)
+        x1, f1, x2, f2 = (
+            np.where(left, new, x2),
+            np.where(left, f_new, f2),
+            np.where(left, x1, new),
+            np.where(left, f1, f_new),
+        )
+    refined = np.where(f1 >= f2, x1, x2)
+    refined_value = np.maximum(f1, f2)
+    better = refined_value > start_value + 1e-9 * np.maximum(1.0, np.abs(start_value))
+    effort = np.where(better, refined, start_effort)
+    value = np.where(better, refined_value, start_value)
+    # the first basin (the best candidate) keeps ties, as before
+    second = value[:, 1] > value[:, 0]
+    return np.where(second, effort[rows, 1], effort[rows, 0])
 
 
 def _prepare(situation: Situation, terms, e_hi):
