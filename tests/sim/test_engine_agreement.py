@@ -24,7 +24,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import stats
 from sim_fixtures import ae_population, shipped_plan
@@ -174,7 +173,7 @@ def test_engines_agree_with_high_power_against_a_three_percent_shift():
 
     Power measured by ``benchmarks/agreement_power.py`` (recorded in
     ``benchmarks/results/agreement_power.json``): 100 trials each drawing R replications without
-    replacement from pools of 480 per engine, the event engine's credited sales × 1.03, rejected
+    replacement from pools of 400–480 per engine, the event engine's credited sales × 1.03, rejected
     in 100 of 100 trials at R = 200 (power ≥ 0.97 with 95% confidence) and in 19 of 100 at the
     default suite's R = 60; none of the same trials without the shift was rejected.
     """
@@ -207,11 +206,5 @@ def test_engines_agree_on_the_shipped_scenarios(scenario, plan_name):
 def test_engines_agree_on_a_larger_run_over_three_years():
     model = brief_model(count=100, years=3, period="quarter", revision=QuotaRevision(0.5, 0.2))
     events, fast_result = both(model, 150)
-    assert_agree(events, fast_result)
-    profile = pd.DataFrame(
-        {
-            "events": events.rep_periods.groupby("month")["credited"].mean(),
-            "fast": fast_result.rep_periods.groupby("month")["credited"].mean(),
-        }
-    )
-    assert profile.notna().all().all()
+    pvalues = assert_agree(events, fast_result)
+    assert {f"year {year} credited: KS" for year in (1, 2, 3)} <= set(pvalues)
