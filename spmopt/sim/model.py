@@ -184,8 +184,6 @@ BEHAVIOUR_TRAITS = (  # the traits an effort policy depends on (ū and attrition
     "target_incentive",
     "sales_sd",
 )
-
-
 EXACT_TRAITS = ("effort_exponent", "tenure_months", "ramp_months", "target_incentive")
 
 
@@ -194,7 +192,8 @@ class RepTypes:
     """Rep types of a segment for the dynamic policy (:func:`rep_types`).
 
     ``population``: one representative rep per type; ``codes`` (N,): each rep's type;
-    ``effort_scale`` (N,): the rep's effort per unit of its type's effort, (k_t/Q_t)/(k/Q);
+    ``effort_scale`` (N,): the rep's effort per unit of its type's effort,
+    (k_t/Q_t)/(k/Q)·(κ_t/κ)^(1/(γ−1));
     ``base_offset`` (N,): h/Q − h_t/Q_t [annual quota per unit of exposure], the shift of the
     attainment state that removes base sales (zero unless ``shift_base_sales``).
     """
@@ -250,7 +249,9 @@ def rep_types(population: Population, max_types: int, shift_base_sales: bool = F
     The dynamic problem is solved in reduced traits: κ = c/k^γ instead of (k, c) (exact: a rep's
     effort is its type's scaled by k_t/k) and, with ``shift_base_sales`` (exact when nothing
     couples the measurement periods), without base sales, which only shift the attainment
-    state. Reps whose reduced traits are identical share a type exactly. Beyond ``max_types``
+    state. Up to ``max_types`` distinct profiles (all behaviour traits), each profile is its own
+    type, solved as it is; otherwise reps whose reduced traits are identical share a type
+    exactly (up to the grid's interpolation of the shift). Beyond ``max_types``
     distinct profiles, reps are split into equal-count bins nested over κ, quota, risk
     aversion, sales sd (and h/Q when base sales are not shifted) within each combination of the
     exact traits (effort exponent, tenure, ramp, target incentive), with the bin's median
@@ -258,6 +259,13 @@ def rep_types(population: Population, max_types: int, shift_base_sales: bool = F
     """
     frame = population.frame
     reps = population.arrays
+    count = len(frame)
+    traits = [name for name in BEHAVIOUR_TRAITS if name in frame.columns]
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(frame[traits].fillna(-1.0)))
+    if len(uniques) <= max_types:  # one type per distinct profile, solved as it is
+        first_of_type = pd.Series(np.arange(count)).groupby(codes).first().to_numpy()
+        representatives = Population(frame.iloc[first_of_type].reset_index(drop=True))
+        return RepTypes(representatives, codes.astype(np.int64), np.ones(count), np.zeros(count))
     quota = frame["quota"].to_numpy(dtype=float)
     keys, continuous = _reduced_traits(population, shift_base_sales)
     magnitude = 10.0 ** np.floor(np.log10(np.where(continuous != 0, np.abs(continuous), 1.0)))

@@ -54,8 +54,8 @@ def test_static_effort_and_certainty_equivalent_are_each_reps_own():
 
 def test_dynamic_types_ignore_traits_that_do_not_move_effort():
     """600 reps with 12 distinct effort-relevant profiles but outside options and attrition
-    sensitivities all different: the dynamic policy is that of each profile solved alone (it
-    was binned with median traits)."""
+    sensitivities all different: the dynamic policy is exact (one type per profile), equal to
+    the policy solved on each profile alone (it was binned with median traits)."""
     rng = RandomStreams(12).generator("types")
     profiles = ae_population(12)
     rows = np.repeat(np.arange(12), 50)
@@ -71,10 +71,7 @@ def test_dynamic_types_ignore_traits_that_do_not_move_effort():
     for month in (0, 5, 11):
         got = decisions.effort(np.arange(600)[:, None], month, attainment[None, :])
         expected = reference.effort(rows[:, None], month, attainment[None, :])
-        # the profiles differ in base sales only, which shift the attainment state: one solved
-        # type serves them all, equal to each profile's own policy up to the grid's
-        # interpolation error (0.24% of the largest effort measured)
-        np.testing.assert_allclose(got, expected, rtol=0, atol=0.01 * expected.max())
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_binned_dynamic_policy_is_close_to_each_reps_own():
@@ -108,7 +105,7 @@ def test_base_sales_and_effectiveness_reduce_exactly():
     frame["effort_cost"] = 60_000 * (k / 300e3) ** 2
     population = Population(frame)
     model = _model(population, "dynamic")
-    decisions = decide_year(model, model.initial_quotas())
+    decisions = decide_year(model, model.initial_quotas(), max_types=1)
     assert decisions.policies["ae"][1]._policy.size == 1
     population = population.with_columns(quota=model.initial_quotas())
     alone = DynamicBestResponse().solve(Situation(plan(), population, SALES))
