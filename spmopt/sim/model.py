@@ -184,50 +184,173 @@ BEHAVIOUR_TRAITS = (  # the traits an effort policy depends on (ū and attrition
     "target_incentive",
     "sales_sd",
 )
+EXACT_TRAITS = ("effort_exponent", "tenure_months", "ramp_months", "target_incentive")
 
 
-def rep_types(population: Population, max_types: int) -> tuple[Population, np.ndarray]:
-    """At most ``max_types`` representative reps, and each rep's type index.
+@dataclass(frozen=True, eq=False)
+class RepTypes:
+    """Rep types of a segment for the dynamic policy (:func:`rep_types`).
 
-    Reps with identical behaviour traits share a type. When there are more distinct reps than
-    ``max_types``, reps are ranked by base sales relative to quota and split into equal-count
-    groups whose representative has the group's median traits (an approximation of the
-    policy for large heterogeneous populations; exact when reps repeat). Only the dynamic policy
-    uses types (``docs/simulation-model.md``, "Policies and rep types", gives its error).
+    ``population``: one representative rep per type; ``codes`` (N,): each rep's type;
+    ``effort_scale`` (N,): the rep's effort per unit of its type's effort,
+    (k_t/Q_t)/(k/Q)·(κ_t/κ)^(1/(γ−1));
+    ``base_offset`` (N,): h/Q − h_t/Q_t [annual quota per unit of exposure], the shift of the
+    attainment state that removes base sales (zero unless ``shift_base_sales``).
+    """
+
+    population: Population
+    codes: np.ndarray
+    effort_scale: np.ndarray
+    base_offset: np.ndarray
+
+
+def _reduced_traits(population: Population, shift_base_sales: bool):
+    """Exact-match keys (N, ·) and continuous traits (N, ·) of the reduced dynamic problem.
+
+    Effort enters only as sales k·e at cost c·e^γ/γ, so with u = k·e the problem depends on
+    (k, c) only through κ = c/k^γ; base sales h only shift the attainment state (removed when
+    ``shift_base_sales``)."""
+    reps = population.arrays
+    frame = population.frame
+    quota = frame["quota"].to_numpy(dtype=float)
+    keys = frame[[name for name in EXACT_TRAITS if name in frame.columns]].fillna(-1.0)
+    kappa = reps.effort_cost / reps.effectiveness**reps.effort_exponent
+    continuous = [kappa, quota, reps.risk_aversion]
+    if "sales_sd" in frame.columns:
+        continuous.append(frame["sales_sd"].fillna(-1.0).to_numpy(dtype=float))
+    if not shift_base_sales:
+        continuous.append(reps.base_sales / quota)
+    return keys.to_numpy(dtype=float), np.column_stack(continuous)
+
+
+def _nested_bins(values: np.ndarray, budget: int) -> np.ndarray:
+    """Equal-count bins nested over the columns of ``values`` (N, d): at most ``budget`` bins,
+    split evenly over the columns that vary (the first column gets the remainder)."""
+    varying = [j for j in range(values.shape[1]) if np.ptp(values[:, j]) > 0]
+    codes = np.zeros(len(values), dtype=np.int64)
+    if not varying or budget <= 1:
+        return codes
+    per = max(1, int(np.floor(budget ** (1.0 / len(varying)) + 1e-9)))
+    splits = [max(1, budget // per ** (len(varying) - 1))] + [per] * (len(varying) - 1)
+    for j, count in zip(varying, splits, strict=True):
+        refined = np.empty_like(codes)
+        for group in np.unique(codes):
+            members = np.flatnonzero(codes == group)
+            order = members[np.argsort(values[members, j], kind="stable")]
+            parts = min(count, len(members))
+            refined[order] = group * count + np.arange(len(members)) * parts // len(members)
+        codes = refined
+    return np.unique(codes, return_inverse=True)[1]
+
+
+def rep_types(population: Population, max_types: int, shift_base_sales: bool = False) -> RepTypes:
+    """At most ``max_types`` representative reps for the dynamic policy, and each rep's type.
+
+    The dynamic problem is solved in reduced traits: κ = c/k^γ instead of (k, c) (exact: a rep's
+    effort is its type's scaled by k_t/k) and, with ``shift_base_sales`` (exact when nothing
+    couples the measurement periods), without base sales, which only shift the attainment
+    state. Up to ``max_types`` distinct profiles (all behaviour traits), each profile is its own
+    type, solved as it is; otherwise reps whose reduced traits are identical share a type
+    exactly (up to the grid's interpolation of the shift). Beyond ``max_types``
+    distinct profiles, reps are split into equal-count bins nested over κ, quota, risk
+    aversion, sales sd (and h/Q when base sales are not shifted) within each combination of the
+    exact traits (effort exponent, tenure, ramp, target incentive), with the bin's median
+    traits — an approximation (``docs/simulation-model.md``, "Policies and rep types").
     """
     frame = population.frame
+    reps = population.arrays
+    count = len(frame)
     traits = [name for name in BEHAVIOUR_TRAITS if name in frame.columns]
-    keys = frame[traits].fillna(-1.0)  # an empty override cell (NaN) is its own value
-    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(keys))
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(frame[traits].fillna(-1.0)))
+    if len(uniques) <= max_types:  # one type per distinct profile, solved as it is
+        first_of_type = pd.Series(np.arange(count)).groupby(codes).first().to_numpy()
+        representatives = Population(frame.iloc[first_of_type].reset_index(drop=True))
+        return RepTypes(representatives, codes.astype(np.int64), np.ones(count), np.zeros(count))
+    quota = frame["quota"].to_numpy(dtype=float)
+    keys, continuous = _reduced_traits(population, shift_base_sales)
+    magnitude = 10.0 ** np.floor(np.log10(np.where(continuous != 0, np.abs(continuous), 1.0)))
+    rounded = np.round(continuous / magnitude, 11) * magnitude  # κ equal up to rounding
+    exact_codes, uniques = pd.factorize(
+        pd.MultiIndex.from_arrays(np.column_stack([keys, rounded]).T)
+    )
     if len(uniques) <= max_types:
-        first_of_type = pd.Series(np.arange(len(frame))).groupby(codes).first().to_numpy()
-        return Population(frame.iloc[first_of_type].reset_index(drop=True)), codes
-    ratio = frame["base_sales"].to_numpy(dtype=float) / frame["quota"].to_numpy(dtype=float)
-    order = np.argsort(ratio, kind="stable")
-    codes = np.empty(len(frame), dtype=np.int64)
-    codes[order] = np.arange(len(frame)) * max_types // len(frame)
-    positions = np.arange(len(frame))
-    first_of_type = pd.Series(positions).groupby(codes).first().to_numpy()  # in type order
+        codes = exact_codes.astype(np.int64)
+    else:
+        groups, group_names = (
+            pd.factorize(pd.MultiIndex.from_arrays(keys.T))
+            if keys.shape[1]
+            else (np.zeros(len(frame), dtype=np.int64), [0])
+        )
+        sizes = np.bincount(groups)
+        budgets = np.maximum(1, (max_types * sizes) // len(frame))
+        codes = np.empty(len(frame), dtype=np.int64)
+        offset = 0
+        for group, budget in enumerate(budgets):
+            members = np.flatnonzero(groups == group)
+            inner = _nested_bins(continuous[members], int(budget))
+            codes[members] = offset + inner
+            offset += inner.max() + 1
+    first_of_type = pd.Series(np.arange(len(frame))).groupby(codes).first().to_numpy()
     representatives = frame.iloc[first_of_type].reset_index(drop=True)
-    medians = frame[traits].reset_index(drop=True).groupby(codes).median()
-    representatives[traits] = medians.sort_index().to_numpy()
-    return Population(representatives), codes
+
+    def median(values):
+        return pd.Series(values).groupby(codes).median().sort_index().to_numpy()
+
+    k_t = median(reps.effectiveness)
+    q_t = median(quota)
+    kappa_t = median(continuous[:, 0])
+    gamma_t = median(reps.effort_exponent)
+    ratio_t = median(reps.base_sales / quota)
+    representatives["effectiveness"] = k_t
+    representatives["effort_cost"] = kappa_t * k_t**gamma_t
+    representatives["quota"] = q_t
+    representatives["base_sales"] = ratio_t * q_t
+    representatives["risk_aversion"] = median(reps.risk_aversion)
+    if "sales_sd" in frame.columns:
+        representatives["sales_sd"] = median(frame["sales_sd"].to_numpy(dtype=float))
+    effort_scale = (k_t / q_t)[codes] / (reps.effectiveness / quota)
+    # first-order correction for κ within a bin: with V locally linear the effort FOC gives
+    # k·e ∝ κ^(−1/(γ−1)) (exact for a linear plan, measured otherwise: docs)
+    effort_scale = effort_scale * (kappa_t[codes] / continuous[:, 0]) ** (
+        1 / (reps.effort_exponent - 1)
+    )
+    base_offset = (
+        reps.base_sales / quota - ratio_t[codes] if shift_base_sales else np.zeros(len(frame))
+    )
+    return RepTypes(Population(representatives), codes, effort_scale, base_offset)
 
 
 class _TypedPolicy:
-    """A policy solved for rep types, answering for reps (rep index → type index)."""
+    """A dynamic policy solved for rep types, answering for reps: a rep at attainment a reads
+    its type's policy at a + (h/Q − h_t/Q_t)·(exposure left in the period)/s_q and scales the
+    effort by (k_t/Q_t)/(k/Q) (:class:`RepTypes`)."""
 
-    def __init__(self, policy, codes: np.ndarray):
+    def __init__(self, policy, types: RepTypes, productivity: np.ndarray):
         self._policy = policy
-        self._codes = codes
-        self.review_months = getattr(policy, "review_months", tuple(range(MONTHS)))
+        self._types = types
+        self.review_months = policy.review_months
+        # exposure from the start of each month's review block to the end of its period, per
+        # type, in period attainment per unit of h/Q (types, 12)
+        period, block = policy.period_months, policy.block_months
+        months = np.arange(MONTHS)
+        remaining = np.zeros_like(productivity)
+        for month in months:
+            start = month // block * block
+            end = (month // period + 1) * period
+            share = policy.period_shares[month // period]
+            remaining[:, month] = productivity[:, start:end].sum(axis=1) / share
+        self._remaining = remaining
 
     @property
     def size(self) -> int:
-        return len(self._codes)
+        return len(self._types.codes)
 
     def effort(self, rep_index, month, attainment) -> np.ndarray:
-        return self._policy.effort(self._codes[np.asarray(rep_index)], month, attainment)
+        rep_index = np.asarray(rep_index)
+        types = self._types.codes[rep_index]
+        shift = self._types.base_offset[rep_index] * self._remaining[types, np.asarray(month)]
+        effort = self._policy.effort(types, month, np.asarray(attainment, float) + shift)
+        return effort * self._types.effort_scale[rep_index]
 
 
 def decide_year(
@@ -267,11 +390,18 @@ def decide_year(
         if behaviour.effort == StaticBestResponse():  # the same solve: reuse it
             policy = TablePolicy(responses["effort"].to_numpy())
         elif isinstance(behaviour.effort, DynamicBestResponse):
-            types, codes = rep_types(members, max_types)
+            situation = situations[name]
+            coupled = situation.measurement_months < MONTHS and situation.has_annual_terms
+            shift = behaviour.effort.ratchet is None and not coupled
+            types = rep_types(members, max_types, shift_base_sales=shift)
             situation = Situation(
-                segment.plan, types, technology, seasonality=segment.seasonality, ramp=model.ramp
+                segment.plan,
+                types.population,
+                technology,
+                seasonality=segment.seasonality,
+                ramp=model.ramp,
             )
-            policy = _TypedPolicy(behaviour.effort.solve(situation), codes)
+            policy = _TypedPolicy(behaviour.effort.solve(situation), types, situation.productivity)
         else:  # vectorised over reps and cheap: every rep solved exactly
             policy = behaviour.effort.solve(situations[name])
         policies[name] = (seats, policy)
