@@ -47,14 +47,20 @@ def _pdf(z):
     return np.where(np.isfinite(z), value, 0.0)
 
 
-def normal_expected_pay(mu, sd, lo, hi, a, s):
-    """E[pay] for X ~ N(mu, sd²), sd > 0 (shapes as in :func:`normal_pay_moments`)."""
+def _standardised_pieces(mu, sd, lo, hi):
+    """``mu``, ``sd`` with a pieces axis added, the pieces' standardised ends α = (lo − μ)/σ and
+    β = (hi − μ)/σ, and each piece's probability P_k = Φ(β_k) − Φ(α_k)."""
     mu = np.asarray(mu, float)[..., None]
     sd = np.asarray(sd, float)[..., None]
     with np.errstate(invalid="ignore"):
         alpha = (lo - mu) / sd
         beta = (hi - mu) / sd
-    prob = ndtr_diff(alpha, beta)
+    return mu, sd, alpha, beta, ndtr_diff(alpha, beta)
+
+
+def normal_expected_pay(mu, sd, lo, hi, a, s):
+    """E[pay] for X ~ N(mu, sd²), sd > 0 (shapes as in :func:`normal_pay_moments`)."""
+    mu, sd, alpha, beta, prob = _standardised_pieces(mu, sd, lo, hi)
     return np.sum(a * prob + s * (mu * prob + sd * (_pdf(alpha) - _pdf(beta))), axis=-1)
 
 
@@ -63,12 +69,7 @@ def normal_pay_second_moment(mu, sd, lo, hi, a, s):
     ``Σ_k a_k²·P_k + 2·a_k·s_k·E[X; k] + s_k²·E[X²; k]`` with, for X = μ + σZ on piece k,
     ``E[X; k] = μ·P_k + σ·(φ(α_k) − φ(β_k))`` and
     ``E[X²; k] = μ²·P_k + 2μσ·(φ(α_k) − φ(β_k)) + σ²·(P_k + α_k·φ(α_k) − β_k·φ(β_k))``."""
-    mu = np.asarray(mu, float)[..., None]
-    sd = np.asarray(sd, float)[..., None]
-    with np.errstate(invalid="ignore"):
-        alpha = (lo - mu) / sd
-        beta = (hi - mu) / sd
-    prob = ndtr_diff(alpha, beta)
+    mu, sd, alpha, beta, prob = _standardised_pieces(mu, sd, lo, hi)
     pdf_alpha, pdf_beta = _pdf(alpha), _pdf(beta)
     first = mu * prob + sd * (pdf_alpha - pdf_beta)
     # α·φ(α) → 0 at infinite ends
