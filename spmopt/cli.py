@@ -10,6 +10,7 @@ import argparse
 import signal
 import sys
 from collections.abc import Sequence
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -876,7 +877,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--quiet", action="store_true", help=_QUIET_HELP)
     bench.set_defaults(run=_bench)
+    for name in _COMMAND_MODULES:
+        import_module(f"spmopt.commands.{name}").add_parser(commands)
     return parser
+
+
+# Commands that live in their own module under spmopt/commands/: each module exposes
+# ``add_parser(commands)``, which adds its subparser and sets ``run``; the modules import what
+# their commands use inside the handler, so that `spmopt --help` stays fast.
+_COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
