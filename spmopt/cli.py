@@ -175,15 +175,17 @@ def _curve(args: argparse.Namespace) -> int:
         plot_payout_curve(table, staging / "curve.png", title=f"{plan.id}: annual payout curve")
     marks = table[table["attainment"].isin([0.5, 0.8, 1.0, 1.2, 1.5, 2.0])]
     print(f"Payout curve of plan '{plan.id}' (annual, every measure at the same attainment):")
+    columns = ["attainment", "credited", "incentive", "effective_rate", "cost_of_sales"]
+    if len(plan.measures) > 1:  # cost of sales is over the revenue measures only: show them
+        columns.insert(2, "revenue")
+        print(f"Revenue: {', '.join(plan.revenue)} (cost of sales is comp over it).")
     print(
         _money_table(
-            marks[
-                ["attainment", "credited", "incentive", "effective_rate", "cost_of_sales"]
-            ].assign(
+            marks[columns].assign(
                 effective_rate=lambda t: t["effective_rate"].map("{:.2%}".format),
                 cost_of_sales=lambda t: t["cost_of_sales"].map("{:.2%}".format),
             ),
-            ["credited", "incentive"],
+            ["credited", "revenue", "incentive"],
         )
     )
     out = Path(args.out)

@@ -184,6 +184,9 @@ class PlanBody(_Frozen):
     bonuses: tuple[Bonus, ...] = ()
     draw: Draw | None = None
     clawback: Clawback | None = None
+    #: measures that are revenue (cost of sales is comp over these); default: the first
+    #: component's measure. Margin dollars, say, are not revenue.
+    revenue_measures: tuple[Identifier, ...] | None = Field(default=None, min_length=1)
 
     @field_validator("year_start")
     @classmethod
@@ -214,6 +217,12 @@ class PlanBody(_Frozen):
                     f"bonuses[{position}] ('{bonus.id}'): measure '{bonus.measure}' has no "
                     f"component (and so no quota); components measure {sorted(measures)}"
                 )
+        unknown = [m for m in self.revenue_measures or () if m not in measures]
+        if unknown:
+            raise ValueError(
+                f"revenue_measures: measure '{unknown[0]}' has no component; components measure "
+                f"{sorted(measures)}"
+            )
         return self
 
 

@@ -197,6 +197,13 @@ class Plan:
         return tuple(seen)
 
     @property
+    def revenue(self) -> tuple[str, ...]:
+        """The measures that are revenue, on which cost of sales is computed: the plan's
+        ``revenue_measures``, else the first component's measure (a plan paying on bookings,
+        renewals and margin dollars does not earn its revenue three times)."""
+        return self.revenue_measures or (self.components[0].measure,)
+
+    @property
     def on_target_earnings(self) -> float:
         """Annual base salary plus target incentive (OTE)."""
         return self.base_salary + self.target_incentive
@@ -330,7 +337,9 @@ def payout_table(plan: Plan, max_attainment: float = 2.0, step: float = 0.01) ->
     One row per attainment level (every measure at that attainment, credits spread evenly over
     the year) with each component's earnings, bonuses, total incentive (currency), the
     credited amount (sum of the measures' quotas × attainment), the effective commission rate
-    (incentive / credited) and the cost of sales ((base salary + incentive) / credited).
+    (incentive / credited), the revenue (quotas of the plan's revenue measures,
+    :attr:`Plan.revenue`, × attainment) and the cost of sales ((base salary + incentive) /
+    revenue). For a single-measure plan revenue = credited.
     """
     count = int(round(max_attainment / step)) + 1
     attainment = np.round(np.linspace(0.0, max_attainment, count), 10)
@@ -343,10 +352,12 @@ def payout_table(plan: Plan, max_attainment: float = 2.0, step: float = 0.01) ->
         table[name] = curve(attainment)
     table["incentive"] = table[list(curves)].sum(axis=1)
     table["credited"] = credited
+    revenue = attainment * sum(plan.quota_of_measure(m).quota for m in plan.revenue)
     with np.errstate(divide="ignore", invalid="ignore"):
         table["effective_rate"] = np.where(credited > 0, table["incentive"] / credited, np.nan)
+        table["revenue"] = revenue
         table["cost_of_sales"] = np.where(
-            credited > 0, (plan.base_salary + table["incentive"]) / credited, np.nan
+            revenue > 0, (plan.base_salary + table["incentive"]) / revenue, np.nan
         )
     table["total_pay"] = plan.base_salary + table["incentive"]
     return table
