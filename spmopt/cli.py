@@ -56,6 +56,10 @@ def _payouts(args: argparse.Namespace) -> int:
     )
     with staged_output(args.out, "payouts") as staging:
         result.write(staging)
+        if args.report:
+            from spmopt.analysis.reports import payouts_report
+
+            payouts_report(result, plans, staging)
     summary = result.summary()
     money = ["credited", "earned", "draw_topup", "draw_recovery", "clawback", "paid"]
     money += ["draw_balance", "clawback_balance"]
@@ -75,7 +79,8 @@ def _payouts(args: argparse.Namespace) -> int:
             f"({totals['earned'] / totals['credited']:.2%} of credited); "
             f"{(rows['attainment'] >= 1.0).mean():.0%} of reps at or above quota."
         )
-    print(f"Wrote {Path(args.out) / 'statements.csv'} and {Path(args.out) / 'lines.csv'}")
+    report = ", report.html and report.xlsx" if args.report else ""
+    print(f"Wrote {Path(args.out) / 'statements.csv'} and {Path(args.out) / 'lines.csv'}{report}")
     return 0
 
 
@@ -317,6 +322,11 @@ def _optimise(args: argparse.Namespace) -> int:
             plot_frontier(
                 frontier, staging / "frontier.png", title=f"{scenario.id}: efficient frontier"
             )
+        if args.report:
+            from spmopt.analysis.reports import optimise_report
+
+            extra = {"Efficient frontier": staging / "frontier.png"} if frontier is not None else {}
+            optimise_report(result, staging, frontier=frontier, figures=extra)
         names = sorted(
             str(path.relative_to(staging)) for path in staging.rglob("*") if path.is_file()
         )
@@ -470,6 +480,11 @@ def _compare(args: argparse.Namespace) -> int:
         )
     with staged_output(args.out, "compare") as staging:
         written = result.write(staging)
+        if args.report:
+            from spmopt.analysis.reports import compare_report
+
+            seed = scenario.seed if args.seed is None else args.seed
+            written += compare_report(result, staging, notes=[f"Seed {seed}."])
     table = result.table.copy()
     money = [
         "revenue",
@@ -481,12 +496,23 @@ def _compare(args: argparse.Namespace) -> int:
     ]
     for column in money:
         table[column] = table[column].map("{:,.0f}".format)
-    for column in ["cost_of_sales", "share_at_quota", "attrition", "p_over_budget"]:
-        if column in table:
-            table[column] = table[column].map("{:.1%}".format)
+    for column in ["cost_of_sales", "share_at_quota", "attrition"]:
+        table[column] = table[column].map("{:.1%}".format)
+    if "p_over_budget" in table:
+        table["p_over_budget"] = [
+            f"{p:.1%} [{low:.1%}, {high:.1%}]"
+            for p, low, high in result.table[
+                ["p_over_budget", "p_over_budget_ci_low", "p_over_budget_ci_high"]
+            ].itertuples(index=False)
+        ]
+        table = table.drop(columns=["p_over_budget_ci_low", "p_over_budget_ci_high"])
     budget = f", comp budget {result.budget:,.0f}" if result.budget else ""
     print(f"Plans on scenario '{result.scenario_id}' (common random numbers{budget}):")
     print(table.to_string(index=False))
+    if budget:
+        print("(p_over_budget: share of replications over budget [95% Wilson interval])")
+    print("\nPay per rep (base + incentive, reps seated all year; means over replication-years):")
+    print(_pay_table(result.pay, result.pay_at_attainment))
     differences = result.differences
     if len(differences):
         print(
@@ -498,6 +524,19 @@ def _compare(args: argparse.Namespace) -> int:
         print(shown.pivot(index="figure", columns="plan_id", values="difference").to_string())
     print(f"\nWrote {', '.join(path.name for path in written)} under {args.out}")
     return 0
+
+
+def _pay_table(pay: pd.DataFrame, at: pd.DataFrame) -> str:
+    """Per-rep pay figures of a comparison, one row per plan, with pay at each attainment."""
+    shown = pay[["plan_id"]].copy()
+    for column in ["pay_p10", "pay_p50", "pay_p90", "typical_rep_pay"]:
+        shown[column] = pay[column].map("{:,.0f}".format)
+    shown["gini"] = pay["gini"].map("{:.3f}".format)
+    shown["top10%/median"] = pay["top_decile_to_median"].map("{:.2f}".format)
+    for level, rows in at.groupby("attainment", sort=True):
+        pays = rows.set_index("plan_id")["total_pay"]
+        shown[f"pay@{level:.0%}"] = shown["plan_id"].map(pays).map("{:,.0f}".format)
+    return shown.to_string(index=False)
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -602,6 +641,10 @@ _OUT_HELP = (
     "folder for the results (required); written into a staging folder beside it and swapped in "
     "whole at the end, so an earlier run's files never mix with the new ones"
 )
+_REPORT_HELP = (
+    "also write report.html (self-contained: tables and plots embedded) and report.xlsx (one "
+    "sheet per table) into --out (default: no report)"
+)
 _QUIET_HELP = "no progress bar (default: show one on stderr)"
 _FORCE_HELP = (
     "run even when the up-front estimate exceeds this machine's memory or disk (default: refuse)"
@@ -649,6 +692,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="reps to print per plan (default: 20)",
     )
+    payouts.add_argument("--report", action="store_true", help=_REPORT_HELP)
     payouts.set_defaults(run=_payouts)
 
     validate = commands.add_parser(
@@ -801,6 +845,7 @@ def build_parser() -> argparse.ArgumentParser:
     optimise.add_argument(
         "--quiet", action="store_true", help="no progress bars (default: show them)"
     )
+    optimise.add_argument("--report", action="store_true", help=_REPORT_HELP)
     optimise.set_defaults(run=_optimise)
 
     compare = commands.add_parser("compare", help="compare plans on one scenario for finance")
@@ -827,6 +872,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.add_argument("--quiet", action="store_true", help=_QUIET_HELP)
     compare.add_argument("--force", action="store_true", help=_FORCE_HELP)
+    compare.add_argument("--report", action="store_true", help=_REPORT_HELP)
     compare.set_defaults(run=_compare)
 
     bench = commands.add_parser("bench", help="benchmark plan designs across scenarios")

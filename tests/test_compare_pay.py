@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 import spmopt
-from spmopt.sim.streams import RandomStreams
 from spmopt.analysis.compare import (
     comparison_table,
     gini,
@@ -16,6 +15,7 @@ from spmopt.analysis.compare import (
     pay_distribution,
     wilson_interval,
 )
+from spmopt.sim.streams import RandomStreams
 
 
 @pytest.mark.parametrize(

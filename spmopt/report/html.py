@@ -80,8 +80,10 @@ def render_html(
     figures: Mapping[str, object] | None = None,
     notes: Sequence[str] = (),
     created: dt.datetime | None = None,
+    appendix: Sequence[str] = (),
 ) -> str:
-    """The report page as a string: title, notes, the tables in order, then the figures.
+    """The report page as a string: title, notes, the tables in order, the figures, then the
+    tables named in ``appendix`` (long detail tables).
 
     ``figures`` maps a caption to a matplotlib figure, a PNG path or PNG bytes; each becomes an
     ``<img>`` with a ``data:image/png;base64`` source.
@@ -98,13 +100,16 @@ def render_html(
         items = "".join(f"<li>{html.escape(note)}</li>" for note in notes)
         body.append(f'<ul class="notes">{items}</ul>')
     for name, table in tables.items():
-        body.append(_table_html(name, table))
+        if name not in appendix:
+            body.append(_table_html(name, table))
     for caption, figure in (figures or {}).items():
         encoded = base64.b64encode(figure_png(figure)).decode("ascii")
         body.append(
             f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{encoded}">'
             f"<figcaption>{html.escape(caption)}</figcaption></figure>"
         )
+    for name in appendix:
+        body.append(_table_html(name, tables[name]))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>\n<body>\n"

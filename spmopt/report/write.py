@@ -19,6 +19,7 @@ def write_report(
     figures: Mapping[str, object] | None = None,
     *,
     notes: Sequence[str] | str = (),
+    appendix: Sequence[str] = (),
     name: str = "report",
 ) -> list[Path]:
     """Write ``<name>.html`` and ``<name>.xlsx`` into ``out_dir`` (created if missing).
@@ -37,6 +38,9 @@ def write_report(
         workbook). Figures are not closed here.
     notes:
         Sentences shown under the title (assumptions, seeds, what was compared).
+    appendix:
+        Names of tables shown after the figures in the page (long detail tables); the
+        workbook keeps the order of ``tables``.
 
     Returns
     -------
@@ -46,8 +50,13 @@ def write_report(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     notes = [notes] if isinstance(notes, str) else list(notes)
+    unknown = [table for table in appendix if table not in tables]
+    if unknown:
+        raise ValueError(f"appendix names tables that are not given: {unknown}")
     report_tables = {key: as_report_table(table) for key, table in tables.items()}
     page = out_dir / f"{name}.html"
-    page.write_text(render_html(title, report_tables, figures, notes), encoding="utf-8")
+    page.write_text(
+        render_html(title, report_tables, figures, notes, appendix=appendix), encoding="utf-8"
+    )
     workbook = write_workbook(out_dir / f"{name}.xlsx", report_tables, title=title, notes=notes)
     return [page, workbook]
