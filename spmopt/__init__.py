@@ -21,6 +21,11 @@ _PUBLIC = {
     "Constraints": "spmopt.optimise.constraints",
     "CVaRLimit": "spmopt.optimise.constraints",
     "optimise": "spmopt.optimise.pipeline",
+    "budget_for_share_at_quota": "spmopt.optimise.reverse",
+    "quota_for_cost_of_sales": "spmopt.optimise.reverse",
+    "sales_for_payout": "spmopt.optimise.reverse",
+    "solve_lever": "spmopt.optimise.reverse",
+    "write_report": "spmopt.report",
     "CurveFamily": "spmopt.plan",
     "PayoutCurve": "spmopt.plan",
     "Plan": "spmopt.plan",
@@ -67,13 +72,18 @@ __all__ = [
     "__version__",
     "behaviour_from_dict",
     "best_response",
+    "budget_for_share_at_quota",
     "compare",
     "effort_model",
     "optimise",
+    "quota_for_cost_of_sales",
     "read_credits",
     "read_roster",
+    "sales_for_payout",
     "simulate",
+    "solve_lever",
     "statements",
+    "write_report",
 ]
 
 
@@ -95,6 +105,12 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the names as if imported eagerl
     from spmopt.errors import SpmoptInputError, SpmoptNoSolutionError
     from spmopt.optimise.constraints import Constraints, CVaRLimit
     from spmopt.optimise.pipeline import optimise
+    from spmopt.optimise.reverse import (
+        budget_for_share_at_quota,
+        quota_for_cost_of_sales,
+        sales_for_payout,
+        solve_lever,
+    )
     from spmopt.plan import (
         CurveFamily,
         PayoutCurve,
@@ -104,6 +120,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the names as if imported eagerl
         read_roster,
         statements,
     )
+    from spmopt.report import write_report
     from spmopt.reps.behaviour.attrition import HazardAttrition
     from spmopt.reps.behaviour.ratchet import RatchetAnticipation
     from spmopt.reps.behaviour.registry import behaviour_from_dict, effort_model
