@@ -79,9 +79,21 @@ def _payouts(args: argparse.Namespace) -> int:
             f"({totals['earned'] / totals['credited']:.2%} of credited); "
             f"{(rows['attainment'] >= 1.0).mean():.0%} of reps at or above quota."
         )
+        if len(plan.measures) > 1:  # credited adds every measure; cost of sales is on revenue
+            revenue = _revenue_credited(credits, rows["rep_id"], plan.revenue)
+            print(
+                f"Revenue ({', '.join(plan.revenue)}) credited {revenue:,.2f}: incentive earned "
+                f"is {totals['earned'] / revenue:.2%} of it (docs/finance.md)."
+            )
     report = ", report.html and report.xlsx" if args.report else ""
     print(f"Wrote {Path(args.out) / 'statements.csv'} and {Path(args.out) / 'lines.csv'}{report}")
     return 0
+
+
+def _revenue_credited(credits: pd.DataFrame, rep_ids, measures: Sequence[str]) -> float:
+    """Credits [currency] of ``rep_ids`` on the revenue ``measures`` (cancellations net)."""
+    rows = credits["rep_id"].isin(set(rep_ids)) & credits["measure"].isin(set(measures))
+    return float(credits.loc[rows, "amount"].sum())
 
 
 def _is_scenario_file(path: Path) -> bool:

@@ -51,3 +51,41 @@ def test_unknown_revenue_measure_is_an_error():
         SpmoptInputError, match="revenue_measures: measure 'upsell' has no component"
     ):
         spmopt.Plan.from_dict(document)
+
+
+def test_payouts_reports_incentive_over_revenue_for_multi_measure_plans(tmp_path, capsys):
+    """The shipped data: the multi-measure reps' bookings credits (read straight from the CSV
+    files) are the revenue; the printed ratio is earned over them, not over all measures."""
+    import pandas as pd
+
+    from spmopt.cli import main
+
+    data = "scenarios/data"
+    status = main(
+        [
+            "payouts",
+            "--plan",
+            "scenarios/plans/saas-ae.toml",
+            "--plan",
+            MULTI,
+            "--credits",
+            f"{data}/credits.csv",
+            "--roster",
+            f"{data}/roster.csv",
+            "--out",
+            str(tmp_path / "out"),
+            "--show",
+            "0",
+        ]
+    )
+    assert status == 0
+    out = capsys.readouterr().out
+    credits = pd.read_csv(f"{data}/credits.csv")
+    roster = pd.read_csv(f"{data}/roster.csv")
+    reps = roster.loc[roster["plan_id"] == "multi-measure", "rep_id"]
+    bookings = credits[credits["rep_id"].isin(reps) & (credits["measure"] == "bookings")]
+    statements = pd.read_csv(tmp_path / "out" / "statements.csv")
+    earned = statements[statements["rep_id"].isin(reps)]["earned"].sum()
+    assert f"Revenue (bookings) credited {bookings['amount'].sum():,.2f}" in out
+    assert f"incentive earned is {earned / bookings['amount'].sum():.2%} of it" in out
+    assert out.count("Revenue (") == 1  # single-measure plans print no such line
