@@ -88,10 +88,13 @@ def payout_curves(
 
     figure, axis = plt.subplots(figsize=(8, 3.8), layout="constrained")
     currencies = set()
-    for plan in plans:
+    styles = ["-", "--", "-.", ":"]  # overlapping curves stay visible
+    for position, plan in enumerate(plans):
         table = payout_table(plan, max_attainment=max_attainment, step=0.005)
         pay = table["total_pay"] if base else table["incentive"]
-        axis.plot(table["attainment"], pay, lw=2, label=plan.id)
+        axis.plot(
+            table["attainment"], pay, lw=2.4, ls=styles[position % 4], label=plan.id, alpha=0.9
+        )
         currencies.add(plan.currency)
     axis.xaxis.set_major_formatter(PercentFormatter(1.0))
     _money_axis(axis.yaxis, "/".join(sorted(currencies)))
