@@ -79,8 +79,8 @@ def _payouts(args: argparse.Namespace) -> int:
             f"({totals['earned'] / totals['credited']:.2%} of credited); "
             f"{(rows['attainment'] >= 1.0).mean():.0%} of reps at or above quota."
         )
-        if len(plan.measures) > 1:  # credited adds every measure; cost of sales is on revenue
-            revenue = _revenue_credited(credits, rows["rep_id"], plan.revenue)
+        revenue = _revenue_credited(credits, rows["rep_id"], plan.revenue)
+        if len(plan.measures) > 1 and revenue > 0:  # credited adds every measure's credits
             print(
                 f"Revenue ({', '.join(plan.revenue)}) credited {revenue:,.2f}: incentive earned "
                 f"is {totals['earned'] / revenue:.2%} of it (docs/finance.md)."
