@@ -1,0 +1,37 @@
+"""The in-year monitoring commands: ``payouts --as-of``, ``accrue``, ``forecast``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from spmopt.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+PLANS = ROOT / "scenarios" / "plans"
+DATA = ROOT / "scenarios" / "data"
+
+
+def run(argv, capsys):
+    status = main([str(part) for part in argv])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_payouts_as_of_writes_statements_to_date_and_positions(tmp_path, capsys):
+    argv = ["payouts", "--plan", PLANS / "saas-ae.toml", "--plan", PLANS / "multi-measure.toml"]
+    argv += ["--credits", DATA / "credits.csv", "--roster", DATA / "roster.csv"]
+    status, out, err = run([*argv, "--out", tmp_path, "--as-of", "2027-06-30"], capsys)
+    assert status == 0, err
+    statements = pd.read_csv(tmp_path / "statements.csv")
+    position = pd.read_csv(tmp_path / "position.csv")
+    assert set(statements["period"]) <= {"2027-Q1", "2027-Q2", *[f"2027-0{m}" for m in range(1, 7)]}
+    assert len(position) == 40 and (position["as_of"] == "2027-06-30").all()
+    assert "of reps at or above quota to date" in out and "credit rows dated after" in out
+    status, _, err = run([*argv, "--out", tmp_path / "x", "--as-of", "2028-02-01"], capsys)
+    assert status == 2 and "outside plan" in err
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(part) for part in [*argv, "--out", tmp_path / "y", "--as-of", "June"]])
+    assert exit_info.value.code == 2 and "YYYY-MM-DD" in capsys.readouterr().err
