@@ -22,6 +22,7 @@ _PUBLIC = {
     "CVaRLimit": "spmopt.optimise.constraints",
     "optimise": "spmopt.optimise.pipeline",
     "CurveFamily": "spmopt.plan",
+    "accruals": "spmopt.plan.accruals",
     "PayoutCurve": "spmopt.plan",
     "Plan": "spmopt.plan",
     "Statements": "spmopt.plan",
@@ -65,6 +66,7 @@ __all__ = [
     "SpmoptNoSolutionError",
     "Statements",
     "__version__",
+    "accruals",
     "behaviour_from_dict",
     "best_response",
     "compare",
@@ -104,6 +106,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the names as if imported eagerl
         read_roster,
         statements,
     )
+    from spmopt.plan.accruals import accruals
     from spmopt.reps.behaviour.attrition import HazardAttrition
     from spmopt.reps.behaviour.ratchet import RatchetAnticipation
     from spmopt.reps.behaviour.registry import behaviour_from_dict, effort_model

@@ -35,3 +35,19 @@ def test_payouts_as_of_writes_statements_to_date_and_positions(tmp_path, capsys)
     with pytest.raises(SystemExit) as exit_info:
         main([str(part) for part in [*argv, "--out", tmp_path / "y", "--as-of", "June"]])
     assert exit_info.value.code == 2 and "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_accrue_writes_accruals_waterfall_and_journal(tmp_path, capsys):
+    argv = ["accrue", "--plan", PLANS / "saas-ae.toml", "--plan", PLANS / "multi-measure.toml"]
+    argv += ["--credits", DATA / "credits.csv", "--roster", DATA / "roster.csv"]
+    argv += ["--amortisation-months", "36", "--xlsx", "--out", tmp_path]
+    status, out, err = run(argv, capsys)
+    assert status == 0, err
+    for name in ("accruals.csv", "accrual_summary.csv", "amortisation.csv", "journal.csv"):
+        assert (tmp_path / name).exists()
+    assert (tmp_path / "accruals.xlsx").exists()
+    accruals = pd.read_csv(tmp_path / "accruals.csv")
+    assert set(accruals["method"]) == {"rate", "expected"} and accruals["month"].nunique() == 12
+    assert "Year complete" in out and "capitalised" in out
+    status, _, err = run([*argv[:-1], tmp_path / "bad", "--as-of", "2026-01-01"], capsys)
+    assert status == 2 and "outside plan" in err

@@ -98,26 +98,36 @@ def completion(
     plan: Plan,
     reps: RepTerms,
     monthly_by_measure: dict[str, np.ndarray],
-    as_of: AsOf,
-    ratio: float | dict[str, float],
+    as_of: AsOf | tuple[np.ndarray, np.ndarray],
+    ratio,
 ) -> dict[str, np.ndarray]:
     """Monthly credited cents per measure (R, 12) completing the year from ``as_of``: credits to
-    the as-of date as given, then each remaining month raised so that credited to date in the
-    measure's measurement period reaches ``ratio`` × its quota to date (a ratio per measure, or
-    one for all); months already ahead get nothing."""
-    first = as_of.month if not as_of.month_closed else as_of.month + 1
+    the as-of month as given, then each remaining month raised so that credited to date in the
+    measure's measurement period reaches ``ratio`` × its quota to date; months already ahead get
+    nothing.
+
+    ``as_of`` is an :class:`AsOf`, or per rep row a pair (last month of actual credits, first
+    month completed), ints (R,). ``ratio`` is a number, an array (R,), or a dict of either by
+    measure.
+    """
+    if isinstance(as_of, AsOf):
+        last, first = as_of.month, as_of.month + int(as_of.month_closed)
+    else:
+        last, first = as_of
+    months = np.arange(MONTHS_PER_YEAR)[None, :]
+    actual_months = months <= np.reshape(last, (-1, 1))
+    remaining = months >= np.reshape(first, (-1, 1))
     completed = {}
     for measure, monthly in monthly_by_measure.items():
         owner = plan.quota_of_measure(measure)
         target_ratio = ratio[measure] if isinstance(ratio, dict) else ratio
+        target_ratio = np.reshape(np.asarray(target_ratio, dtype=float), (-1, 1))
         period = owner.measurement_period
         quota = monthly_quota(Quotas.of(owner, reps))
         target = to_cents(target_ratio * period_to_date(quota, period)).astype(float)
-        actual = monthly.copy()
-        actual[:, as_of.month + 1 :] = 0.0
+        actual = np.where(actual_months, monthly, 0.0)
         actual_to_date = period_to_date(actual, period)
-        raised = actual_to_date.copy()
-        raised[:, first:] = np.maximum(actual_to_date[:, first:], target[:, first:])
+        raised = np.where(remaining, np.maximum(actual_to_date, target), actual_to_date)
         # back to monthly amounts, within each measurement period
         by_period = raised.reshape(len(raised), -1, MONTHS_PER_PERIOD[period])
         monthly_new = np.diff(by_period, axis=2, prepend=0.0).reshape(raised.shape)
@@ -125,12 +135,8 @@ def completion(
     return completed
 
 
-def _rows_from_monthly(
-    rows: CreditRows | None, monthly_added: np.ndarray, count: int
-) -> CreditRows | None:
+def _rows_from_monthly(rows: CreditRows, monthly_added: np.ndarray) -> CreditRows:
     """Credit rows with each rep-month's added amount (cents, (R, 12)) as one more credit."""
-    if rows is None:
-        return None
     rep, month = np.nonzero(monthly_added != 0)
     return CreditRows(
         rep_index=np.concatenate([rows.rep_index, rep]),
@@ -144,19 +150,29 @@ def year_end_earnings(
     reps: RepTerms,
     monthly_by_measure: dict[str, np.ndarray],
     rows_by_measure: dict[str, CreditRows],
-    as_of: AsOf,
-    ratio: float | dict[str, float],
+    as_of,
+    ratio,
 ) -> np.ndarray:
     """Year-end earnings [cents] (R,) if each rep completes the year at ``ratio`` × quota (see
-    :func:`completion`)."""
+    :func:`completion` for ``as_of`` and ``ratio``); ``rows_by_measure`` must hold only the
+    credits up to each row's as-of month."""
     completed = completion(plan, reps, monthly_by_measure, as_of, ratio)
-    rows = {
-        measure: _rows_from_monthly(
-            rows_by_measure.get(measure), completed[measure] - monthly, len(reps.ids)
-        )
-        for measure, monthly in monthly_by_measure.items()
-    }
-    rows = {measure: value for measure, value in rows.items() if value is not None}
+    return completed_earnings(plan, reps, monthly_by_measure, rows_by_measure, completed)
+
+
+def completed_earnings(plan, reps, monthly_by_measure, rows_by_measure, completed) -> np.ndarray:
+    """Year-end earnings [cents] (R,) of the completed monthly credits ``completed`` (R, 12) per
+    measure, from the actual ``monthly_by_measure`` and their ``rows_by_measure`` (only credits up
+    to each row's as-of month); per-transaction components see each month's addition as one more
+    credit."""
+    per_transaction = {c.measure for c in plan.components if c.evaluation == "per_transaction"}
+    rows = {}
+    for measure, monthly in monthly_by_measure.items():
+        actual_rows = rows_by_measure.get(measure)
+        if measure in per_transaction and actual_rows is not None:
+            rows[measure] = _rows_from_monthly(actual_rows, completed[measure] - monthly)
+        elif actual_rows is not None:
+            rows[measure] = actual_rows
     return plan_earnings(plan, reps, completed, rows).total_to_date[:, -1]
 
 

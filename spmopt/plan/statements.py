@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +79,18 @@ MONEY_COLUMNS = tuple(
 
 
 @dataclass(frozen=True)
+class PlanState:
+    """The arrays behind one plan's statements, for the monitoring tools (accruals, forecast):
+    rep terms, credited cents per measure, rep and month (R, 12), the credit rows, and earnings."""
+
+    plan: Plan
+    reps: RepTerms
+    monthly_by_measure: dict[str, np.ndarray]
+    rows_by_measure: dict[str, CreditRows]
+    earnings: object  # spmopt.plan.earnings.PlanEarnings
+
+
+@dataclass(frozen=True)
 class Statements:
     """Statements and their audit trail.
 
@@ -100,6 +112,8 @@ class Statements:
     position: pd.DataFrame | None = None
     #: with ``as_of``: how many credit rows were dated after it (left out)
     credits_after_as_of: int = 0
+    #: the arrays behind each plan's statements (:class:`PlanState`), for the monitoring tools
+    plan_states: tuple[PlanState, ...] = field(default=(), repr=False, compare=False)
 
     def summary(self) -> pd.DataFrame:
         """One row per rep: year totals, final attainment and balances."""
@@ -235,6 +249,7 @@ def statements(
             list(POSITION_COLUMNS)
         ],
         credits_after_as_of=after,
+        plan_states=tuple(state for part in parts for state in part.plan_states),
     )
 
 
@@ -510,8 +525,9 @@ def _plan_statements(
         month,
         rep_index,
     )
+    state = (PlanState(plan, reps, monthly_by_measure, rows_by_measure, earnings),)
     if as_of is None:
-        return Statements(statements=statements_frame, lines=lines)
+        return Statements(statements=statements_frame, lines=lines, plan_states=state)
     point = AsOf.of(as_of, year_start)
     started = ends - MONTHS_PER_PERIOD[payout] < point.month  # periods begun by the as-of month
     closed = (ends < point.month) | ((ends == point.month) & point.month_closed)
@@ -533,6 +549,7 @@ def _plan_statements(
         lines=lines[lines["period"].isin(open_labels)].reset_index(drop=True),
         as_of=as_of,
         position=position,
+        plan_states=state,
     )
 
 
