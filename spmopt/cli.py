@@ -941,7 +941,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Commands that live in their own module under spmopt/commands/: each module exposes
 # ``add_parser(commands)``, which adds its subparser and sets ``run``; the modules import what
 # their commands use inside the handler, so that `spmopt --help` stays fast.
-_COMMAND_MODULES: tuple[str, ...] = ("accrue",)
+_COMMAND_MODULES: tuple[str, ...] = ("accrue", "forecast")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
