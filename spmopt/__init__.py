@@ -42,6 +42,7 @@ _PUBLIC = {
     "DealSales": "spmopt.reps.technology",
     "NormalSales": "spmopt.reps.technology",
     "compare": "spmopt.run.compare",
+    "forecast": "spmopt.sim.forecast",
     "simulate": "spmopt.run.simulation",
     "Scenario": "spmopt.scenario",
 }
@@ -71,6 +72,7 @@ __all__ = [
     "best_response",
     "compare",
     "effort_model",
+    "forecast",
     "optimise",
     "read_credits",
     "read_roster",
@@ -118,3 +120,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the names as if imported eagerl
     from spmopt.run.compare import compare
     from spmopt.run.simulation import simulate
     from spmopt.scenario import Scenario
+    from spmopt.sim.forecast import forecast

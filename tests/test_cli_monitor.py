@@ -51,3 +51,18 @@ def test_accrue_writes_accruals_waterfall_and_journal(tmp_path, capsys):
     assert "Year complete" in out and "capitalised" in out
     status, _, err = run([*argv[:-1], tmp_path / "bad", "--as-of", "2026-01-01"], capsys)
     assert status == 2 and "outside plan" in err
+
+
+def test_forecast_writes_rep_and_total_tables(tmp_path, capsys):
+    argv = ["forecast", "--plan", PLANS / "saas-ae.toml", "--plan", PLANS / "multi-measure.toml"]
+    argv += ["--credits", DATA / "credits.csv", "--roster", DATA / "roster.csv"]
+    argv += ["--as-of", "2027-06-30", "--replications", "50", "--out", tmp_path]
+    status, out, err = run(argv, capsys)
+    assert status == 0, err
+    reps = pd.read_csv(tmp_path / "forecast_reps.csv")
+    totals = pd.read_csv(tmp_path / "forecast_totals.csv")
+    assert len(reps) == 40 and list(totals["plan_id"]) == ["saas-ae", "multi-measure", "all"]
+    assert (reps["payout_p10"] <= reps["payout_p90"]).all()
+    assert "P(over budget)" in out
+    status, _, err = run([*argv[:-2], "--out", tmp_path / "end", "--as-of", "2027-12-31"], capsys)
+    assert status == 2 and "nothing is left" in err

@@ -378,3 +378,104 @@ def _totals(reps: pd.DataFrame, sample: np.ndarray, budget: float | None) -> pd.
             }
         )
     return pd.DataFrame(rows, columns=list(FORECAST_TOTAL_COLUMNS))
+
+
+# ---------------------------------------------------------------------------------- backtest
+BACKTEST_COLUMNS = (
+    "history",
+    "reps",
+    "actual_total",
+    "forecast_total",
+    "total_p10",
+    "total_p90",
+    "run_rate_total",
+    "payout_mae",
+    "run_rate_payout_mae",
+    "payout_coverage_80",
+    "attainment_coverage_80",
+)
+
+
+def history_credits(rep_periods: pd.DataFrame, plan: Plan) -> dict[int, tuple]:
+    """Credits and roster of each simulated history (replication) in a ``rep_periods`` table:
+    one credit per rep and month (dated the 15th) on the plan's first measure, for the seats
+    occupied all year by one rep (no quit, no hire); the roster gives each seat's annual quota."""
+    table = rep_periods[rep_periods["plan_id"].astype(str) == plan.id]
+    keys = ["replication", "rep_id"]
+    whole = table.groupby(keys, observed=True).agg(
+        occupied=("occupied", "all"), quit=("quit", "any"), hired=("hired", "any")
+    )
+    whole = whole[whole["occupied"] & ~whole["quit"] & ~whole["hired"]].index
+    table = table.set_index(keys).loc[whole].reset_index()
+    start = pd.Timestamp(plan.year_start)
+    dates = start + pd.to_timedelta(14, unit="D")
+    months = table["month"].astype(int).to_numpy() - 1
+    histories = {}
+    for replication, rows in table.groupby("replication", observed=True):
+        index = rows.index
+        credits = pd.DataFrame(
+            {
+                "rep_id": rows["rep_id"].astype(str).to_numpy(),
+                "date": [
+                    (dates + pd.DateOffset(months=int(m))).date().isoformat() for m in months[index]
+                ],
+                "measure": plan.measures[0],
+                "amount": rows["credited"].round(2).to_numpy(),
+                "deal_id": "",
+            }
+        )
+        roster = rows.groupby("rep_id", observed=True)["quota"].first().reset_index()
+        roster["rep_id"] = roster["rep_id"].astype(str)
+        histories[int(replication)] = (credits, roster)
+    return histories
+
+
+def backtest(
+    plan: Plan,
+    rep_periods: pd.DataFrame,
+    *,
+    as_of: dt.date | str,
+    replications: int = 500,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Forecast each simulated history at ``as_of``, then reveal its rest of the year.
+
+    ``rep_periods`` comes from :func:`spmopt.simulate` (a scenario whose segments are paid by
+    ``plan``); see :func:`history_credits` for the reps kept. One row per history
+    (:data:`BACKTEST_COLUMNS`): the actual year's incentive total against the forecast (mean,
+    P10, P90) and the run rate; per rep the mean absolute error of the forecast and the run rate,
+    and the share of reps whose actual payout and attainment fall inside the forecast's P10–P90.
+    """
+    rows = []
+    for history, (credits, roster) in history_credits(rep_periods, plan).items():
+        actual = statements(plan, credits, roster).summary().set_index("rep_id")
+        result = forecast(
+            plan, credits, roster, as_of=as_of, replications=replications, seed=seed + history
+        )
+        reps = result.reps.set_index("rep_id")
+        paid = actual.loc[reps.index, "earned"]
+        credited = actual.loc[reps.index, "credited"]
+        attained = credited / roster.set_index("rep_id").loc[reps.index, "quota"]
+        total = result.samples.sum(axis=1)
+        rows.append(
+            {
+                "history": history,
+                "reps": len(reps),
+                "actual_total": float(paid.sum()),
+                "forecast_total": float(total.mean()),
+                "total_p10": float(np.quantile(total, 0.1)),
+                "total_p90": float(np.quantile(total, 0.9)),
+                "run_rate_total": float(reps["run_rate_payout"].sum()),
+                "payout_mae": float((reps["expected_payout"] - paid).abs().mean()),
+                "run_rate_payout_mae": float((reps["run_rate_payout"] - paid).abs().mean()),
+                "payout_coverage_80": float(
+                    ((reps["payout_p10"] <= paid) & (paid <= reps["payout_p90"])).mean()
+                ),
+                "attainment_coverage_80": float(
+                    (
+                        (reps["attainment_p10"] <= attained) & (attained <= reps["attainment_p90"])
+                    ).mean()
+                ),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(BACKTEST_COLUMNS))

@@ -114,3 +114,35 @@ def test_nothing_to_forecast_at_the_year_end():
     plan = spmopt.Plan.from_toml(PLAN_TEXT)
     with pytest.raises(SpmoptInputError, match="nothing is left"):
         forecast(plan, frame(monthly("a", [1.0])), as_of="2027-12-31")
+
+
+def test_backtest_of_steady_histories_is_exact():
+    """Two histories of steady reps (one seat quits and is dropped): forecasts at June are exact,
+    so every error is 0 and every rep is inside its P10–P90."""
+    from spmopt.sim.forecast import backtest
+
+    rows = []
+    for replication in range(2):
+        for rep, amount in (("s1", 110_000.0), ("s2", 60_000.0 + replication * 10_000), ("q", 1.0)):
+            for month in range(1, 13):
+                rows.append(
+                    {
+                        "plan_id": "fc",
+                        "replication": replication,
+                        "rep_id": rep,
+                        "month": month,
+                        "occupied": True,
+                        "quit": rep == "q" and month == 7,
+                        "hired": False,
+                        "credited": amount,
+                        "quota": 1_200_000.0,
+                    }
+                )
+    plan = spmopt.Plan.from_toml(PLAN_TEXT)
+    table = backtest(plan, pd.DataFrame(rows), as_of="2027-06-30", replications=20)
+    assert list(table["reps"]) == [2, 2]
+    # s1: 138,000; s2: 72,000 then 84,000
+    assert table["actual_total"].tolist() == pytest.approx([210_000.0, 222_000.0])
+    assert table["forecast_total"].tolist() == pytest.approx([210_000.0, 222_000.0], abs=0.1)
+    assert table["payout_mae"].max() < 0.1 and table["run_rate_payout_mae"].max() < 0.1
+    assert (table["payout_coverage_80"] == 1.0).all()
