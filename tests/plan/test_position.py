@@ -202,3 +202,25 @@ def test_an_as_of_date_outside_the_plan_year_is_an_input_error(as_of):
     plan = make_plan(SIMPLE)
     with pytest.raises(SpmoptInputError, match="as-of date"):
         spmopt.statements(plan, credits(("a", "2027-01-10", "bookings", 1.0)), as_of=as_of)
+
+
+def test_per_transaction_components_complete_with_one_credit_a_month():
+    """5% of each credit on its own (amount basis): 400k by June earns 20,000; finishing at the
+    1M quota adds 600k of credits, 30,000 more."""
+    plan = make_plan(
+        """
+[[plan.components]]
+id = "deals"
+measure = "bookings"
+quota = 1000000
+basis = "amount"
+evaluation = "per_transaction"
+tiers = [{ from = 0.0, rate = 0.05 }]
+"""
+    )
+    rows = credits(
+        ("a", "2027-02-10", "bookings", 150_000.0), ("a", "2027-05-10", "bookings", 250_000.0)
+    )
+    row = position_of(spmopt.statements(plan, rows, as_of="2027-06-30"))
+    assert row["earned_ytd"] == pytest.approx(20_000.0)
+    assert row["earned_at_quota"] == pytest.approx(50_000.0)
