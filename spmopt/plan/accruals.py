@@ -389,6 +389,10 @@ def amortisation_waterfall(
     (N) from the month incurred: amortised to date after j months = round(C·min(j, N)/N), so each
     cost amortises exactly. With the practical expedient and N ≤ 12 everything is expensed as
     incurred. Rows run until the last balance is amortised; money in currency.
+
+    >>> table = amortisation_waterfall(np.array([360_000]), 36, True, dt.date(2027, 1, 1))
+    >>> table["amortised"].iloc[0], table["balance"].iloc[0], table["month"].iloc[-1]
+    (np.float64(100.0), np.float64(3500.0), '2029-12')
     """
     cost = np.asarray(monthly_cost_cents, dtype=np.int64)
     months_incurred = len(cost)

@@ -66,7 +66,12 @@ class AsOf:
 
     @classmethod
     def of(cls, date: dt.date, year_start: dt.date) -> AsOf:
-        """The as-of point of ``date`` in the plan year starting ``year_start``."""
+        """The as-of point of ``date`` in the plan year starting ``year_start``.
+
+        >>> point = AsOf.of(dt.date(2027, 5, 15), dt.date(2027, 1, 1))
+        >>> point.month, round(point.month_share, 4), point.month_closed
+        (4, 0.4839, False)
+        """
         month = (date.year - year_start.year) * 12 + (date.month - year_start.month)
         days = calendar.monthrange(date.year, date.month)[1]
         return cls(date=date, month=int(month), month_share=date.day / days)
