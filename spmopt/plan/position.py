@@ -197,7 +197,11 @@ def _cap_ratios(plan: Plan) -> dict[str, float] | None:
         for component in plan.components:
             if component.measure != measure:
                 continue
-            if component.cap is not None and component.basis == "attainment":
+            if (
+                component.cap is not None
+                and component.basis == "attainment"
+                and component.evaluation == "period_to_date"
+            ):
                 caps.append(component.cap * _quota_ratio(component, owner))
             else:  # max_payout: reached at some finite amount; a generous completion reaches it
                 caps.append(np.inf)
