@@ -27,6 +27,7 @@ _PUBLIC = {
     "solve_lever": "spmopt.optimise.reverse",
     "write_report": "spmopt.report",
     "CurveFamily": "spmopt.plan",
+    "accruals": "spmopt.plan.accruals",
     "PayoutCurve": "spmopt.plan",
     "Plan": "spmopt.plan",
     "Statements": "spmopt.plan",
@@ -46,6 +47,7 @@ _PUBLIC = {
     "DealSales": "spmopt.reps.technology",
     "NormalSales": "spmopt.reps.technology",
     "compare": "spmopt.run.compare",
+    "forecast": "spmopt.sim.forecast",
     "simulate": "spmopt.run.simulation",
     "Scenario": "spmopt.scenario",
 }
@@ -70,11 +72,13 @@ __all__ = [
     "SpmoptNoSolutionError",
     "Statements",
     "__version__",
+    "accruals",
     "behaviour_from_dict",
     "best_response",
     "budget_for_share_at_quota",
     "compare",
     "effort_model",
+    "forecast",
     "optimise",
     "quota_for_cost_of_sales",
     "read_credits",
@@ -120,6 +124,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the names as if imported eagerl
         read_roster,
         statements,
     )
+    from spmopt.plan.accruals import accruals
     from spmopt.report import write_report
     from spmopt.reps.behaviour.attrition import HazardAttrition
     from spmopt.reps.behaviour.ratchet import RatchetAnticipation
@@ -132,3 +137,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the names as if imported eagerl
     from spmopt.run.compare import compare
     from spmopt.run.simulation import simulate
     from spmopt.scenario import Scenario
+    from spmopt.sim.forecast import forecast

@@ -53,6 +53,7 @@ def _payouts(args: argparse.Namespace) -> int:
         roster,
         credits_source=str(args.credits),
         roster_source=str(args.roster) if args.roster else "roster",
+        as_of=args.as_of,
     )
     with staged_output(args.out, "payouts") as staging:
         result.write(staging)
@@ -60,6 +61,8 @@ def _payouts(args: argparse.Namespace) -> int:
             from spmopt.analysis.reports import payouts_report
 
             payouts_report(result, plans, staging)
+    if result.position is not None:
+        return _print_position(result, plans, args)
     summary = result.summary()
     money = ["credited", "earned", "draw_topup", "draw_recovery", "clawback", "paid"]
     money += ["draw_balance", "clawback_balance"]
@@ -94,6 +97,52 @@ def _revenue_credited(credits: pd.DataFrame, rep_ids, measures: Sequence[str]) -
     """Credits [currency] of ``rep_ids`` on the revenue ``measures`` (cancellations net)."""
     rows = credits["rep_id"].isin(set(rep_ids)) & credits["measure"].isin(set(measures))
     return float(credits.loc[rows, "amount"].sum())
+
+
+def _print_position(result, plans, args: argparse.Namespace) -> int:
+    """Print statements to date (``payouts --as-of``): each plan's reps' position."""
+    position = result.position
+    print(
+        f"Statements to {result.as_of} for {len(position)} reps, {len(result.statements)} "
+        f"rep-period rows (the last period open); {result.credits_after_as_of} credit rows dated "
+        "after the as-of date left out."
+    )
+    shown_columns = ["rep_id", "credited_ytd", "attainment_year", "attainment_to_date"]
+    shown_columns += ["earned_ytd", "paid_to_date", "at_stake_to_quota"]
+    money = ["credited_ytd", "earned_ytd", "paid_to_date", "at_stake_to_quota"]
+    for plan in plans:
+        rows = position[position["plan_id"] == plan.id]
+        if rows.empty:
+            continue
+        shown = rows[shown_columns].head(args.show).copy()
+        for column in ("attainment_year", "attainment_to_date"):
+            shown[column] = shown[column].map("{:.1%}".format)
+        print(f"\nPlan '{plan.id}' ({len(rows)} reps), position at {result.as_of}:")
+        print(_money_table(shown, money))
+        if len(rows) > args.show:
+            print(f"… {len(rows) - args.show} more reps in position.csv")
+        print(
+            f"Credited to date {rows['credited_ytd'].sum():,.2f} {plan.currency} "
+            f"({rows['credited_ytd'].sum() / rows['quota_to_date'].sum():.1%} of quota to date, "
+            f"{rows['credited_ytd'].sum() / rows['quota_year'].sum():.1%} of the year's); earned "
+            f"{rows['earned_ytd'].sum():,.2f}; paid {rows['paid_to_date'].sum():,.2f}; "
+            f"{(rows['attainment_to_date'] >= 1.0).mean():.0%} of reps at or above quota to date, "
+            f"{(rows['attainment_year'] >= 1.0).mean():.0%} already at the year's quota; "
+            f"{rows['at_stake_to_quota'].sum():,.2f} more to pay if all finish at quota."
+        )
+    out = Path(args.out)
+    print(f"Wrote {out / 'statements.csv'}, {out / 'lines.csv'} and {out / 'position.csv'}")
+    return 0
+
+
+def _as_of(text: str):
+    """An as-of date from the command line (YYYY-MM-DD)."""
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
 def _is_scenario_file(path: Path) -> bool:
@@ -705,6 +754,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="reps to print per plan (default: 20)",
     )
     payouts.add_argument("--report", action="store_true", help=_REPORT_HELP)
+    payouts.add_argument(
+        "--as-of",
+        type=_as_of,
+        metavar="YYYY-MM-DD",
+        help="statements to date: credits after this date are left out, the last payout period "
+        "is open, and DIR/position.csv gives each rep's YTD standing (default: the whole year)",
+    )
     payouts.set_defaults(run=_payouts)
 
     validate = commands.add_parser(
@@ -945,7 +1001,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Commands that live in their own module under spmopt/commands/: each module exposes
 # ``add_parser(commands)``, which adds its subparser and sets ``run``; the modules import what
 # their commands use inside the handler, so that `spmopt --help` stays fast.
-_COMMAND_MODULES: tuple[str, ...] = ("solve_for",)
+_COMMAND_MODULES: tuple[str, ...] = ("solve_for", "accrue", "forecast")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

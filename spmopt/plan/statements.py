@@ -20,13 +20,21 @@ Money conventions
 * Over the year, ``sum(earned)`` equals the final earnings to date, ``sum(clawback)`` the final
   clawback balance, and ``sum(draw_topup) - sum(draw_recovery)`` the final recoverable draw
   balance.
+
+As of a date
+------------
+With ``as_of``, only credits dated on or before it count, the statements stop at the payout
+period containing it (that last period is *open*: its row shows what it would pay were it closed
+on the as-of date), and :attr:`Statements.position` gives each rep's standing to date (see
+:mod:`spmopt.plan.position`): YTD credited and earned, attainment against the annual quota and the
+quota to date, pay to date (closed periods), and what is still at stake.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +56,7 @@ from spmopt.plan.earnings import CreditRows, RepTerms, plan_earnings, to_cents
 from spmopt.plan.inputs import describe_row, is_validated, validate_credits, validate_roster
 from spmopt.plan.model import MONTHS_PER_PERIOD
 from spmopt.plan.plan import Plan
+from spmopt.plan.position import POSITION_COLUMNS, AsOf, position_frame
 
 STATEMENT_COLUMNS = (
     "rep_id",
@@ -70,6 +79,18 @@ MONEY_COLUMNS = tuple(
 
 
 @dataclass(frozen=True)
+class PlanState:
+    """The arrays behind one plan's statements, for the monitoring tools (accruals, forecast):
+    rep terms, credited cents per measure, rep and month (R, 12), the credit rows, and earnings."""
+
+    plan: Plan
+    reps: RepTerms
+    monthly_by_measure: dict[str, np.ndarray]
+    rows_by_measure: dict[str, CreditRows]
+    earnings: object  # spmopt.plan.earnings.PlanEarnings
+
+
+@dataclass(frozen=True)
 class Statements:
     """Statements and their audit trail.
 
@@ -84,6 +105,15 @@ class Statements:
 
     statements: pd.DataFrame
     lines: pd.DataFrame
+    #: the as-of date of statements to date (None: the whole year)
+    as_of: dt.date | None = None
+    #: with ``as_of``: one row per rep, the position to date (columns
+    #: :data:`spmopt.plan.position.POSITION_COLUMNS`); credits after ``as_of`` were left out
+    position: pd.DataFrame | None = None
+    #: with ``as_of``: how many credit rows were dated after it (left out)
+    credits_after_as_of: int = 0
+    #: the arrays behind each plan's statements (:class:`PlanState`), for the monitoring tools
+    plan_states: tuple[PlanState, ...] = field(default=(), repr=False, compare=False)
 
     def summary(self) -> pd.DataFrame:
         """One row per rep: year totals, final attainment and balances."""
@@ -103,7 +133,10 @@ class Statements:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         written = []
-        for name, frame in (("statements.csv", self.statements), ("lines.csv", self.lines)):
+        frames = [("statements.csv", self.statements), ("lines.csv", self.lines)]
+        if self.position is not None:
+            frames.append(("position.csv", self.position))
+        for name, frame in frames:
             target = out_dir / name
             partial = out_dir / f".{name}.partial"
             write_csv(frame, partial)  # as frame.to_csv(index=False, float_format="%.10g")
@@ -119,6 +152,7 @@ def statements(
     *,
     credits_source: str = "credits",
     roster_source: str = "roster",
+    as_of: dt.date | str | None = None,
 ) -> Statements:
     """Compute incentive statements for every rep from credits (and an optional roster).
 
@@ -133,6 +167,11 @@ def statements(
     roster:
         Optional ``rep_id[, plan_id, start_date, base_salary, target_incentive, quota,
         quota_<component id>]``. Without one, the reps are those in the credits, all on the plan.
+    as_of:
+        Optional date (``datetime.date`` or ``"2027-06-30"``) inside the plan year: statements to
+        date. Credits dated after it are left out (counted in ``credits_after_as_of``), the
+        statements stop at the payout period containing it, and ``.position`` gives each rep's
+        standing to date.
 
     Returns
     -------
@@ -144,6 +183,7 @@ def statements(
     >>> credits = pd.DataFrame({"rep_id": ["a", "a"], "date": ["2027-01-15", "2027-05-02"],
     ...                         "measure": ["bookings"] * 2, "amount": [500_000.0, 500_000.0]})
     >>> result = statements(plan, credits)  # doctest: +SKIP
+    >>> statements(plan, credits, as_of="2027-06-30").position  # doctest: +SKIP
     """
     plans = [plan] if isinstance(plan, Plan) else list(plan)
     if not plans:
@@ -155,6 +195,13 @@ def statements(
         credits = validate_credits(credits, credits_source)
     if roster is not None and not is_validated(roster, "roster"):
         roster = validate_roster(roster, roster_source)
+    after = 0
+    if as_of is not None:
+        as_of = _as_of_date(as_of, plans)
+        later = (credits["date"] > pd.Timestamp(as_of)).to_numpy()
+        after = int(later.sum())
+        if after:
+            credits = credits[~later]
     # each distinct rep id is hashed once; credits carry its code (first appearance order)
     rep_code, rep_ids = pd.factorize(credits["rep_id"].to_numpy())
     if roster is None:
@@ -189,12 +236,38 @@ def statements(
                 roster[on_plan],
                 credits_source,
                 roster_source,
+                as_of,
             )
         )
     return Statements(
         statements=pd.concat([part.statements for part in parts], ignore_index=True),
         lines=pd.concat([part.lines for part in parts], ignore_index=True),
+        as_of=as_of,
+        position=None
+        if as_of is None
+        else pd.concat([part.position for part in parts], ignore_index=True)[
+            list(POSITION_COLUMNS)
+        ],
+        credits_after_as_of=after,
+        plan_states=tuple(state for part in parts for state in part.plan_states),
     )
+
+
+def _as_of_date(value: dt.date | str, plans: Sequence[Plan]) -> dt.date:
+    """The as-of date, checked to lie inside every plan's year."""
+    try:
+        date = pd.Timestamp(value).date()
+    except (ValueError, TypeError):
+        raise SpmoptInputError(
+            f"as-of date {value!r} is not a date; expected e.g. 2027-06-30"
+        ) from None
+    for plan in plans:
+        if not plan.year_start <= date <= year_end(plan.year_start):
+            raise SpmoptInputError(
+                f"as-of date {date} is outside plan '{plan.id}''s year ({plan.year_start} to "
+                f"{year_end(plan.year_start)}); expected a date inside the plan year"
+            )
+    return date
 
 
 def _assign_plans(roster: pd.DataFrame, by_id: dict[str, Plan], source: str) -> list[str]:
@@ -358,8 +431,10 @@ def _plan_statements(
     roster: pd.DataFrame,
     credits_source: str,
     roster_source: str,
+    as_of: dt.date | None = None,
 ) -> Statements:
-    """Statements of the reps on one plan; ``rep_index`` gives each credit's row in ``roster``."""
+    """Statements of the reps on one plan; ``rep_index`` gives each credit's row in ``roster``;
+    with ``as_of``, the periods up to the one containing it, and the position to date."""
     year_start: dt.date = plan.year_start
     reps = _roster_terms(plan, roster, roster_source)
     count = len(reps.ids)
@@ -450,7 +525,32 @@ def _plan_statements(
         month,
         rep_index,
     )
-    return Statements(statements=statements_frame, lines=lines)
+    state = (PlanState(plan, reps, monthly_by_measure, rows_by_measure, earnings),)
+    if as_of is None:
+        return Statements(statements=statements_frame, lines=lines, plan_states=state)
+    point = AsOf.of(as_of, year_start)
+    started = ends - MONTHS_PER_PERIOD[payout] < point.month  # periods begun by the as-of month
+    closed = (ends < point.month) | ((ends == point.month) & point.month_closed)
+    position = position_frame(
+        plan,
+        reps,
+        earnings,
+        monthly_by_measure,
+        rows_by_measure,
+        (ledgers["paid"] * (closed & employed_period)).sum(axis=1),
+        (earned * (closed & employed_period)).sum(axis=1),
+        point,
+    )
+    open_labels = labels[started]
+    return Statements(
+        statements=statements_frame[statements_frame["period"].isin(open_labels)].reset_index(
+            drop=True
+        ),
+        lines=lines[lines["period"].isin(open_labels)].reset_index(drop=True),
+        as_of=as_of,
+        position=position,
+        plan_states=state,
+    )
 
 
 def _check_credits(plan: Plan, credits: pd.DataFrame, month: np.ndarray, source: str) -> np.ndarray:

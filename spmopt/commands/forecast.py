@@ -1,0 +1,116 @@
+"""``spmopt forecast``: year-end payout and attainment forecast from the credits to an as-of date."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(commands) -> None:
+    """Add the ``forecast`` subcommand to ``commands``."""
+    from spmopt.cli import _OUT_HELP, _as_of, _count, _seed
+
+    forecast = commands.add_parser(
+        "forecast",
+        help="forecast each rep's year-end payout and attainment (P10/P50/P90, P(quota)) from "
+        "the credits to an as-of date",
+    )
+    forecast.add_argument(
+        "--plan",
+        required=True,
+        action="append",
+        type=Path,
+        metavar="PLAN.toml",
+        help="plan file (required; repeat for several plans; the roster's plan_id assigns reps)",
+    )
+    forecast.add_argument(
+        "--credits", required=True, type=Path, metavar="CREDITS.csv", help="credits file (required)"
+    )
+    forecast.add_argument("--roster", type=Path, metavar="ROSTER.csv", help="roster (optional)")
+    forecast.add_argument(
+        "--as-of",
+        required=True,
+        type=_as_of,
+        metavar="YYYY-MM-DD",
+        help="the as-of date (required): credits after it are left out",
+    )
+    forecast.add_argument(
+        "--replications",
+        type=_count,
+        default=1000,
+        metavar="N",
+        help="simulated rests of the year (default: 1000)",
+    )
+    forecast.add_argument(
+        "--seed", type=_seed, default=0, metavar="S", help="random seed (default: 0)"
+    )
+    forecast.add_argument(
+        "--budget",
+        type=float,
+        metavar="AMOUNT",
+        help="the year's incentive budget for all reps (default: their target incentives)",
+    )
+    forecast.add_argument(
+        "--show", type=int, default=10, metavar="N", help="reps to print per plan (default: 10)"
+    )
+    forecast.add_argument("--out", required=True, type=Path, metavar="DIR", help=_OUT_HELP)
+    forecast.set_defaults(run=_forecast)
+
+
+def _forecast(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from spmopt.cli import staged_output
+    from spmopt.plan import Plan, read_credits, read_roster
+    from spmopt.sim.forecast import forecast
+
+    plans = [Plan.load(path) for path in args.plan]
+    result = forecast(
+        plans if len(plans) > 1 else plans[0],
+        read_credits(args.credits),
+        read_roster(args.roster) if args.roster else None,
+        as_of=args.as_of,
+        replications=args.replications,
+        seed=args.seed,
+        budget=args.budget,
+        credits_source=str(args.credits),
+        roster_source=str(args.roster) if args.roster else "roster",
+    )
+    with staged_output(args.out, "forecast") as staging:
+        written = result.write(staging)
+    money = "{:,.0f}".format
+    percent = "{:.0%}".format
+    for plan in plans:
+        rows = result.reps[result.reps["plan_id"] == plan.id]
+        if rows.empty:
+            continue
+        shown = pd.DataFrame(
+            {
+                "rep_id": rows["rep_id"],
+                "attained": rows["attainment_ytd"].map(percent),
+                "pace": rows["pace"].map(percent),
+                "earned": rows["earned_ytd"].map(money),
+                "payout P10": rows["payout_p10"].map(money),
+                "P50": rows["payout_p50"].map(money),
+                "P90": rows["payout_p90"].map(money),
+                "run rate": rows["run_rate_payout"].map(money),
+                "year attainment P50": rows["attainment_p50"].map(percent),
+                "P(quota)": rows["p_quota"].map(percent),
+            }
+        ).head(args.show)
+        print(f"Plan '{plan.id}' ({len(rows)} reps), year-end forecast from {result.as_of}:")
+        print(shown.to_string(index=False))
+        if len(rows) > args.show:
+            print(f"… {len(rows) - args.show} more reps in forecast_reps.csv")
+        print()
+    for row in result.totals.itertuples():
+        label = "All reps" if row.plan_id == "all" else f"Plan '{row.plan_id}'"
+        print(
+            f"{label}: year-end incentive cost {money(row.expected_payout)} expected "
+            f"(P10 {money(row.payout_p10)}, P50 {money(row.payout_p50)}, P90 "
+            f"{money(row.payout_p90)}); run-rate {money(row.run_rate_payout)}; budget "
+            f"{money(row.budget)}, P(over budget) {row.p_over_budget:.0%}; expected share of reps "
+            f"at quota {row.expected_share_at_quota:.0%}"
+        )
+    print("Wrote " + ", ".join(str(Path(args.out) / path.name) for path in written))
+    return 0

@@ -1,0 +1,481 @@
+"""Year-end forecast from an as-of state: the rest of the year simulated from each rep's position.
+
+Model (docs/monitoring.md, "Year-end forecast"). For each rep and measure, credits per month are
+measured against the month's quota (the quota schedule): ``y = credited / monthly quota``. From the
+months observed:
+
+* the rep's **pace** ``p`` = credits to date ÷ quota to date;
+* the pooled **month-to-month spread** ``cv`` of ``y`` around each rep's pace (all reps of the
+  plan, degrees of freedom corrected);
+* an **empirical-Bayes rate**: the rep's underlying rate θ ~ N(m, v) with the pace shrunk toward
+  the plan's mean pace by the between-rep variance τ² against the pace's sampling variance
+  s² = cv² Σq²/(Σq)²: ``m = p̄ + τ²/(τ² + s²)·(p − p̄)``, ``v = τ²s²/(τ² + s²)``.
+
+Each replication draws θ once per rep, then each remaining month's credits
+``q_j·(θ + cv·z_j)`` (z standard normal; the as-of month's unobserved part scaled by its
+remaining share). Year-end payouts are the plan's exact earnings (:mod:`spmopt.plan.earnings`)
+of the actual credits plus the simulated rest of the year, so thresholds, accelerators, caps and
+bonuses act on each simulated year; the **run-rate** comparison completes every rep's year at
+exactly its pace to date.
+
+This model does not let effort respond to the plan position (give-up below a threshold,
+coasting at a cap, quarter-end timing); the behavioural forecast that does is not built yet.
+
+Random numbers come from :class:`~spmopt.sim.streams.RandomStreams` (stream ``forecast_rate`` for
+θ and ``forecast_sales`` for the months, keyed by replication), so forecasts are reproducible and
+do not depend on how the replications are batched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from spmopt.errors import SpmoptInputError
+from spmopt.plan.calendar import MONTHS_PER_YEAR
+from spmopt.plan.earnings import Quotas, RepTerms
+from spmopt.plan.plan import Plan
+from spmopt.plan.position import (
+    AsOf,
+    completed_earnings,
+    completion,
+    monthly_quota,
+)
+from spmopt.plan.statements import PlanState, statements
+from spmopt.sim.streams import RandomStreams
+
+FORECAST_REP_COLUMNS = (
+    "plan_id",
+    "rep_id",
+    "attainment_ytd",
+    "pace",
+    "earned_ytd",
+    "expected_payout",
+    "payout_p10",
+    "payout_p50",
+    "payout_p90",
+    "expected_attainment",
+    "attainment_p10",
+    "attainment_p50",
+    "attainment_p90",
+    "p_quota",
+    "run_rate_payout",
+    "run_rate_attainment",
+    "target_incentive",
+)
+FORECAST_TOTAL_COLUMNS = (
+    "plan_id",
+    "reps",
+    "earned_ytd",
+    "expected_payout",
+    "payout_p10",
+    "payout_p50",
+    "payout_p90",
+    "run_rate_payout",
+    "budget",
+    "p_over_budget",
+    "expected_share_at_quota",
+)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """A year-end forecast.
+
+    Attributes
+    ----------
+    reps:
+        One row per rep (:data:`FORECAST_REP_COLUMNS`): payout and attainment at year end —
+        mean and P10/P50/P90 over the replications — P(reaching quota), and the run-rate figures.
+    totals:
+        One row per plan and one ``all`` row (:data:`FORECAST_TOTAL_COLUMNS`): the sales force's
+        year-end incentive cost, its P10/P50/P90, the run-rate cost, the budget and the
+        probability of overrunning it.
+    samples:
+        Year-end payout per replication and rep (replications × reps, in the order of ``reps``).
+    as_of:
+        The as-of date.
+    """
+
+    reps: pd.DataFrame
+    totals: pd.DataFrame
+    samples: np.ndarray
+    as_of: dt.date
+
+    def write(self, out_dir) -> list:
+        """Write ``forecast_reps.csv`` and ``forecast_totals.csv`` under ``out_dir``."""
+        from pathlib import Path
+
+        from spmopt.plan.csv_writer import write_csv
+
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, frame in (("forecast_reps.csv", self.reps), ("forecast_totals.csv", self.totals)):
+            write_csv(frame, out_dir / name)
+            written.append(out_dir / name)
+        return written
+
+
+def forecast(
+    plan: Plan | Sequence[Plan],
+    credits: pd.DataFrame,
+    roster: pd.DataFrame | None = None,
+    *,
+    as_of: dt.date | str,
+    replications: int = 1000,
+    seed: int = 0,
+    budget: float | None = None,
+    credits_source: str = "credits",
+    roster_source: str = "roster",
+) -> Forecast:
+    """Forecast each rep's year-end payout and attainment from the credits to ``as_of``.
+
+    Parameters
+    ----------
+    plan, credits, roster:
+        As for :func:`spmopt.statements`; credits after ``as_of`` are left out.
+    as_of:
+        The as-of date (inside the plan year, before its last month ends).
+    replications:
+        Simulated rests of the year.
+    seed:
+        Root seed of the forecast's random streams.
+    budget:
+        The year's incentive budget for all reps [currency]; default: their target incentives.
+
+    Examples
+    --------
+    >>> result = forecast(plan, credits, as_of="2027-06-30", replications=2000)  # doctest: +SKIP
+    >>> result.totals  # doctest: +SKIP
+    """
+    if replications < 1:
+        raise SpmoptInputError(f"replications must be at least 1, not {replications}")
+    result = statements(
+        plan,
+        credits,
+        roster,
+        credits_source=credits_source,
+        roster_source=roster_source,
+        as_of=as_of,
+    )
+    streams = RandomStreams(seed)
+    frames, samples = [], []
+    for state in result.plan_states:
+        point = AsOf.of(result.as_of, state.plan.year_start)
+        if point.month == MONTHS_PER_YEAR - 1 and point.month_closed:
+            raise SpmoptInputError(
+                f"as-of date {result.as_of} is the end of plan '{state.plan.id}''s year: nothing "
+                "is left to forecast"
+            )
+        frame, sample = _plan_forecast(state, point, replications, streams)
+        frames.append(frame)
+        samples.append(sample)
+    reps = pd.concat(frames, ignore_index=True)
+    sample = np.concatenate(samples, axis=1)
+    return Forecast(
+        reps=reps,
+        totals=_totals(reps, sample, budget),
+        samples=sample,
+        as_of=result.as_of,
+    )
+
+
+# ------------------------------------------------------------------------------- estimation
+@dataclass(frozen=True)
+class RateModel:
+    """Per measure: each rep's monthly quota (R, 12) [currency], posterior mean and variance of
+    the rate θ (R,) [attainment per unit of quota], the pace (R,) and the pooled spread ``cv``."""
+
+    quota: np.ndarray
+    mean: np.ndarray
+    variance: np.ndarray
+    pace: np.ndarray
+    cv: float
+
+
+def estimate_rates(monthly_cents: np.ndarray, quota: np.ndarray, elapsed: np.ndarray) -> RateModel:
+    """Empirical-Bayes rates from credited cents (R, 12) against monthly quotas (R, 12), with
+    ``elapsed`` (12,) the share of each month observed (see the module docstring)."""
+    observed_quota = quota * elapsed[None, :]
+    to_date = observed_quota.sum(axis=1)
+    credited = monthly_cents.sum(axis=1) / 100.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pace = np.where(to_date > 0, credited / to_date, 0.0)
+        ratio = np.where(observed_quota > 0, monthly_cents / 100.0 / observed_quota, np.nan)
+    # spread: months fully observed, reps with at least two of them
+    full = (elapsed >= 1.0)[None, :] & (quota > 0)
+    months = full.sum(axis=1)
+    residual = np.where(full, ratio - pace[:, None], 0.0)
+    usable = months >= 2
+    dof = (months[usable] - 1).sum()
+    cv = float(np.sqrt((residual[usable] ** 2).sum() / dof)) if dof > 0 else 0.5
+    # the pace's sampling variance, and the between-rep variance of the underlying rates
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weights = observed_quota / to_date[:, None]
+        sampling = np.where(to_date > 0, cv**2 * (weights**2).sum(axis=1), np.inf)
+    known = np.isfinite(sampling)
+    if known.sum() >= 2:
+        centre = float(pace[known].mean())
+        between = max(float(pace[known].var(ddof=1) - sampling[known].mean()), 0.0)
+    else:
+        centre, between = float(pace[known].mean()) if known.any() else 1.0, 0.0
+    finite_sampling = np.where(known, sampling, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weight = np.where(known, between / (between + finite_sampling), 0.0)
+    weight = np.nan_to_num(weight, nan=0.0)  # no spread at all: the pace is the rate
+    mean = centre + weight * (pace - centre)
+    variance = np.where(known, weight * finite_sampling, between)
+    return RateModel(quota=quota, mean=mean, variance=variance, pace=pace, cv=cv)
+
+
+# --------------------------------------------------------------------------------- simulation
+def _tile(reps: RepTerms, times: int) -> RepTerms:
+    return RepTerms(
+        ids=np.tile(reps.ids, times),
+        start_month=np.tile(reps.start_month, times),
+        target_incentive=np.tile(reps.target_incentive, times),
+        explicit_quota={key: np.tile(value, times) for key, value in reps.explicit_quota.items()},
+    )
+
+
+def _plan_forecast(state: PlanState, as_of: AsOf, replications: int, streams: RandomStreams):
+    """Forecast rows and payout samples (replications, R) of one plan's reps."""
+    plan, reps, count = state.plan, state.reps, len(state.reps.ids)
+    elapsed = as_of.elapsed()
+    remaining = 1.0 - elapsed
+    models = {}
+    for measure, monthly in state.monthly_by_measure.items():
+        quota = monthly_quota(Quotas.of(plan.quota_of_measure(measure), reps))
+        models[measure] = estimate_rates(monthly, quota, elapsed)
+    # simulated rests of the year, every replication stacked (row = replication·R + rep)
+    completed, actual = {}, {}
+    for measure, model in models.items():
+        theta_z = np.stack(
+            [
+                streams.generator(f"forecast_rate:{measure}", i).standard_normal(count)
+                for i in range(replications)
+            ]
+        )
+        month_z = np.stack(
+            [
+                streams.generator(f"forecast_sales:{measure}", i).standard_normal(
+                    (count, MONTHS_PER_YEAR)
+                )
+                for i in range(replications)
+            ]
+        )
+        theta = model.mean + np.sqrt(model.variance) * theta_z
+        shocks = model.cv * month_z / np.sqrt(np.where(remaining > 0, remaining, 1.0))
+        simulated = model.quota[None] * remaining[None, None, :] * (theta[:, :, None] + shocks)
+        cents = np.rint(simulated * 100.0)
+        base = np.broadcast_to(state.monthly_by_measure[measure], cents.shape)
+        completed[measure] = (base + cents).reshape(-1, MONTHS_PER_YEAR)
+        actual[measure] = np.ascontiguousarray(base).reshape(-1, MONTHS_PER_YEAR)
+    stacked = _tile(reps, replications)
+    rows = {
+        measure: _tile_rows(state.rows_by_measure[measure], count, replications)
+        for measure in models
+    }
+    payout = completed_earnings(plan, stacked, actual, rows, completed).reshape(replications, count)
+    payout = payout / 100.0
+    attainment = _attainment(plan, reps, completed, replications)
+    # run rate: every rep completes its year at exactly its pace to date
+    last, first = as_of.month, as_of.month + int(as_of.month_closed)
+    pace = {measure: model.pace for measure, model in models.items()}
+    run_rate = completion(
+        plan, reps, state.monthly_by_measure, (np.full(count, last), np.full(count, first)), pace
+    )
+    run_rate_payout = completed_earnings(
+        plan, reps, state.monthly_by_measure, state.rows_by_measure, run_rate
+    )
+    run_rate_attainment = _attainment(plan, reps, run_rate, 1)[0]
+    ytd = _attainment(plan, reps, state.monthly_by_measure, 1)[0]
+    frame = pd.DataFrame(
+        {
+            "plan_id": plan.id,
+            "rep_id": reps.ids,
+            "attainment_ytd": ytd,
+            "pace": _weighted_pace(plan, models),
+            "earned_ytd": state.earnings.total_to_date[:, as_of.month] / 100.0,
+            "expected_payout": payout.mean(axis=0),
+            "payout_p10": np.quantile(payout, 0.1, axis=0),
+            "payout_p50": np.quantile(payout, 0.5, axis=0),
+            "payout_p90": np.quantile(payout, 0.9, axis=0),
+            "expected_attainment": attainment.mean(axis=0),
+            "attainment_p10": np.quantile(attainment, 0.1, axis=0),
+            "attainment_p50": np.quantile(attainment, 0.5, axis=0),
+            "attainment_p90": np.quantile(attainment, 0.9, axis=0),
+            "p_quota": (attainment >= 1.0).mean(axis=0),
+            "run_rate_payout": run_rate_payout / 100.0,
+            "run_rate_attainment": run_rate_attainment,
+            "target_incentive": reps.target_incentive,
+        },
+        columns=list(FORECAST_REP_COLUMNS),
+    )
+    return frame, payout
+
+
+def _weighted_pace(plan: Plan, models: dict[str, RateModel]) -> np.ndarray:
+    """Σ weight × pace over the plan's components (each on its measure's pace)."""
+    return sum(c.weight * models[c.measure].pace for c in plan.components)
+
+
+def _tile_rows(rows, count: int, times: int):
+    from spmopt.plan.earnings import CreditRows
+
+    return CreditRows(
+        rep_index=np.concatenate([rows.rep_index + k * count for k in range(times)]),
+        month=np.tile(rows.month, times),
+        cents=np.tile(rows.cents, times),
+    )
+
+
+def _attainment(plan: Plan, reps: RepTerms, monthly: dict, times: int) -> np.ndarray:
+    """Σ weight × credited / annual quota over components, (times, R), from cents per measure
+    (times·R, 12), replication-major."""
+    count = len(reps.ids)
+    total = np.zeros((times, count))
+    for component in plan.components:
+        values = monthly[component.measure]
+        credited = values.sum(axis=-1).reshape(times, count) / 100.0
+        annual = Quotas.of(component, reps).annual
+        with np.errstate(divide="ignore", invalid="ignore"):
+            total += component.weight * np.where(annual > 0, credited / annual, 0.0)
+    return total
+
+
+def _totals(reps: pd.DataFrame, sample: np.ndarray, budget: float | None) -> pd.DataFrame:
+    """Totals per plan and for all reps."""
+    rows = []
+    groups = [
+        (plan_id, (reps["plan_id"] == plan_id).to_numpy()) for plan_id in reps["plan_id"].unique()
+    ]
+    if len(groups) > 1:
+        groups.append(("all", np.ones(len(reps), dtype=bool)))
+    for plan_id, members in groups:
+        total = sample[:, members].sum(axis=1)
+        limit = float(reps.loc[members, "target_incentive"].sum())
+        if budget is not None and (plan_id == "all" or len(groups) == 1):
+            limit = float(budget)
+        rows.append(
+            {
+                "plan_id": plan_id,
+                "reps": int(members.sum()),
+                "earned_ytd": float(reps.loc[members, "earned_ytd"].sum()),
+                "expected_payout": float(total.mean()),
+                "payout_p10": float(np.quantile(total, 0.1)),
+                "payout_p50": float(np.quantile(total, 0.5)),
+                "payout_p90": float(np.quantile(total, 0.9)),
+                "run_rate_payout": float(reps.loc[members, "run_rate_payout"].sum()),
+                "budget": limit,
+                "p_over_budget": float((total > limit).mean()),
+                "expected_share_at_quota": float(reps.loc[members, "p_quota"].mean()),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(FORECAST_TOTAL_COLUMNS))
+
+
+# ---------------------------------------------------------------------------------- backtest
+BACKTEST_COLUMNS = (
+    "history",
+    "reps",
+    "actual_total",
+    "forecast_total",
+    "total_p10",
+    "total_p90",
+    "run_rate_total",
+    "payout_mae",
+    "run_rate_payout_mae",
+    "payout_coverage_80",
+    "attainment_coverage_80",
+)
+
+
+def history_credits(rep_periods: pd.DataFrame, plan: Plan) -> dict[int, tuple]:
+    """Credits and roster of each simulated history (replication) in a ``rep_periods`` table:
+    one credit per rep and month (dated the 15th) on the plan's first measure, for the seats
+    occupied all year by one rep (no quit, no hire); the roster gives each seat's annual quota."""
+    table = rep_periods[rep_periods["plan_id"].astype(str) == plan.id]
+    keys = ["replication", "rep_id"]
+    whole = table.groupby(keys, observed=True).agg(
+        occupied=("occupied", "all"), quit=("quit", "any"), hired=("hired", "any")
+    )
+    whole = whole[whole["occupied"] & ~whole["quit"] & ~whole["hired"]].index
+    table = table.set_index(keys).loc[whole].reset_index()
+    start = pd.Timestamp(plan.year_start)
+    dates = start + pd.to_timedelta(14, unit="D")
+    months = table["month"].astype(int).to_numpy() - 1
+    histories = {}
+    for replication, rows in table.groupby("replication", observed=True):
+        index = rows.index
+        credits = pd.DataFrame(
+            {
+                "rep_id": rows["rep_id"].astype(str).to_numpy(),
+                "date": [
+                    (dates + pd.DateOffset(months=int(m))).date().isoformat() for m in months[index]
+                ],
+                "measure": plan.measures[0],
+                "amount": rows["credited"].round(2).to_numpy(),
+                "deal_id": "",
+            }
+        )
+        roster = rows.groupby("rep_id", observed=True)["quota"].first().reset_index()
+        roster["rep_id"] = roster["rep_id"].astype(str)
+        histories[int(replication)] = (credits, roster)
+    return histories
+
+
+def backtest(
+    plan: Plan,
+    rep_periods: pd.DataFrame,
+    *,
+    as_of: dt.date | str,
+    replications: int = 500,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Forecast each simulated history at ``as_of``, then reveal its rest of the year.
+
+    ``rep_periods`` comes from :func:`spmopt.simulate` (a scenario whose segments are paid by
+    ``plan``); see :func:`history_credits` for the reps kept. One row per history
+    (:data:`BACKTEST_COLUMNS`): the actual year's incentive total against the forecast (mean,
+    P10, P90) and the run rate; per rep the mean absolute error of the forecast and the run rate,
+    and the share of reps whose actual payout and attainment fall inside the forecast's P10–P90.
+    """
+    rows = []
+    for history, (credits, roster) in history_credits(rep_periods, plan).items():
+        actual = statements(plan, credits, roster).summary().set_index("rep_id")
+        result = forecast(
+            plan, credits, roster, as_of=as_of, replications=replications, seed=seed + history
+        )
+        reps = result.reps.set_index("rep_id")
+        paid = actual.loc[reps.index, "earned"]
+        credited = actual.loc[reps.index, "credited"]
+        attained = credited / roster.set_index("rep_id").loc[reps.index, "quota"]
+        total = result.samples.sum(axis=1)
+        rows.append(
+            {
+                "history": history,
+                "reps": len(reps),
+                "actual_total": float(paid.sum()),
+                "forecast_total": float(total.mean()),
+                "total_p10": float(np.quantile(total, 0.1)),
+                "total_p90": float(np.quantile(total, 0.9)),
+                "run_rate_total": float(reps["run_rate_payout"].sum()),
+                "payout_mae": float((reps["expected_payout"] - paid).abs().mean()),
+                "run_rate_payout_mae": float((reps["run_rate_payout"] - paid).abs().mean()),
+                "payout_coverage_80": float(
+                    ((reps["payout_p10"] <= paid) & (paid <= reps["payout_p90"])).mean()
+                ),
+                "attainment_coverage_80": float(
+                    (
+                        (reps["attainment_p10"] <= attained) & (attained <= reps["attainment_p90"])
+                    ).mean()
+                ),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(BACKTEST_COLUMNS))
