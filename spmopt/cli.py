@@ -43,10 +43,23 @@ def _money_table(frame: pd.DataFrame, money: Sequence[str]) -> str:
 # ------------------------------------------------------------------------------------ commands
 def _payouts(args: argparse.Namespace) -> int:
     from spmopt.plan import Plan, read_credits, read_roster, statements
+    from spmopt.plan.select import select_for_plans
 
     plans = [Plan.load(path) for path in args.plan]
     credits = read_credits(args.credits)
     roster = read_roster(args.roster) if args.roster else None
+    credits, roster, notes = select_for_plans(
+        plans,
+        credits,
+        roster,
+        by_roster="roster" in (args.select or ()),
+        by_measure="measure" in (args.select or ()),
+        reps_of=args.reps_of,
+        roster_source=str(args.roster) if args.roster else "roster",
+        credits_source=str(args.credits),
+    )
+    for note in notes:
+        print(f"note: {note}")
     result = statements(
         plans if len(plans) > 1 else plans[0],
         credits,
@@ -640,6 +653,21 @@ def build_parser() -> argparse.ArgumentParser:
         "on the plan's values)",
     )
     payouts.add_argument("--out", required=True, type=Path, metavar="DIR", help=_OUT_HELP)
+    payouts.add_argument(
+        "--select",
+        action="append",
+        choices=["roster", "measure"],
+        help="pay only what the plans pay: 'roster' keeps the reps whose roster plan_id is a "
+        "plan given, 'measure' leaves out credits on measures the rep's plan does not pay; "
+        "repeatable; what is left out is printed (default: every credit, and an error for one "
+        "no plan pays)",
+    )
+    payouts.add_argument(
+        "--reps-of",
+        metavar="PLAN_ID",
+        help="pay the reps whose roster plan_id is PLAN_ID under the one plan given (e.g. an "
+        "alternative plan on the incumbent's reps; default: none)",
+    )
     payouts.add_argument(
         "--show",
         type=_non_negative,
