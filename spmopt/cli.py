@@ -210,6 +210,13 @@ def _simulate(args: argparse.Namespace) -> int:
     from spmopt.run.simulation import as_scenario, simulate_to_files
 
     scenario = as_scenario(args.scenario)
+    plan = args.plan
+    if args.plan_file:
+        from spmopt.run.plan_files import combine_plan_files
+
+        if args.plan:
+            raise SpmoptInputError("give --plan NAME or --plan-file FILE, not both")
+        plan = combine_plan_files(args.plan_file, scenario)
     replications = scenario.replications if args.replications is None else args.replications
     _check_run_size(
         args, scenario, replications, args.engine, file_format=args.format, chunked=True
@@ -225,7 +232,7 @@ def _simulate(args: argparse.Namespace) -> int:
             summary, _, monthly, metadata, written = simulate_to_files(
                 scenario,
                 staging,
-                args.plan,
+                plan,
                 replications=replications,
                 seed=args.seed,
                 engine=args.engine,
@@ -244,6 +251,10 @@ def _simulate(args: argparse.Namespace) -> int:
         f"Scenario '{scenario.id}', plan '{metadata['plan_id']}', {metadata['engine']} engine, "
         f"{replications} replications, seed {metadata['seed']}:"
     )
+    if len(scenario.spec.segments) > 1:
+        from spmopt.run.plan_files import describe_assignment
+
+        print(f"Plans by segment: {describe_assignment(scenario, plan)}")
     print(_summary_table(summary))
     print(f"Wrote {', '.join(str(Path(args.out) / path.name) for path in written)}")
     return 0
@@ -465,7 +476,15 @@ def _compare(args: argparse.Namespace) -> int:
     from spmopt.run.simulation import as_scenario
 
     scenario = as_scenario(args.scenario)
-    plans = args.plans.split(",") if args.plans else list(scenario.plans)
+    plans = args.plans.split(",") if args.plans else []
+    if args.plan_file:
+        from spmopt.run.plan_files import describe_assignment, parse_plan_file
+
+        plans += [parse_plan_file(text, scenario) for text in args.plan_file]
+        if len(scenario.spec.segments) > 1:
+            for text, plan in zip(args.plan_file, plans[-len(args.plan_file) :], strict=True):
+                print(f"--plan-file {text}: {describe_assignment(scenario, plan)}")
+    plans = plans or list(scenario.plans)
     replications = scenario.replications if args.replications is None else args.replications
     _check_run_size(args, scenario, replications, args.engine, runs=len(plans))
     with tqdm(
@@ -731,6 +750,14 @@ def build_parser() -> argparse.ArgumentParser:
         "segment's own plan)",
     )
     simulate.add_argument(
+        "--plan-file",
+        action="append",
+        metavar="[SEGMENT=]PLAN.toml",
+        help="a plan file for every segment, or SEGMENT=PLAN.toml for one segment (the others "
+        "keep their own plan); repeatable, comma-joined pairs allowed (default: --plan or each "
+        "segment's own plan)",
+    )
+    simulate.add_argument(
         "--engine",
         choices=["fast", "events"],
         help="simulation engine (default: the scenario's engine, else fast)",
@@ -834,7 +861,16 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--plans",
         metavar="A,B",
-        help="comma-separated plan names (default: all in the scenario's [plans])",
+        help="comma-separated plan names (default: all in the scenario's [plans], unless "
+        "--plan-file is given)",
+    )
+    compare.add_argument(
+        "--plan-file",
+        action="append",
+        metavar="[SEGMENT=]PLAN.toml",
+        help="a plan file to compare, run on every segment, or SEGMENT=PLAN.toml[,SEGMENT=…] "
+        "for some segments (the others keep their own plan); repeatable, each one plan to "
+        "compare, after the --plans names; the first plan compared is the baseline",
     )
     compare.add_argument("--out", required=True, type=Path, metavar="DIR", help=_OUT_HELP)
     compare.add_argument(

@@ -67,8 +67,8 @@ def simulate(
     scenario:
         A scenario file path or a :class:`~spmopt.scenario.Scenario`.
     plan:
-        A plan name from the scenario's ``[plans]`` or a :class:`~spmopt.Plan` for every segment;
-        ``None`` keeps each segment's own plan.
+        A plan name from the scenario's ``[plans]`` or a :class:`~spmopt.Plan` for every segment,
+        or ``{segment: Plan}`` for some segments; ``None`` keeps each segment's own plan.
     replications, seed, engine:
         Override the scenario's values. The seed drives the market (leads, deals, quits); the
         population is always the scenario's. Replications ``first_replication …`` use their own
