@@ -258,6 +258,39 @@ def _base_salary(plan: Plan, roster: pd.DataFrame, months: np.ndarray) -> np.nda
     return annual * months / MONTHS_PER_YEAR
 
 
+def annual_attainment(
+    plan: Plan, credits: pd.DataFrame, roster: pd.DataFrame, source: str = "roster"
+) -> np.ndarray:
+    """Each roster rep's attainment of the year (R,): the components' weighted credit counted by
+    the plan (cancellations outside a clawback window do not count) over the rep's annual quota
+    (roster or plan, prorated by months employed as in the statements).
+
+    Unlike the statements' ``attainment`` (of the last measurement period, for plans measured per
+    quarter or month), this compares the whole year across plans.
+    """
+    from spmopt.plan.earnings import Quotas
+    from spmopt.plan.statements import _clawback_window, _roster_terms
+
+    terms = _roster_terms(plan, roster, source)
+    counts = _clawback_window(plan, credits)
+    amount = np.where(counts, credits["amount"].to_numpy(), 0.0)
+    ids = roster["rep_id"].to_numpy()
+    attainment = np.zeros(len(roster))
+    for component in plan.components:
+        of_measure = (credits["measure"] == component.measure).to_numpy()
+        credited = (
+            pd.Series(amount[of_measure])
+            .groupby(credits["rep_id"].to_numpy()[of_measure])
+            .sum()
+            .reindex(ids, fill_value=0.0)
+            .to_numpy()
+        )
+        quota = Quotas.of(component, terms).annual
+        with np.errstate(divide="ignore", invalid="ignore"):
+            attainment += component.weight * np.where(quota > 0, credited / quota, 0.0)
+    return attainment
+
+
 def _plan_figures(plan: Plan, credits, roster, credits_source, roster_source):
     """Statements of one plan on the credits of its measures, and per-rep year figures."""
     own = credits[credits["measure"].isin(plan.measures)]
@@ -269,7 +302,7 @@ def _plan_figures(plan: Plan, credits, roster, credits_source, roster_source):
     frame = pd.DataFrame(
         {
             "counted": summary["credited"].to_numpy(),
-            "attainment": summary["attainment"].to_numpy(),
+            "attainment": annual_attainment(plan, own, roster, roster_source),
             "base": _base_salary(plan, roster, months),
             "incentive": summary["earned"].to_numpy(),
             "paid": summary["paid"].to_numpy(),

@@ -176,3 +176,16 @@ def test_shipped_plans_backtest_on_shipped_data():
     assert {"backtest_reps", "backtest_summary", "backtest_winners_losers"} <= set(tables)
     assert all(isinstance(frame, pd.DataFrame) for frame in tables.values())
     assert set(figures) == {"pay_change"}
+
+
+def test_attainment_is_of_the_year_for_plans_measured_per_quarter(plans, credits):
+    """Rep B's 1,200,000 against a 1,000,000 quota is 120% of the year under a plan measured per
+    quarter too (the statements' attainment is of the last quarter: 500,000 / 250,000 = 200%)."""
+    quarterly = spmopt.Plan.from_toml(
+        NEW.replace('id = "accelerated"', 'id = "quarterly"').replace(
+            "quota = 1000000", 'quota = 1000000\nmeasurement_period = "quarter"'
+        )
+    )
+    reps = replay(plans[0], quarterly, credits).reps.set_index("rep_id")
+    assert reps.loc["B", "attainment_new"] == pytest.approx(1.2)
+    assert reps.loc["A", "attainment_new"] == pytest.approx(0.7)
