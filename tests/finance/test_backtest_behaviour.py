@@ -103,3 +103,15 @@ def test_effort_step_matches_the_closed_form_and_steps_add_up(setup):
     tables, figures = result.report_sections()
     assert {"backtest_vs_behaviour", "behaviour_explained"} <= set(tables)
     assert set(figures) == {"pay_change", "replay_vs_behaviour"}
+
+
+def test_plans_on_another_measure_than_the_segment_are_bad_input(tmp_path):
+    (tmp_path / "old.toml").write_text(_plan("ten", 0.10))
+    (tmp_path / "scenario.toml").write_text(SCENARIO)
+    units = _plan("units", 0.10).replace('measure = "bookings"', 'measure = "units"')
+    credits = pd.DataFrame(
+        {"rep_id": ["a"], "date": ["2027-03-01"], "measure": ["units"], "amount": [5.0]}
+    )
+    plan = spmopt.Plan.from_toml(units)
+    with pytest.raises(spmopt.SpmoptInputError, match="simulates one measure"):
+        backtest(plan, plan, credits, scenario=tmp_path / "scenario.toml", replications=2)
