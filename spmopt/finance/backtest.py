@@ -154,14 +154,11 @@ class Backtest:
             path = out_dir / f"statements_{label}.csv"
             result.statements.to_csv(path, index=False, float_format="%.10g")
             written.append(path)
-        if figures:
-            import matplotlib.pyplot as plt
-
+        if figures:  # matplotlib Figures made without pyplot: no backend, nothing to close
             _, made = self.report_sections()
             for name, figure in made.items():
                 path = out_dir / f"{name}.png"
                 figure.savefig(path, dpi=110, bbox_inches="tight")
-                plt.close(figure)
                 written.append(path)
         return written
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -52,7 +52,7 @@ def _run_metadata(scenario: Scenario, plan_id: str, replications, seed, engine, 
 
 def simulate(
     scenario: str | Path | Scenario,
-    plan: str | Plan | None = None,
+    plan: str | Plan | Mapping[str, Plan] | None = None,
     *,
     replications: int | None = None,
     seed: int | None = None,
@@ -106,7 +106,7 @@ def simulate(
 def simulate_to_files(
     scenario: str | Path | Scenario,
     out_dir: Path,
-    plan: str | Plan | None = None,
+    plan: str | Plan | Mapping[str, Plan] | None = None,
     *,
     replications: int | None = None,
     seed: int | None = None,
