@@ -870,7 +870,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="[SEGMENT=]PLAN.toml",
         help="a plan file to compare, run on every segment, or SEGMENT=PLAN.toml[,SEGMENT=…] "
         "for some segments (the others keep their own plan); repeatable, each one plan to "
-        "compare, after the --plans names; the first plan compared is the baseline",
+        "compare, after the --plans names; the first plan compared is the baseline (default: "
+        "none)",
     )
     compare.add_argument("--out", required=True, type=Path, metavar="DIR", help=_OUT_HELP)
     compare.add_argument(
