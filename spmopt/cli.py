@@ -43,10 +43,23 @@ def _money_table(frame: pd.DataFrame, money: Sequence[str]) -> str:
 # ------------------------------------------------------------------------------------ commands
 def _payouts(args: argparse.Namespace) -> int:
     from spmopt.plan import Plan, read_credits, read_roster, statements
+    from spmopt.plan.select import select_for_plans
 
     plans = [Plan.load(path) for path in args.plan]
     credits = read_credits(args.credits)
     roster = read_roster(args.roster) if args.roster else None
+    credits, roster, notes = select_for_plans(
+        plans,
+        credits,
+        roster,
+        by_roster="roster" in (args.select or ()),
+        by_measure="measure" in (args.select or ()),
+        reps_of=args.reps_of,
+        roster_source=str(args.roster) if args.roster else "roster",
+        credits_source=str(args.credits),
+    )
+    for note in notes:
+        print(f"note: {note}")
     result = statements(
         plans if len(plans) > 1 else plans[0],
         credits,
@@ -265,6 +278,13 @@ def _simulate(args: argparse.Namespace) -> int:
     from spmopt.run.simulation import as_scenario, simulate_to_files
 
     scenario = as_scenario(args.scenario)
+    plan = args.plan
+    if args.plan_file:
+        from spmopt.run.plan_files import combine_plan_files
+
+        if args.plan:
+            raise SpmoptInputError("give --plan NAME or --plan-file FILE, not both")
+        plan = combine_plan_files(args.plan_file, scenario)
     replications = scenario.replications if args.replications is None else args.replications
     _check_run_size(
         args, scenario, replications, args.engine, file_format=args.format, chunked=True
@@ -280,7 +300,7 @@ def _simulate(args: argparse.Namespace) -> int:
             summary, _, monthly, metadata, written = simulate_to_files(
                 scenario,
                 staging,
-                args.plan,
+                plan,
                 replications=replications,
                 seed=args.seed,
                 engine=args.engine,
@@ -299,6 +319,10 @@ def _simulate(args: argparse.Namespace) -> int:
         f"Scenario '{scenario.id}', plan '{metadata['plan_id']}', {metadata['engine']} engine, "
         f"{replications} replications, seed {metadata['seed']}:"
     )
+    if len(scenario.spec.segments) > 1:
+        from spmopt.run.plan_files import describe_assignment
+
+        print(f"Plans by segment: {describe_assignment(scenario, plan)}")
     print(_summary_table(summary))
     print(f"Wrote {', '.join(str(Path(args.out) / path.name) for path in written)}")
     return 0
@@ -525,7 +549,15 @@ def _compare(args: argparse.Namespace) -> int:
     from spmopt.run.simulation import as_scenario
 
     scenario = as_scenario(args.scenario)
-    plans = args.plans.split(",") if args.plans else list(scenario.plans)
+    plans = args.plans.split(",") if args.plans else []
+    if args.plan_file:
+        from spmopt.run.plan_files import describe_assignment, parse_plan_file
+
+        plans += [parse_plan_file(text, scenario) for text in args.plan_file]
+        if len(scenario.spec.segments) > 1:
+            for text, plan in zip(args.plan_file, plans[-len(args.plan_file) :], strict=True):
+                print(f"--plan-file {text}: {describe_assignment(scenario, plan)}")
+    plans = plans or list(scenario.plans)
     replications = scenario.replications if args.replications is None else args.replications
     _check_run_size(args, scenario, replications, args.engine, runs=len(plans))
     with tqdm(
@@ -747,6 +779,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     payouts.add_argument("--out", required=True, type=Path, metavar="DIR", help=_OUT_HELP)
     payouts.add_argument(
+        "--select",
+        action="append",
+        choices=["roster", "measure"],
+        help="pay only what the plans pay: 'roster' keeps the reps whose roster plan_id is a "
+        "plan given, 'measure' leaves out credits on measures the rep's plan does not pay; "
+        "repeatable; what is left out is printed (default: every credit, and an error for one "
+        "no plan pays)",
+    )
+    payouts.add_argument(
+        "--reps-of",
+        metavar="PLAN_ID",
+        help="pay the reps whose roster plan_id is PLAN_ID under the one plan given (e.g. an "
+        "alternative plan on the incumbent's reps; default: none)",
+    )
+    payouts.add_argument(
         "--show",
         type=_non_negative,
         default=20,
@@ -814,6 +861,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--plan",
         metavar="NAME",
         help="a plan name from the scenario's [plans] for every segment (default: each "
+        "segment's own plan)",
+    )
+    simulate.add_argument(
+        "--plan-file",
+        action="append",
+        metavar="[SEGMENT=]PLAN.toml",
+        help="a plan file for every segment, or SEGMENT=PLAN.toml for one segment (the others "
+        "keep their own plan); repeatable, comma-joined pairs allowed (default: --plan or each "
         "segment's own plan)",
     )
     simulate.add_argument(
@@ -921,7 +976,17 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--plans",
         metavar="A,B",
-        help="comma-separated plan names (default: all in the scenario's [plans])",
+        help="comma-separated plan names (default: all in the scenario's [plans], unless "
+        "--plan-file is given)",
+    )
+    compare.add_argument(
+        "--plan-file",
+        action="append",
+        metavar="[SEGMENT=]PLAN.toml",
+        help="a plan file to compare, run on every segment, or SEGMENT=PLAN.toml[,SEGMENT=…] "
+        "for some segments (the others keep their own plan); repeatable, each one plan to "
+        "compare, after the --plans names; the first plan compared is the baseline (default: "
+        "none)",
     )
     compare.add_argument("--out", required=True, type=Path, metavar="DIR", help=_OUT_HELP)
     compare.add_argument(
@@ -1001,7 +1066,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Commands that live in their own module under spmopt/commands/: each module exposes
 # ``add_parser(commands)``, which adds its subparser and sets ``run``; the modules import what
 # their commands use inside the handler, so that `spmopt --help` stays fast.
-_COMMAND_MODULES: tuple[str, ...] = ("solve_for", "accrue", "forecast")
+_COMMAND_MODULES: tuple[str, ...] = ("solve_for", "accrue", "forecast", "backtest")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import tomllib
+from collections.abc import Mapping
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
@@ -340,14 +341,25 @@ class Scenario:
             )
         return population
 
-    def model(self, plan: str | Plan | None = None) -> SimulationModel:
+    def model(self, plan: str | Plan | Mapping[str, Plan] | None = None) -> SimulationModel:
         """The simulation model; ``plan`` (a name in ``[plans]`` or a Plan) replaces every
-        segment's own plan."""
+        segment's own plan; a ``{segment: Plan}`` mapping replaces the named segments' plans."""
         if isinstance(plan, str):
             plan = self.plan_of(plan)
+        by_segment = plan if isinstance(plan, Mapping) else {}
+        unknown = sorted(set(by_segment) - set(self.spec.segments))
+        if unknown:
+            raise SpmoptInputError(
+                f"no segment '{unknown[0]}' in the scenario (segments: "
+                f"{', '.join(self.spec.segments)})",
+                self.source,
+            )
         segments = {}
         for name, spec in self.spec.segments.items():
-            segment_plan = plan if plan is not None else self.plans[spec.plan]
+            if isinstance(plan, Mapping):
+                segment_plan = by_segment.get(name, self.plans[spec.plan])
+            else:
+                segment_plan = plan if plan is not None else self.plans[spec.plan]
             _check_plan_measure(segment_plan, name, spec.measure, self.source)
             segments[name] = Segment(
                 name=name,

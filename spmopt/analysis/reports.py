@@ -247,3 +247,53 @@ def payouts_report(result, plans: Sequence, out_dir: str | Path) -> list[Path]:
     notes = [f"Plans {plan_ids}; {len(summary)} reps; money in {currency}."]
     title = f"Statements: {plan_ids}"
     return _write(out_dir, title, tables, figures, notes, appendix=["statements", "lines"])
+
+
+_RATIO_WORDS = ("attainment", "share", "pct", "cost_of_sales", "effort")
+_COUNT_COLUMNS = {"reps", "months_employed", "leavers"}
+
+
+def _is_ratio(name: str) -> bool:
+    """Whether a column or metric name holds a ratio (0.25 = 25%) rather than money."""
+    return any(word in name for word in _RATIO_WORDS)
+
+
+def _formatted(frame: pd.DataFrame, caption: str = "") -> list[tuple[str, ReportTable]]:
+    """A table with its money and ratio columns named; a long table with a ``metric`` column
+    (ratio and money rows mixed) is split into a money part and a ratio part."""
+    numeric = [c for c in frame.select_dtypes("number").columns if c not in _COUNT_COLUMNS]
+    if "metric" in frame.columns:
+        ratio_rows = frame["metric"].map(_is_ratio).astype(bool)
+        parts = [("", frame[~ratio_rows], numeric, []), ("_ratios", frame[ratio_rows], [], numeric)]
+        return [
+            (suffix, ReportTable(part, money=money, percent=percent, caption=caption))
+            for suffix, part, money, percent in parts
+            if not part.empty
+        ]
+    percent = [c for c in numeric if _is_ratio(c)]
+    money = [c for c in numeric if c not in percent]
+    return [("", ReportTable(frame, money=money, percent=percent, caption=caption))]
+
+
+def backtest_report(result, out_dir: str | Path) -> list[Path]:
+    """Report of :func:`spmopt.backtest`: the replay's totals, winners and losers and per-rep
+    changes, and with a behavioural view replay vs behaviour and the step-by-step explanation;
+    money in the plans' currency."""
+    frames, figures = result.report_sections()
+    tables = {}
+    for name, frame in frames.items():
+        for suffix, table in _formatted(frame):
+            tables[f"{name}{suffix}"] = table
+    old, new = result.labels
+    return write_report(
+        out_dir,
+        f"Backtest: '{old}' → '{new}'",
+        tables,
+        figures,
+        notes=[
+            "Replay: last year's credits paid under both plans with behaviour held fixed.",
+            "Behavioural view (when present): the same reps fitted into a scenario segment and "
+            "simulated responding to each plan; ± figures are standard errors.",
+        ],
+        appendix=[n for n in tables if n.startswith(("backtest_reps", "behaviour_fitted"))],
+    )

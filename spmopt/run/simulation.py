@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -52,7 +52,7 @@ def _run_metadata(scenario: Scenario, plan_id: str, replications, seed, engine, 
 
 def simulate(
     scenario: str | Path | Scenario,
-    plan: str | Plan | None = None,
+    plan: str | Plan | Mapping[str, Plan] | None = None,
     *,
     replications: int | None = None,
     seed: int | None = None,
@@ -67,8 +67,8 @@ def simulate(
     scenario:
         A scenario file path or a :class:`~spmopt.scenario.Scenario`.
     plan:
-        A plan name from the scenario's ``[plans]`` or a :class:`~spmopt.Plan` for every segment;
-        ``None`` keeps each segment's own plan.
+        A plan name from the scenario's ``[plans]`` or a :class:`~spmopt.Plan` for every segment,
+        or ``{segment: Plan}`` for some segments; ``None`` keeps each segment's own plan.
     replications, seed, engine:
         Override the scenario's values. The seed drives the market (leads, deals, quits); the
         population is always the scenario's. Replications ``first_replication …`` use their own
@@ -106,7 +106,7 @@ def simulate(
 def simulate_to_files(
     scenario: str | Path | Scenario,
     out_dir: Path,
-    plan: str | Plan | None = None,
+    plan: str | Plan | Mapping[str, Plan] | None = None,
     *,
     replications: int | None = None,
     seed: int | None = None,

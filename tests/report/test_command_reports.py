@@ -140,3 +140,39 @@ def test_a_failing_report_leaves_nothing_half_written(tiny, tmp_path, capsys, mo
     status = main(["compare", str(tiny), "--out", str(out), "--quiet", "--report"])
     assert status == 2 and "disk full" in capsys.readouterr().err
     assert not out.exists() and not list(tmp_path.glob(".spmopt-staging-*"))
+
+
+def test_backtest_report_holds_the_replay(tmp_path, capsys):
+    """Replay only (no simulation): the workbook's sheets equal the backtest's CSVs, the summary
+    split into money and ratio rows, and the page renders every table and the pay-change plot."""
+    out = tmp_path / "out"
+    plans = SCENARIOS / "plans"
+    data = SCENARIOS / "data"
+    status = main(
+        [
+            "backtest",
+            "--plan",
+            str(plans / "saas-ae.toml"),
+            "--plan",
+            str(plans / "capped-decelerator.toml"),
+            "--credits",
+            str(data / "credits.csv"),
+            "--roster",
+            str(data / "roster.csv"),
+            "--out",
+            str(out),
+            "--report",
+        ]
+    )
+    assert status == 0, capsys.readouterr().err
+    sheets = pd.read_excel(out / "report.xlsx", sheet_name=None)
+    for stem in ("backtest_reps", "backtest_winners_losers"):
+        pd.testing.assert_frame_equal(
+            sheets[stem], pd.read_csv(out / f"{stem}.csv"), check_dtype=False, rtol=1e-9
+        )
+    summary = pd.read_csv(out / "backtest_summary.csv")
+    split = pd.concat([sheets["backtest_summary"], sheets["backtest_summary_ratios"]])
+    assert sorted(split["metric"]) == sorted(summary["metric"])
+    assert "cost_of_sales" in set(sheets["backtest_summary_ratios"]["metric"])
+    needs_chromium()
+    assert page_counts(out / "report.html") == (len(sheets) - 1, 1)

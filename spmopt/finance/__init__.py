@@ -1,0 +1,1 @@
+"""Finance views of plan changes: the replay backtest next to simulated behaviour."""
