@@ -405,6 +405,8 @@ def test_sigterm_removes_the_staging_folder(tmp_path):
 
 # --------------------------------------------------------------------------------------- --help
 COMMANDS = ["payouts", "validate", "curve", "simulate", "optimise", "compare", "bench"]
+COMMANDS += ["backtest", "accrue", "forecast", "solve-for sales", "solve-for budget"]
+COMMANDS += ["solve-for quota"]
 
 
 def help_entries(text: str) -> dict[str, str]:
@@ -426,7 +428,7 @@ def help_entries(text: str) -> dict[str, str]:
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_option_has_a_description_and_its_default(capsys, command):
     with pytest.raises(SystemExit) as exit_info:
-        main([command, "--help"])
+        main([*command.split(), "--help"])
     assert exit_info.value.code == 0
     entries = help_entries(capsys.readouterr().out)
     assert len(entries) >= 3

@@ -26,7 +26,12 @@ def add_parser(commands) -> None:
     accrue.add_argument(
         "--credits", required=True, type=Path, metavar="CREDITS.csv", help="credits file (required)"
     )
-    accrue.add_argument("--roster", type=Path, metavar="ROSTER.csv", help="roster (optional)")
+    accrue.add_argument(
+        "--roster",
+        type=Path,
+        metavar="ROSTER.csv",
+        help="roster: quotas and salaries per rep (default: the plans' values for every rep in the credits)",
+    )
     accrue.add_argument(
         "--as-of",
         type=_as_of,
@@ -67,7 +72,9 @@ def add_parser(commands) -> None:
         help="never accrue less than the earnings to date (default: the methods as they are)",
     )
     accrue.add_argument(
-        "--xlsx", action="store_true", help="also write accruals.xlsx (one sheet per table)"
+        "--xlsx",
+        action="store_true",
+        help="also write accruals.xlsx (one sheet per table) (default: CSV only)",
     )
     accrue.add_argument("--out", required=True, type=Path, metavar="DIR", help=_OUT_HELP)
     accrue.set_defaults(run=_accrue)

@@ -26,7 +26,12 @@ def add_parser(commands) -> None:
     forecast.add_argument(
         "--credits", required=True, type=Path, metavar="CREDITS.csv", help="credits file (required)"
     )
-    forecast.add_argument("--roster", type=Path, metavar="ROSTER.csv", help="roster (optional)")
+    forecast.add_argument(
+        "--roster",
+        type=Path,
+        metavar="ROSTER.csv",
+        help="roster: quotas and salaries per rep (default: the plans' values for every rep in the credits)",
+    )
     forecast.add_argument(
         "--as-of",
         required=True,

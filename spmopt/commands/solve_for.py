@@ -52,14 +52,20 @@ def add_parser(commands) -> None:
 
     sales = questions.add_parser("sales", help="sales a rep needs for a target annual incentive")
     sales.add_argument(
-        "--plan", required=True, type=Path, metavar="PLAN.toml", help="the plan file"
+        "--plan", required=True, type=Path, metavar="PLAN.toml", help="the plan file (required)"
     )
     target = sales.add_mutually_exclusive_group(required=True)
     target.add_argument(
-        "--incentive", type=_money, metavar="AMOUNT", help="annual incentive wanted"
+        "--incentive",
+        type=_money,
+        metavar="AMOUNT",
+        help="annual incentive wanted (required: this or --total-pay)",
     )
     target.add_argument(
-        "--total-pay", type=_money, metavar="AMOUNT", help="annual base + incentive wanted"
+        "--total-pay",
+        type=_money,
+        metavar="AMOUNT",
+        help="annual base + incentive wanted (required: this or --incentive)",
     )
     sales.add_argument(
         "--quota",
@@ -78,7 +84,7 @@ def add_parser(commands) -> None:
     ):
         question = questions.add_parser(name, help=helptext)
         question.add_argument(
-            "scenario", type=Path, metavar="SCENARIO.toml", help="the scenario file"
+            "scenario", type=Path, metavar="SCENARIO.toml", help="the scenario file (required)"
         )
         if name == "budget":
             question.add_argument(
@@ -86,7 +92,7 @@ def add_parser(commands) -> None:
                 required=True,
                 type=_ratio,
                 metavar="RATIO",
-                help="share of reps (seated all year) at or above quota, e.g. 0.6 or 60%%",
+                help="share of reps (seated all year) at or above quota, e.g. 0.6 or 60%% (required)",
             )
             question.add_argument(
                 "--lever",
@@ -101,7 +107,7 @@ def add_parser(commands) -> None:
                 required=True,
                 type=_ratio,
                 metavar="RATIO",
-                help="ceiling on (base + incentive) / revenue, e.g. 0.2 or 20%%",
+                help="ceiling on (base + incentive) / revenue, e.g. 0.2 or 20%% (required)",
             )
         question.add_argument(
             "--plan",
