@@ -18,6 +18,8 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "SpmoptInputError": "spmopt.errors",
     "SpmoptNoSolutionError": "spmopt.errors",
+    "calibrate": "spmopt.calibrate.fit",
+    "read_history": "spmopt.calibrate.history",
     "Constraints": "spmopt.optimise.constraints",
     "CVaRLimit": "spmopt.optimise.constraints",
     "optimise": "spmopt.optimise.pipeline",
@@ -67,10 +69,12 @@ __all__ = [
     "__version__",
     "behaviour_from_dict",
     "best_response",
+    "calibrate",
     "compare",
     "effort_model",
     "optimise",
     "read_credits",
+    "read_history",
     "read_roster",
     "simulate",
     "statements",
@@ -92,6 +96,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the names as if imported eagerly
+    from spmopt.calibrate.fit import calibrate
+    from spmopt.calibrate.history import read_history
     from spmopt.errors import SpmoptInputError, SpmoptNoSolutionError
     from spmopt.optimise.constraints import Constraints, CVaRLimit
     from spmopt.optimise.pipeline import optimise

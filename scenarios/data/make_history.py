@@ -45,8 +45,9 @@ def layout() -> pd.DataFrame:
 
 def main() -> None:
     scenario = Scenario.load(HERE / "scenario.toml")
-    simulator = HistorySimulator(scenario, layout(), replications=1, seed=SEED,
-                                 parameters=tuple(PARAMETERS))
+    simulator = HistorySimulator(
+        scenario, layout(), replications=1, seed=SEED, parameters=tuple(PARAMETERS)
+    )
     truth = simulator.scenario_values()
     history = simulator.history([truth[name] for name in simulator.parameters])
     out = pd.DataFrame(

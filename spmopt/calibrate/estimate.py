@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import linalg, optimize, stats
 
 __all__ = ["SmmFit", "smm_fit", "bootstrap_covariance", "jacobian"]
 
@@ -81,7 +81,9 @@ class SmmFit:
 
 
 def bootstrap_covariance(
-    moments_of: Callable[[np.ndarray], np.ndarray], clusters: int, draws: int,
+    moments_of: Callable[[np.ndarray], np.ndarray],
+    clusters: int,
+    draws: int,
     rng: np.random.Generator,
 ) -> np.ndarray:
     """Ω̂: covariance of the moment vector over ``draws`` resamples of the ``clusters`` (reps,
@@ -92,21 +94,22 @@ def bootstrap_covariance(
     return np.cov(samples, rowvar=False)
 
 
-def _whitener(weighting: np.ndarray) -> np.ndarray:
-    """R with RᵀR = W (Cholesky of a covariance-like matrix's inverse, ridged if needed)."""
-    matrix = np.asarray(weighting, dtype=float)
-    ridge = 0.0
-    for _ in range(8):
-        try:
-            lower = np.linalg.cholesky(matrix + ridge * np.eye(len(matrix)))
-            return lower.T
-        except np.linalg.LinAlgError:
-            ridge = max(ridge * 10, 1e-12 * np.trace(matrix) / len(matrix))
-    raise np.linalg.LinAlgError("weighting matrix is not positive definite")
+def _whitener(covariance: np.ndarray) -> np.ndarray:
+    """R = L⁻¹ with LLᵀ = ``covariance``, so that RᵀR = covariance⁻¹ (the weighting) and R·g
+    is g in standard-error units. A ridge of 10⁻⁹·diag keeps the Cholesky defined."""
+    matrix = np.asarray(covariance, dtype=float)
+    matrix = matrix + 1e-9 * np.diag(np.diag(matrix))
+    lower = np.linalg.cholesky(matrix)
+    return linalg.solve_triangular(lower, np.eye(len(matrix)), lower=True)
 
 
-def jacobian(mean_moments: Callable[[np.ndarray], np.ndarray], theta: np.ndarray,
-             steps: np.ndarray, low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, int]:
+def jacobian(
+    mean_moments: Callable[[np.ndarray], np.ndarray],
+    theta: np.ndarray,
+    steps: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+) -> tuple[np.ndarray, int]:
     """G (K, P) = ∂m/∂θ by central differences (one-sided at a bound); returns (G, evaluations)."""
     columns = []
     evaluations = 0
@@ -165,8 +168,9 @@ def smm_fit(
             cache[key] = draws.mean(axis=0)
         return cache[key]
 
-    def search(weighting: np.ndarray, origin: np.ndarray, label: str) -> np.ndarray:
-        whiten = _whitener(weighting)
+    def search(covariance: np.ndarray, origin: np.ndarray, label: str) -> np.ndarray:
+        """argmin of gᵀ·covariance⁻¹·g from ``origin``."""
+        whiten = _whitener(covariance)
         u_low, u_high = (low - origin) / scale, (high - origin) / scale
 
         def residual(u):
@@ -186,10 +190,10 @@ def smm_fit(
             progress(f"{label}: objective {2 * solution.cost:.3g} after {solution.nfev} steps")
         return origin + solution.x * scale
 
-    diagonal = np.diag(1.0 / np.diag(omega))
-    optimal = np.linalg.inv(omega)
-    first = search(diagonal, start, "step 1 (diagonal weights)")
-    estimate = search(optimal, first, "step 2 (optimal weights)")
+    whiten = _whitener(omega)
+    optimal = whiten.T @ whiten  # Ω⁻¹
+    first = search(np.diag(np.diag(omega)), start, "step 1 (diagonal weights)")
+    estimate = search(omega, first, "step 2 (optimal weights)")
     g_matrix, _ = jacobian(mean_moments, estimate, STEP_SCALES * scale, low, high)
     replications = counter["replications"]
     correction = 1.0 + 1.0 / replications
@@ -216,7 +220,9 @@ def smm_fit(
         first_step=first,
         replications=replications,
         evaluations=counter["evaluations"],
-        diagnostics={"objective": lambda theta: _objective(mean_moments, data_moments, optimal, theta)},
+        diagnostics={
+            "objective": lambda theta: _objective(mean_moments, data_moments, optimal, theta)
+        },
     )
 
 

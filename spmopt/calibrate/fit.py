@@ -17,9 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from spmopt.calibrate.estimate import SmmFit, bootstrap_covariance, smm_fit
+from spmopt.calibrate.estimate import SmmFit, _whitener, bootstrap_covariance, smm_fit
 from spmopt.calibrate.moments import history_moments, moment_names
 from spmopt.calibrate.simulate import DEFAULT_PARAMETERS, PARAMETERS, HistorySimulator
+from spmopt.errors import SpmoptInputError
 from spmopt.scenario import Scenario
 from spmopt.sim.streams import RandomStreams
 
@@ -78,7 +79,7 @@ def identification(fit: SmmFit, scale: np.ndarray) -> tuple[pd.DataFrame, pd.Dat
     """Singular values of the whitened, scaled Jacobian Ω^(−1/2)·G·diag(scale) (rank and
     condition number of what the moments identify), and each parameter's three most
     informative moments (largest |whitened derivative|)."""
-    whiten = np.linalg.cholesky(np.linalg.inv(fit.omega)).T
+    whiten = _whitener(fit.omega)
     weighted = whiten @ fit.jacobian * scale
     values = np.linalg.svd(weighted, compute_uv=False)
     top = values.max() if values.size else 0.0
@@ -120,10 +121,28 @@ def _profiles(fit: SmmFit, points: int) -> pd.DataFrame:
             if not low <= theta[j] <= high:
                 continue
             rows.append(
-                {"parameter": name, "value": theta[j], "offset_se": offset,
-                 "objective": objective(theta)}
+                {
+                    "parameter": name,
+                    "value": theta[j],
+                    "offset_se": offset,
+                    "objective": objective(theta),
+                }
             )
     return pd.DataFrame(rows)
+
+
+def identification_warnings(singular: pd.DataFrame) -> list[str]:
+    """A warning when a direction of the parameters is barely identified (relative singular
+    value below :data:`WEAK_DIRECTION`, i.e. a rank-deficient or ill-conditioned Jacobian)."""
+    weak = singular.loc[singular["relative"] < WEAK_DIRECTION]
+    if not len(weak):
+        return []
+    smallest = max(float(singular["relative"].min()), 1e-300)
+    return [
+        f"the moments barely identify {len(weak)} direction(s) of the parameters (Jacobian "
+        f"rank {len(singular) - len(weak)} of {len(singular)}, condition number "
+        f"{1 / smallest:.3g}); see identification.csv and informative_moments.csv"
+    ]
 
 
 def history_warnings(history: pd.DataFrame) -> list[str]:
@@ -168,6 +187,12 @@ def calibrate(
     simulator = HistorySimulator(scenario, history, replications, seed, parameters)
     years = simulator.years
     rng = RandomStreams(seed).generator("calibration_bootstrap")
+    count = len(moment_names(years))
+    if bootstrap < 2 * count:
+        raise SpmoptInputError(
+            f"bootstrap: {bootstrap} resamples cannot estimate the covariance of {count} moments; "
+            f"use at least {2 * count} (default 200)"
+        )
     observed, omega = data_moments(history, years, bootstrap, rng)
     values = simulator.scenario_values()
     values.update(start or {})
@@ -190,14 +215,7 @@ def calibrate(
         progress=progress,
     )
     singular, informative = identification(fit, scale)
-    warnings = history_warnings(history)
-    weak = singular.loc[singular["relative"] < WEAK_DIRECTION]
-    if len(weak):
-        warnings.append(
-            f"the moments barely identify {len(weak)} direction(s) of the parameters "
-            f"(condition number {1 / max(singular['relative'].min(), 1e-300):.3g}); see "
-            "identification.csv"
-        )
+    warnings = history_warnings(history) + identification_warnings(singular)
     if progress is not None:
         progress("objective profiles")
     profiles = _profiles(fit, profile_points)

@@ -71,8 +71,14 @@ def validate_history(frame: pd.DataFrame, source: str = "history") -> pd.DataFra
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
-        raise _fail(source, None, missing[0], "missing; a history needs " + ", ".join(REQUIRED)
-                    + " and one or more credited_<measure> columns")
+        raise _fail(
+            source,
+            None,
+            missing[0],
+            "missing; a history needs "
+            + ", ".join(REQUIRED)
+            + " and one or more credited_<measure> columns",
+        )
     credited = [c for c in frame.columns if c.startswith("credited_") and len(c) > 9]
     if not credited:
         raise SpmoptInputError(
@@ -83,8 +89,14 @@ def validate_history(frame: pd.DataFrame, source: str = "history") -> pd.DataFra
     known = set(REQUIRED) | set(OPTIONAL) | set(credited) | set(deals)
     unknown = [c for c in frame.columns if c not in known]
     if unknown:
-        raise _fail(source, None, unknown[0], "unknown column; expected " + ", ".join(REQUIRED)
-                    + ", credited_<measure>[, deals_<measure>, base_pay]")
+        raise _fail(
+            source,
+            None,
+            unknown[0],
+            "unknown column; expected "
+            + ", ".join(REQUIRED)
+            + ", credited_<measure>[, deals_<measure>, base_pay]",
+        )
     if frame.empty:
         raise SpmoptInputError("no rows; expected one row per rep and month", source)
     for column in ("rep_id", "plan_id"):
@@ -97,7 +109,9 @@ def validate_history(frame: pd.DataFrame, source: str = "history") -> pd.DataFra
     good = month.fillna("").str.match(_MONTH)
     if not good.all():
         row = int(np.flatnonzero(~good.to_numpy())[0])
-        raise _fail(source, row, "month", f"expected a month YYYY-MM, got {frame['month'].iloc[row]!r}")
+        raise _fail(
+            source, row, "month", f"expected a month YYYY-MM, got {frame['month'].iloc[row]!r}"
+        )
     frame["quota"] = _numbers(frame, "quota", source, positive=True)
     frame["pay"] = _numbers(frame, "pay", source)
     for column in credited:
@@ -148,8 +162,9 @@ def _check_spells(frame: pd.DataFrame, source: str) -> None:
     gap = same & (step > 1)
     if gap.any():
         row = int(rows[np.flatnonzero(gap)[0]])
-        raise _fail(source, row, "month", "a gap in this rep's months; a returning rep needs "
-                    "a new rep_id")
+        raise _fail(
+            source, row, "month", "a gap in this rep's months; a returning rep needs a new rep_id"
+        )
     after_leaving = same & frame["left"].to_numpy()[:-1]
     if after_leaving.any():
         row = int(rows[np.flatnonzero(after_leaving)[0]])
@@ -163,7 +178,9 @@ def read_history(path: str | Path) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     except FileNotFoundError:
-        raise SpmoptInputError("file not found; expected a rep-month history CSV", str(path)) from None
+        raise SpmoptInputError(
+            "file not found; expected a rep-month history CSV", str(path)
+        ) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise SpmoptInputError(f"not a readable CSV ({error})", str(path)) from None
     return validate_history(frame, str(path))

@@ -117,9 +117,7 @@ def history_moments(history: pd.DataFrame, years=None) -> np.ndarray:
         columns.append(_by_replication(in_year["attainment"].mean(), replications))
         columns.append(_by_replication(in_year["at_quota"].mean(), replications))
         spells = units.loc[units["year"] == year].groupby("replication")
-        columns.append(
-            _by_replication(spells["left"].sum() / spells["months"].sum(), replications)
-        )
+        columns.append(_by_replication(spells["left"].sum() / spells["months"].sum(), replications))
         year_totals = per_year.xs(year, level="year") if year in per_year.index.levels[1] else None
         if year_totals is None:
             columns.append(np.full(len(replications), np.nan))
@@ -182,9 +180,7 @@ def _quit_gap(units: pd.DataFrame, replications: np.ndarray) -> np.ndarray:
     median = annualised.groupby(units["replication"]).transform("median")
     low = annualised < median
     rate = (
-        units.assign(low=low.to_numpy())
-        .groupby(["replication", "low"])[["left", "months"]]
-        .sum()
+        units.assign(low=low.to_numpy()).groupby(["replication", "low"])[["left", "months"]].sum()
     )
     ratio = rate["left"] / rate["months"]
     gap = ratio.xs(True, level="low").reindex(replications) - ratio.xs(False, level="low").reindex(

@@ -31,9 +31,11 @@ def calibrated_scenario(calibration: Calibration) -> str:
     document["scenario"]["description"] = (
         f"{scenario.spec.scenario.description} — behaviour calibrated to a rep-month history"
     ).strip(" —")
+    last = simulator.years[-1]
+    document["scenario"]["year_start"] = scenario.plan_of(simulator.plan_names[last]).year_start
     document["plans"] = {name: {"plan": plan.to_dict()} for name, plan in scenario.plans.items()}
     segment = document["segments"][simulator.segment]
-    segment["plan"] = simulator.plan_names[simulator.years[-1]]
+    segment["plan"] = simulator.plan_names[last]
     reps = segment.setdefault("reps", {})
     reps["count"] = simulator.seats
     if fitted & {"base_sales_log_median", "base_sales_sigma"}:
@@ -66,6 +68,7 @@ def calibrated_scenario(calibration: Calibration) -> str:
 
 def _markdown(frame: pd.DataFrame, digits: int = 4) -> str:
     """A small frame as a GitHub markdown table."""
+
     def cell(value):
         if isinstance(value, float | np.floating):
             return f"{value:.{digits}g}"
@@ -125,8 +128,9 @@ def _plots(calibration: Calibration, out: Path) -> list[Path]:
     table = calibration.fit.moments()
     figure, axis = plt.subplots(figsize=(7, 0.3 * len(table) + 1.5))
     y = np.arange(len(table))
-    axis.errorbar(table["data"] - table["data"], y, xerr=1.96, fmt="o", color="0.5",
-                  label="data ±1.96 se")
+    axis.errorbar(
+        table["data"] - table["data"], y, xerr=1.96, fmt="o", color="0.5", label="data ±1.96 se"
+    )
     axis.plot(table["t"], y, "D", color="C1", label="model")
     axis.set_yticks(y, table["moment"])
     axis.axvline(0, color="0.8")

@@ -49,13 +49,25 @@ class Parameter:
 PARAMETERS: dict[str, Parameter] = {
     p.name: p
     for p in (
-        Parameter("base_sales_log_median", 5.0, 25.0, 0.05, "log of the median base sales h [ln currency/yr]"),
+        Parameter(
+            "base_sales_log_median",
+            5.0,
+            25.0,
+            0.05,
+            "log of the median base sales h [ln currency/yr]",
+        ),
         Parameter("base_sales_sigma", 0.01, 2.0, 0.05, "σ of log base sales across reps"),
         Parameter("effort_cost_log", -5.0, 30.0, 0.2, "log of the effort cost c [ln currency/yr]"),
-        Parameter("risk_aversion_per_million", 0.0, 100.0, 2.0, "CARA risk aversion r × 10⁶ [1/currency]"),
-        Parameter("push_share", 0.0, 1.0, 0.1, "timing: share of a period's bookings a rep may push"),
+        Parameter(
+            "risk_aversion_per_million", 0.0, 100.0, 2.0, "CARA risk aversion r × 10⁶ [1/currency]"
+        ),
+        Parameter(
+            "push_share", 0.0, 1.0, 0.1, "timing: share of a period's bookings a rep may push"
+        ),
         Parameter("annual_turnover", 0.005, 0.95, 0.04, "attrition: baseline annual turnover"),
-        Parameter("shortfall_hazard", 0.0, 20.0, 0.5, "attrition: extra hazard per unit of pay shortfall"),
+        Parameter(
+            "shortfall_hazard", 0.0, 20.0, 0.5, "attrition: extra hazard per unit of pay shortfall"
+        ),
     )
 }
 DEFAULT_PARAMETERS = (
@@ -86,8 +98,15 @@ class HistorySimulator:
         Names from :data:`PARAMETERS` to fit (the rest stay at the scenario's values).
     """
 
-    def __init__(self, scenario: Scenario, layout: pd.DataFrame, replications: int = 10,
-                 seed: int = 0, parameters=DEFAULT_PARAMETERS, seats: int | None = None):
+    def __init__(
+        self,
+        scenario: Scenario,
+        layout: pd.DataFrame,
+        replications: int = 10,
+        seed: int = 0,
+        parameters=DEFAULT_PARAMETERS,
+        seats: int | None = None,
+    ):
         if len(scenario.spec.segments) != 1:
             raise SpmoptInputError(
                 "calibration fits one segment; the scenario has "
@@ -114,8 +133,11 @@ class HistorySimulator:
         self._base_behaviour = copy.deepcopy(dict(scenario.spec.behaviour))
         self._check_parameters()
         streams = RandomStreams(seed)
-        spec = {"segments": {self.segment: {**scenario.spec.segments[self.segment].reps,
-                                            "count": self.seats}}}
+        spec = {
+            "segments": {
+                self.segment: {**scenario.spec.segments[self.segment].reps, "count": self.seats}
+            }
+        }
         self._traits = Population.generate(spec, streams.generator("population")).frame
         self._z = streams.generator("calibration_base_sales").standard_normal(self.seats)
 
@@ -156,7 +178,8 @@ class HistorySimulator:
                 if getattr(getattr(behaviour, part), "name", "none") != model:
                     raise SpmoptInputError(
                         f"parameter '{name}' needs behaviour.{part} model '{model}' in the "
-                        "scenario", self.scenario.source
+                        "scenario",
+                        self.scenario.source,
                     )
 
     def scenario_values(self) -> dict[str, float]:

@@ -19,24 +19,58 @@ def add_parser(commands) -> None:
         "attrition) to a rep-month history by two-step simulated method of moments on the fast "
         "engine; writes a calibrated scenario, a fit report and diagnostics.",
     )
-    parser.add_argument("history", type=Path, metavar="HISTORY.csv",
-                        help="rep-month history (format: docs/calibration-from-history.md)")
-    parser.add_argument("--scenario", required=True, type=Path, metavar="S.toml",
-                        help="scenario giving the model structure and starting values (required)")
+    parser.add_argument(
+        "history",
+        type=Path,
+        metavar="HISTORY.csv",
+        help="rep-month history (format: docs/calibration-from-history.md)",
+    )
+    parser.add_argument(
+        "--scenario",
+        required=True,
+        type=Path,
+        metavar="S.toml",
+        help="scenario giving the model structure and starting values (required)",
+    )
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help=_OUT_HELP)
-    parser.add_argument("--parameters", metavar="NAMES",
-                        help="comma-separated parameters to fit (default: "
-                        "base_sales_log_median, base_sales_sigma, effort_cost_log, push_share, "
-                        "annual_turnover, shortfall_hazard; also risk_aversion_per_million)")
-    parser.add_argument("--replications", type=_count, default=10, metavar="S",
-                        help="simulated histories per parameter value (default: 10)")
-    parser.add_argument("--bootstrap", type=_count, default=200, metavar="B",
-                        help="bootstrap resamples of reps for the moments' covariance (default: 200)")
-    parser.add_argument("--max-evaluations", type=_count, default=60, metavar="N",
-                        help="simulator calls per search step (default: 60)")
-    parser.add_argument("--profile-points", type=int, default=5, metavar="N",
-                        help="points per objective profile, 0 for none (default: 5)")
-    parser.add_argument("--seed", type=_seed, default=1, help="seed of the fixed draws (default: 1)")
+    parser.add_argument(
+        "--parameters",
+        metavar="NAMES",
+        help="comma-separated parameters to fit (default: "
+        "base_sales_log_median, base_sales_sigma, effort_cost_log, push_share, "
+        "annual_turnover, shortfall_hazard; also risk_aversion_per_million)",
+    )
+    parser.add_argument(
+        "--replications",
+        type=_count,
+        default=10,
+        metavar="S",
+        help="simulated histories per parameter value (default: 10)",
+    )
+    parser.add_argument(
+        "--bootstrap",
+        type=_count,
+        default=200,
+        metavar="B",
+        help="bootstrap resamples of reps for the moments' covariance (default: 200)",
+    )
+    parser.add_argument(
+        "--max-evaluations",
+        type=_count,
+        default=60,
+        metavar="N",
+        help="simulator calls per search step (default: 60)",
+    )
+    parser.add_argument(
+        "--profile-points",
+        type=int,
+        default=5,
+        metavar="N",
+        help="points per objective profile, 0 for none (default: 5)",
+    )
+    parser.add_argument(
+        "--seed", type=_seed, default=1, help="seed of the fixed draws (default: 1)"
+    )
     parser.add_argument("--no-plots", action="store_true", help="skip moments.png and profiles.png")
     parser.add_argument("--quiet", action="store_true", help=_QUIET_HELP)
     parser.set_defaults(run=_calibrate)
@@ -57,7 +91,9 @@ def _calibrate(args: argparse.Namespace) -> int:
     if args.parameters:
         parameters = tuple(name.strip() for name in args.parameters.split(",") if name.strip())
     if args.profile_points < 0:
-        raise SpmoptInputError(f"--profile-points: expected a whole number ≥ 0, got {args.profile_points}")
+        raise SpmoptInputError(
+            f"--profile-points: expected a whole number ≥ 0, got {args.profile_points}"
+        )
 
     def progress(message: str) -> None:
         if not args.quiet:
