@@ -16,13 +16,15 @@ QUOTA = 1_200_000.0
 
 
 def _rows(rep, year, months, monthly, left_at=None, plan="p"):
+    """Rows of ``rep`` in ``months``; ``monthly`` is a number or a function of the month."""
+    amount = monthly if callable(monthly) else (lambda m: monthly)
     return [
         {
             "rep_id": rep,
             "month": f"{year}-{m + 1:02d}",
             "plan_id": plan,
             "quota": QUOTA,
-            "credited_bookings": monthly,
+            "credited_bookings": amount(m),
             "pay": 0.0,
             "left": int(m == left_at),
         }
@@ -31,10 +33,12 @@ def _rows(rep, year, months, monthly, left_at=None, plan="p"):
 
 
 def _history() -> pd.DataFrame:
-    """Reps at 100%, 80% and 50% of quota both years; D leaves after June of the first year."""
+    """Reps at 100%, 80% and 50% of quota both years; D leaves after June of the first year.
+    A books twice as much in quarter-end months (b a month, 2b in Mar, Jun, Sep, Dec: b = Q/16);
+    the others book evenly."""
     rows = []
     for year in (2024, 2025):
-        rows += _rows("A", year, range(12), QUOTA / 12)
+        rows += _rows("A", year, range(12), lambda m: QUOTA / 16 * (2 if m % 3 == 2 else 1))
         rows += _rows("B", year, range(12), 0.5 * QUOTA / 12)
         rows += _rows("C", year, range(12), 0.8 * QUOTA / 12)
     rows += _rows("D", 2024, range(6), 0.5 * QUOTA / 12, left_at=5)
@@ -49,9 +53,17 @@ def test_moments_of_a_hand_built_history():
     assert moments["share_at_quota[2025]"] == pytest.approx(1 / 3)
     assert moments["quit_rate[2024]"] == pytest.approx(1 / (36 + 6))  # one quit in 42 rep-months
     assert moments["quit_rate[2025]"] == 0.0
-    assert moments["quarter_end_share[2024]"] == pytest.approx(1 / 3)
-    assert moments["quarter_start_share"] == pytest.approx(1 / 3)
-    assert moments["december_share"] == pytest.approx((2.3 / 12) / (2 * 2.3 + 0.25) * 2)
+    # credit in quotas: 2024 A 1 + B 0.5 + C 0.8 + D 0.25 = 2.55; 2025: 2.3
+    # quarter-end months 2024: A 8b = 0.5, B 0.5/3, C 0.8/3, D (Mar, Jun) 2·0.5/12
+    assert moments["quarter_end_share[2024]"] == pytest.approx(
+        (0.5 + 0.5 / 3 + 0.8 / 3 + 1 / 12) / 2.55
+    )
+    assert moments["quarter_end_share[2025]"] == pytest.approx((0.5 + 1.3 / 3) / 2.3)
+    # quarter-start months: A 4b = 0.25 a year, B and C a third, D (Jan, Apr) 1/12 in 2024
+    assert moments["quarter_start_share"] == pytest.approx(
+        (2 * (0.25 + 1.3 / 3) + 1 / 12) / 4.85
+    )
+    assert moments["december_share"] == pytest.approx(2 * (1 / 8 + 1.3 / 12) / 4.85)
     assert moments["attainment_sd"] == pytest.approx(np.std([1.0, 0.5, 0.8] * 2, ddof=1))
     assert moments["bunching_above_quota"] == pytest.approx(1 / 3)  # A at 1.0, none in [0.9, 1)
     assert moments["attainment_persistence"] == pytest.approx(1.0)
