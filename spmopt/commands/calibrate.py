@@ -71,7 +71,11 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--seed", type=_seed, default=1, help="seed of the fixed draws (default: 1)"
     )
-    parser.add_argument("--no-plots", action="store_true", help="skip moments.png and profiles.png")
+    parser.add_argument(
+        "--no-plots",
+        action="store_true",
+        help="skip moments.png and profiles.png (default: draw them)",
+    )
     parser.add_argument("--quiet", action="store_true", help=_QUIET_HELP)
     parser.set_defaults(run=_calibrate)
 

@@ -60,9 +60,7 @@ def test_moments_of_a_hand_built_history():
     )
     assert moments["quarter_end_share[2025]"] == pytest.approx((0.5 + 1.3 / 3) / 2.3)
     # quarter-start months: A 4b = 0.25 a year, B and C a third, D (Jan, Apr) 1/12 in 2024
-    assert moments["quarter_start_share"] == pytest.approx(
-        (2 * (0.25 + 1.3 / 3) + 1 / 12) / 4.85
-    )
+    assert moments["quarter_start_share"] == pytest.approx((2 * (0.25 + 1.3 / 3) + 1 / 12) / 4.85)
     assert moments["december_share"] == pytest.approx(2 * (1 / 8 + 1.3 / 12) / 4.85)
     assert moments["attainment_sd"] == pytest.approx(np.std([1.0, 0.5, 0.8] * 2, ddof=1))
     assert moments["bunching_above_quota"] == pytest.approx(1 / 3)  # A at 1.0, none in [0.9, 1)
@@ -159,3 +157,23 @@ def test_new_rep_id_after_a_quit_and_at_a_hire():
     rows = history_from_rep_periods(frame)
     assert rows["rep_id"].tolist() == ["s1", "s1", "s1", "s1~1", "s1~1", "s1~2"]
     assert rows["left"].tolist() == [0, 0, 1, 0, 1, 0]
+
+
+def test_help_gives_every_option_a_default(capsys):
+    with pytest.raises(SystemExit):
+        main(["calibrate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for option in (
+        "--scenario",
+        "--out",
+        "--parameters",
+        "--replications",
+        "--bootstrap",
+        "--max-evaluations",
+        "--profile-points",
+        "--seed",
+        "--no-plots",
+        "--quiet",
+    ):
+        description = text.split(option, 2)[-1].split(" --", 1)[0]
+        assert "default" in description or "required" in description, option
