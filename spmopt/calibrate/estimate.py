@@ -50,7 +50,8 @@ class SmmFit:
     first_step: np.ndarray
     replications: int
     evaluations: int
-    diagnostics: dict = field(default_factory=dict)
+    #: θ → objective Q(θ) with the optimal weights, on the fit's fixed draws (for profiles)
+    objective: Callable[[np.ndarray], float] | None = field(default=None, repr=False)
 
     def parameters(self) -> pd.DataFrame:
         """Tidy table: ``parameter, estimate, standard_error, ci_low, ci_high, first_step``."""
@@ -220,9 +221,7 @@ def smm_fit(
         first_step=first,
         replications=replications,
         evaluations=counter["evaluations"],
-        diagnostics={
-            "objective": lambda theta: _objective(mean_moments, data_moments, optimal, theta)
-        },
+        objective=lambda theta: _objective(mean_moments, data_moments, optimal, theta),
     )
 
 

@@ -111,7 +111,7 @@ def _profiles(fit: SmmFit, points: int) -> pd.DataFrame:
     if points < 2:
         return pd.DataFrame(columns=["parameter", "value", "offset_se", "objective"])
     rows = []
-    objective = fit.diagnostics["objective"]
+    objective = fit.objective
     for j, name in enumerate(fit.names):
         se = fit.standard_error[j]
         for offset in np.linspace(-2.0, 2.0, points):

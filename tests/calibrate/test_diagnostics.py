@@ -90,3 +90,19 @@ def test_calibrated_scenario_loads_with_the_fitted_values(tmp_path):
     assert str(loaded.year_start) == "2026-01-01"
     written = write_calibration(calibration, tmp_path / "out", plots=False)
     assert {p.name for p in written} >= {"scenario.toml", "parameters.csv", "report.md"}
+
+
+def test_profiles_slice_the_objective_through_the_estimate():
+    """Q(θ) = Σ((θ − θ̂)/SE)²: the slice at ±2 SE reads 4, at the estimate 0; points outside a
+    parameter's bounds are left out."""
+    from dataclasses import replace
+
+    from spmopt.calibrate.fit import _profiles
+
+    fit = _fit(np.eye(4)[:, :2], ("push_share", "annual_turnover"), [0.5, 0.01])
+    fit = replace(fit, objective=lambda theta: float(np.sum(((theta - fit.estimate) / 0.01) ** 2)))
+    table = _profiles(fit, 5)
+    push = table.loc[table["parameter"] == "push_share"]
+    assert push["objective"].round(9).tolist() == [4.0, 1.0, 0.0, 1.0, 4.0]
+    # annual_turnover's lower bound is 0.005: 0.01 − 0.02 and 0.01 − 0.01 are dropped
+    assert table.loc[table["parameter"] == "annual_turnover", "offset_se"].tolist() == [0, 1, 2]
