@@ -59,6 +59,7 @@ def main() -> None:
             "credited_bookings": history["credited"].round(2),
             "pay": history["pay"].round(2),
             "left": history["left"].astype(int),
+            "territory_id": history["territory_id"],
         }
     )
     path = HERE / "history.csv"

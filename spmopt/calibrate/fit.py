@@ -47,14 +47,20 @@ class Calibration:
 
 
 def data_moments(history: pd.DataFrame, years, bootstrap: int, rng: np.random.Generator):
-    """m̂ (K,) of the history and Ω̂ (K, K), its covariance by a bootstrap over reps."""
-    history = history.sort_values(["rep_id", "year", "month_of_year"], kind="stable")
+    """m̂ (K,) of the history and Ω̂ (K, K), its covariance by a cluster bootstrap: clusters are
+    territories (``territory_id``) when the history has them, else reps. Territories keep a
+    replacement hire with the territory's book, as the model does (a refilled seat keeps its
+    traits); resampling reps alone would treat them as independent and understate Ω."""
+    cluster = "territory_id" if "territory_id" in history.columns else "rep_id"
+    history = history.sort_values([cluster, "rep_id", "year", "month_of_year"], kind="stable")
     history = history.reset_index(drop=True)
     observed = history_moments(history, years)[0]
-    codes, reps = pd.factorize(history["rep_id"])
-    starts = np.searchsorted(codes, np.arange(len(reps)))  # rows are grouped by rep
-    counts = np.bincount(codes, minlength=len(reps))
+    codes, clusters = pd.factorize(history[cluster])
+    rep_codes = pd.factorize(history["rep_id"])[0]
+    starts = np.searchsorted(codes, np.arange(len(clusters)))  # rows are grouped by cluster
+    counts = np.bincount(codes, minlength=len(clusters))
     columns = history[["year", "month_of_year", "quota", "credited", "left"]]
+    reps = int(rep_codes.max()) + 1
 
     def moments_of(index: np.ndarray) -> np.ndarray:
         parts = []
@@ -64,14 +70,14 @@ def data_moments(history: pd.DataFrame, years, bootstrap: int, rng: np.random.Ge
             first = np.repeat(starts[chosen], lengths)
             within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
             rows = first + within
-            unit = np.repeat(np.arange(len(chosen)), lengths)
+            unit = np.repeat(np.arange(len(chosen), dtype=np.int64), lengths)
             frame = columns.iloc[rows].reset_index(drop=True)
-            frame["rep_id"] = unit
+            frame["rep_id"] = unit * reps + rep_codes[rows]  # a drawn cluster's reps, kept apart
             frame["replication"] = np.repeat(chunk, counts[index[chunk]].sum(axis=1))
             parts.append(history_moments(frame, years))
         return np.vstack(parts)
 
-    omega = bootstrap_covariance(moments_of, len(reps), bootstrap, rng)
+    omega = bootstrap_covariance(moments_of, len(clusters), bootstrap, rng)
     return observed, omega
 
 

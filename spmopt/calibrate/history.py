@@ -15,6 +15,8 @@ column                 meaning
 ``left``               1 if the rep left at the end of the month, else 0
 ``deals_<measure>``    optional: deals closed in the month (whole number ≥ 0)
 ``base_pay``           optional: base salary paid in the month [currency]
+``territory_id``       optional: the territory (book) the rep works; a replacement hire
+                       takes it over (bootstrap clusters, ``docs/calibration-from-history.md``)
 =====================  ===============================================================
 
 A rep's months are consecutive; no row follows a row with ``left = 1``.
@@ -31,7 +33,7 @@ import pandas as pd
 from spmopt.errors import SpmoptInputError
 
 REQUIRED = ("rep_id", "month", "plan_id", "quota", "pay", "left")
-OPTIONAL = ("base_pay",)
+OPTIONAL = ("base_pay", "territory_id")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 __all__ = ["read_history", "validate_history", "history_from_rep_periods", "REQUIRED"]
@@ -95,11 +97,13 @@ def validate_history(frame: pd.DataFrame, source: str = "history") -> pd.DataFra
             unknown[0],
             "unknown column; expected "
             + ", ".join(REQUIRED)
-            + ", credited_<measure>[, deals_<measure>, base_pay]",
+            + ", credited_<measure>[, deals_<measure>, base_pay, territory_id]",
         )
     if frame.empty:
         raise SpmoptInputError("no rows; expected one row per rep and month", source)
-    for column in ("rep_id", "plan_id"):
+    for column in ("rep_id", "plan_id", "territory_id"):
+        if column not in frame.columns:
+            continue
         text = frame[column].astype("string").str.strip()
         empty = text.isna() | (text == "")
         if empty.any():
@@ -192,7 +196,7 @@ def history_from_rep_periods(rep_periods: pd.DataFrame, measure: str = "bookings
     12·year + month − 1 kept).
 
     A seat's rep keeps its id across months and years; a new rep id (``<seat>~<n>``) starts at
-    every hire and after every quit. Rows are the occupied months; ``left`` is the ``quit`` flag.
+    every hire and after every quit; ``territory_id`` is the seat. Rows are the occupied months; ``left`` is the ``quit`` flag.
     """
     frame = rep_periods.loc[rep_periods["occupied"].to_numpy()]
     labels = frame["period"].astype("category")
@@ -210,6 +214,7 @@ def history_from_rep_periods(rep_periods: pd.DataFrame, measure: str = "bookings
         {
             "replication": replication,
             "rep_id": rep_id,
+            "territory_id": seat,
             "month": labels.astype(str).to_numpy(),
             "month_index": month_index,
             "plan_id": frame["plan_id"].astype(str).to_numpy(),

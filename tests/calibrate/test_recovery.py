@@ -66,3 +66,48 @@ def test_recovers_known_parameters_within_standard_errors_over_seeds():
         within_2.append(error <= 1.96 * fit.standard_error)
     assert np.all(within_3), within_3
     assert np.sum(within_2) >= 9, within_2
+
+
+@pytest.mark.slow
+def test_cli_writes_a_calibrated_scenario_that_simulates(tmp_path, capsys):
+    """``spmopt calibrate`` end to end on the shipped history (two parameters, a tiny search),
+    then ``spmopt simulate`` on the scenario it wrote."""
+    from spmopt.cli import main
+
+    out = tmp_path / "calibrated"
+    status = main(
+        [
+            "calibrate",
+            "scenarios/data/history/history.csv",
+            "--scenario",
+            SCENARIO,
+            "--out",
+            str(out),
+            "--parameters",
+            "base_sales_log_median,push_share",
+            "--replications",
+            "2",
+            "--bootstrap",
+            "44",
+            "--max-evaluations",
+            "3",
+            "--profile-points",
+            "2",
+            "--quiet",
+        ]
+    )
+    assert status == 0, capsys.readouterr().err
+    names = {p.name for p in out.iterdir()}
+    assert {"scenario.toml", "report.md", "parameters.csv", "moments.csv", "moments.png"} <= names
+    status = main(
+        [
+            "simulate",
+            str(out / "scenario.toml"),
+            "--replications",
+            "2",
+            "--out",
+            str(tmp_path / "sim"),
+            "--quiet",
+        ]
+    )
+    assert status == 0, capsys.readouterr().err
