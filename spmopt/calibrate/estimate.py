@@ -11,9 +11,9 @@ data). Objective Q(θ) = g(θ)ᵀ W g(θ).
 * J-test: J = g(θ̂)ᵀ Ω⁻¹ g(θ̂) / (1 + 1/S) ~ χ²(K − P) under correct specification.
 
 The search is :func:`scipy.optimize.least_squares` on the whitened residual L⁻¹g (Ω or its
-diagonal = LLᵀ) in scaled coordinates u = (θ − θ₀)/scale, with finite-difference steps of a fifth
-of a scale (coarse enough to step over the small jumps that discrete events — quits, bunching
-indicators — leave in an objective on fixed draws).
+diagonal = LLᵀ) in scaled coordinates u = (θ − θ₀)/scale, with forward-difference Jacobians of a fixed step of a
+fifth of a scale (coarse enough to step over the small jumps that discrete events — quits,
+bunching indicators — leave in an objective on fixed draws).
 """
 
 from __future__ import annotations
@@ -150,7 +150,8 @@ def smm_fit(
     start, low, high, scale:
         Starting values, bounds and typical step sizes (natural units, (P,)).
     max_evaluations:
-        Bound on simulator calls per step of the search.
+        Bound on the search iterations' residual evaluations per step (each iteration adds P
+        simulator calls for its Jacobian).
     """
     start, low, high, scale = (np.asarray(a, dtype=float) for a in (start, low, high, scale))
     data_moments = np.asarray(data_moments, dtype=float)
@@ -177,11 +178,24 @@ def smm_fit(
         def residual(u):
             return whiten @ (mean_moments(origin + u * scale) - data_moments)
 
+        def forward_jacobian(u):
+            """Forward differences of a fixed STEP_SCALES in scaled units (backward at an upper
+            bound). scipy's own ``diff_step`` is relative to |u| and falls back to √ε at u = 0,
+            far too fine for moments that move in small jumps on fixed draws."""
+            base = residual(u)
+            columns = []
+            for j in range(len(u)):
+                step = STEP_SCALES if u[j] + STEP_SCALES <= u_high[j] else -STEP_SCALES
+                moved = u.copy()
+                moved[j] += step
+                columns.append((residual(moved) - base) / step)
+            return np.column_stack(columns)
+
         solution = optimize.least_squares(
             residual,
             np.clip(np.zeros_like(origin), u_low, u_high),
+            jac=forward_jacobian,
             bounds=(u_low, u_high),
-            diff_step=STEP_SCALES,
             x_scale=1.0,
             max_nfev=max_evaluations,
             xtol=1e-3,
