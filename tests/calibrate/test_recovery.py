@@ -3,7 +3,7 @@ fast engine from known parameters (the shipped history scenario's values) on sev
 fitted from starting values away from the truth; each parameter must be recovered within its
 standard errors.
 
-Slow (each fit makes ~45 simulator calls of S histories × 3 plan years × 200 reps), so
+Slow (each fit makes ~35 simulator calls of S histories × 3 plan years × 200 reps), so
 ``@pytest.mark.slow``; the estimator's coverage is checked fast, on a model with a known answer,
 in ``test_estimator.py``.
 """
@@ -56,7 +56,7 @@ def test_recovers_known_parameters_within_standard_errors_over_seeds():
             replications=5,
             seed=100 + seed,
             bootstrap=100,
-            max_evaluations=20,
+            max_evaluations=5,
             profile_points=0,
             start=START,
         )
