@@ -18,6 +18,8 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "SpmoptInputError": "spmopt.errors",
     "SpmoptNoSolutionError": "spmopt.errors",
+    "calibrate": "spmopt.calibrate.fit",
+    "read_history": "spmopt.calibrate.history",
     "Constraints": "spmopt.optimise.constraints",
     "CVaRLimit": "spmopt.optimise.constraints",
     "optimise": "spmopt.optimise.pipeline",
@@ -78,12 +80,14 @@ __all__ = [
     "behaviour_from_dict",
     "best_response",
     "budget_for_share_at_quota",
+    "calibrate",
     "compare",
     "effort_model",
     "forecast",
     "optimise",
     "quota_for_cost_of_sales",
     "read_credits",
+    "read_history",
     "read_roster",
     "sales_for_payout",
     "simulate",
@@ -108,6 +112,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the names as if imported eagerly
+    from spmopt.calibrate.fit import calibrate
+    from spmopt.calibrate.history import read_history
     from spmopt.errors import SpmoptInputError, SpmoptNoSolutionError
     from spmopt.optimise.constraints import Constraints, CVaRLimit
     from spmopt.optimise.pipeline import optimise

@@ -1066,7 +1066,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Commands that live in their own module under spmopt/commands/: each module exposes
 # ``add_parser(commands)``, which adds its subparser and sets ``run``; the modules import what
 # their commands use inside the handler, so that `spmopt --help` stays fast.
-_COMMAND_MODULES: tuple[str, ...] = ("solve_for", "accrue", "forecast", "backtest")
+_COMMAND_MODULES: tuple[str, ...] = ("solve_for", "accrue", "forecast", "backtest", "calibrate")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

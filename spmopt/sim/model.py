@@ -77,6 +77,8 @@ class SimulationModel:
     year_start: dt.date = dt.date(2027, 1, 1)
     quota_revision: QuotaRevision | None = None
     content_hash: str = ""
+    #: most dynamic-policy rep types solved per segment and year (:func:`rep_types`)
+    policy_types: int = 256
 
     @property
     def seats(self) -> int:
@@ -354,7 +356,7 @@ class _TypedPolicy:
 
 
 def decide_year(
-    model: SimulationModel, quotas: np.ndarray, tenure_months=None, max_types: int = 256
+    model: SimulationModel, quotas: np.ndarray, tenure_months=None, max_types: int | None = None
 ) -> YearDecisions:
     """Solve every seat's effort policy for a plan year with the given annual ``quotas``.
 
@@ -363,8 +365,10 @@ def decide_year(
     solved once per seat and year). Static, fixed and rule-of-thumb effort and every rep's
     certainty equivalent (which sets the quit hazard) are solved rep by rep (vectorised, about
     1 s per 10,000 reps); the dynamic policy, ~100× dearer per rep, is solved for at most
-    ``max_types`` rep types per segment (see :func:`rep_types`).
+    ``max_types`` rep types per segment (default: the model's ``policy_types``; see
+    :func:`rep_types`).
     """
+    max_types = model.policy_types if max_types is None else max_types
     behaviour = model.behaviour
     population = model.population.with_columns(quota=np.asarray(quotas, dtype=float))
     if tenure_months is not None:
