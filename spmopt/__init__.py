@@ -2,7 +2,7 @@
 
 Exact incentive payouts (``Plan``, ``statements``), reps who respond to the plan (``Rep``,
 ``Population``, ``NormalSales``, ``DealSales``, ``best_response``), simulation (``Scenario``,
-``simulate``), finance comparisons (``compare``) and plan optimisation (``optimise``).
+``simulate``), finance comparisons (``compare``), benchmark suites (``bench``) and plan optimisation (``optimise``).
 
 The public names are imported on first use (module ``__getattr__``), so that ``import spmopt``
 and the ``spmopt`` command start without loading pandas, SciPy, PuLP, SimPy or matplotlib.
@@ -42,6 +42,8 @@ _PUBLIC = {
     "NormalSales": "spmopt.reps.technology",
     "compare": "spmopt.run.compare",
     "simulate": "spmopt.run.simulation",
+    "bench": "spmopt.run.suite",
+    "Suite": "spmopt.run.suite",
     "Scenario": "spmopt.scenario",
 }
 
@@ -64,8 +66,10 @@ __all__ = [
     "SpmoptInputError",
     "SpmoptNoSolutionError",
     "Statements",
+    "Suite",
     "__version__",
     "behaviour_from_dict",
+    "bench",
     "best_response",
     "compare",
     "effort_model",
@@ -114,4 +118,5 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the names as if imported eagerl
     from spmopt.reps.technology import DealSales, NormalSales
     from spmopt.run.compare import compare
     from spmopt.run.simulation import simulate
+    from spmopt.run.suite import Suite, bench
     from spmopt.scenario import Scenario
