@@ -526,6 +526,7 @@ def _bench(args: argparse.Namespace) -> int:
     if args.address is not None and args.executor != "dask":
         raise SpmoptInputError("--address is for --executor dask")
     cache = None if args.no_cache else (args.cache or Path(f"{os.path.abspath(args.out)}.cache"))
+    _check_bench_size(args, suite)
     with tqdm(desc="tasks", file=sys.stderr, disable=args.quiet) as bar:
 
         def progress(done: int, total: int) -> None:
@@ -540,7 +541,6 @@ def _bench(args: argparse.Namespace) -> int:
             cache_dir=cache,
             progress=progress,
             on_skip=note if suite_files else None,
-            before_run=lambda missing: _check_bench_size(args, missing, cached_dir=cache),
         )
     result = rank(metrics, suite, computed=computed, cached=cached)
     with staged_output(args.out, "bench") as staging:
@@ -605,38 +605,48 @@ def _bench_suite(args: argparse.Namespace, suite_files: list[Path]):
     return replace(suite, **changes)
 
 
-def _check_bench_size(args: argparse.Namespace, missing, cached_dir) -> None:
-    """Print the estimated time and memory of the tasks still to run; stop beyond this machine.
+MAX_BENCH_TASKS = 1_000_000
+"""Tasks a bench run may plan without --force (each is one cache entry and one future)."""
 
-    Time is serial compute (divide by the workers for a parallel run); memory is one task's
-    tables per worker process at once.
+
+def _check_bench_size(args: argparse.Namespace, suite) -> None:
+    """Print the suite's estimated time and memory (before the cache is consulted: cached tasks
+    cost nothing); stop beyond this machine's memory or beyond :data:`MAX_BENCH_TASKS` tasks.
+
+    Time is serial compute (divide by the workers of a parallel run); memory is one task's
+    tables in each worker process at once.
     """
     import os
 
     from spmopt.run.estimate import RunEstimate, check_fits, estimate_run
+    from spmopt.run.suite import suite_size
 
-    rows, low, high, memory = 0, 0.0, 0.0, 0.0
-    for scenario, task in missing:
-        one = estimate_run(
-            task.count,
-            len(scenario.population),
-            12 * scenario.spec.scenario.years,
-            task.engine,
-            file_format=None,
-            chunked=False,
-        )
-        rows += one.rows
-        low += one.seconds[0]
-        high += one.seconds[1]
+    rows, low, high, memory, tasks = 0, 0.0, 0.0, 0.0, 0
+    for scenario, engine, replications, count in suite_size(suite):
+        months = 12 * scenario.spec.scenario.years
+        reps = len(scenario.population)
+        whole = estimate_run(replications, reps, months, engine, file_format=None)
+        block = min(suite.block, suite.replications or scenario.replications)
+        one = estimate_run(block, reps, months, engine, file_format=None, chunked=False)
+        rows += whole.rows
+        low += whole.seconds[0]
+        high += whole.seconds[1]
         memory = max(memory, one.memory_bytes)
+        tasks += count
     parallel = 1 if args.executor == "serial" else (args.workers or os.cpu_count() or 1)
     if args.executor == "dask" and args.address:
-        parallel = 1  # the workers' memory is on other machines; check the client's share only
+        parallel = 1  # the workers' memory is on other machines
     estimate = RunEstimate(rows, (low, high), memory * parallel, 0.0)
     if not args.quiet:
         print(
-            f"estimate: {len(missing)} tasks to run (serial time): {estimate.describe()}",
+            f"estimate: {tasks:,} tasks, serial time (less for cached tasks): "
+            f"{estimate.describe()}",
             file=sys.stderr,
+        )
+    if tasks > MAX_BENCH_TASKS and not args.force:
+        raise SpmoptInputError(
+            f"this suite has {tasks:,} tasks ({estimate.describe()}); more than "
+            f"{MAX_BENCH_TASKS:,} — use fewer --replications or a larger --block, or --force"
         )
     check_fits(estimate, None, force=args.force)
 

@@ -192,3 +192,57 @@ def test_a_suite_rejects_a_design_without_a_plan(tmp_path):
     path.write_text(path.read_text().replace('scenario_plan = "uncapped"\n', ""))
     with pytest.raises(SpmoptInputError, match="either 'plan'"):
         Suite.load(path)
+
+
+@pytest.mark.slow  # a LocalCluster starts in ~5 s alone, over a minute on the shared machine
+def test_a_local_dask_cluster_gives_the_serial_results(tmp_path):
+    """Two Dask worker processes (the tuned LocalCluster of --executor dask) return the same
+    table as a serial run: each task draws from its own named streams."""
+    suite = Suite.load(small_suite(tmp_path, designs=2, seeds="[1]"))
+    serial, _, _ = run_suite(suite)
+    on_dask, computed, _ = run_suite(suite, executor="dask", workers=2)
+    assert computed == 4
+    pd.testing.assert_frame_equal(on_dask, serial)
+
+
+def test_an_unreachable_dask_scheduler_is_one_message_before_any_work(
+    tmp_path, capsys, monkeypatch
+):
+    from spmopt.run import executors
+
+    monkeypatch.setattr(executors, "DASK_CONNECT_TIMEOUT_S", 1.0)
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("a task ran")
+
+    monkeypatch.setattr(suite_module, "run_block", no_work)
+    argv = ["bench", str(small_suite(tmp_path)), "--out", str(tmp_path / "out"), "--quiet"]
+    status = main([*argv, "--executor", "dask", "--address", "tcp://127.0.0.1:9"])
+    err = capsys.readouterr().err
+    assert status == 2 and "cannot reach a Dask scheduler at tcp://127.0.0.1:9" in err
+    assert "Traceback" not in err and not (tmp_path / "out").exists()
+    status = main([*argv, "--address", "tcp://127.0.0.1:9"])
+    assert status == 2 and "--address is for --executor dask" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--replications", "1e9"], "3,000,000,000 tasks"),
+        (["--replications", "1e8", "--block", "1e8"], "of memory"),
+    ],
+)
+def test_bench_estimates_up_front_and_refuses_beyond_the_machine(
+    tmp_path, capsys, monkeypatch, extra, message
+):
+    """Issue 14: a huge bench stops with an estimate, before planning or running any task."""
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("tasks were planned")
+
+    monkeypatch.setattr(suite_module, "plan_tasks", no_work)
+    argv = ["bench", str(small_suite(tmp_path)), "--out", str(tmp_path / "out"), *extra]
+    status = main(argv)
+    err = capsys.readouterr().err
+    assert status == 2 and message in err and "--force" in err and "Traceback" not in err
+    assert "estimate: " in err and not (tmp_path / "out").exists()

@@ -377,6 +377,22 @@ def task_key(scenario: Scenario, task: Task) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
 
 
+def suite_size(suite: Suite) -> list[tuple[Scenario, str, int, int]]:
+    """Per scenario: the scenario, its engine, the replications and the number of tasks of the
+    suite on it (before looking at the cache) — for an estimate before any task is planned."""
+    sizes = []
+    for entry in suite.scenarios:
+        scenario = _load_scenario(entry.path)
+        engine = suite.engine or scenario.spec.scenario.engine
+        total = suite.replications or scenario.replications
+        designs = sum(
+            1 for d in suite.designs if d.plan is not None or d.plan_name in scenario.plans
+        )
+        tasks = designs * len(suite.seeds) * -(-total // suite.block)
+        sizes.append((scenario, engine, total * designs * len(suite.seeds), tasks))
+    return sizes
+
+
 def plan_tasks(
     suite: Suite, on_skip: Callable[[str], None] | None = None
 ) -> list[tuple[Scenario, Task]]:
@@ -452,6 +468,7 @@ class TaskCache:
         os.close(handle)
         try:
             metrics.to_parquet(temporary, index=False)
+            os.chmod(temporary, 0o644)
             os.replace(temporary, self.path(key))
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
@@ -513,13 +530,11 @@ def run_suite(
     cache_dir: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     on_skip: Callable[[str], None] | None = None,
-    before_run: Callable[[list[tuple[Scenario, Task]]], None] | None = None,
 ) -> tuple[pd.DataFrame, int, int]:
     """Per-replication metrics of every task of ``suite`` (cached ones read, the rest run),
     with the numbers of tasks computed and read from the cache.
 
-    ``before_run(missing)`` is called with the tasks still to compute before any of them runs
-    (the command line prints its estimate there); a Dask ``address`` is checked before too.
+    A Dask ``address`` is checked before any task runs.
     """
     from spmopt.run.executors import check_dask_address, run_tasks
 
@@ -527,8 +542,6 @@ def run_suite(
     store = TaskCache(cache_dir)
     frames: list[pd.DataFrame | None] = [store.get(task.key) for _, task in pairs]
     missing = [position for position, frame in enumerate(frames) if frame is None]
-    if before_run:
-        before_run([pairs[position] for position in missing])
     if missing and executor == "dask" and address is not None:
         check_dask_address(address)
     cached = len(pairs) - len(missing)
