@@ -574,8 +574,7 @@ def _bench_suite(args: argparse.Namespace, suite_files: list[Path]):
     """The suite file of ``bench`` with the command line's overrides and extra plan files."""
     from dataclasses import replace
 
-    from spmopt.plan import Plan
-    from spmopt.run.suite import Design, Suite
+    from spmopt.run.suite import Suite, with_plan_files
 
     if len(args.scenarios) > 1:
         raise SpmoptInputError(
@@ -593,15 +592,7 @@ def _bench_suite(args: argparse.Namespace, suite_files: list[Path]):
         changes["engine"] = args.engine
     if args.block is not None:
         changes["block"] = args.block
-    names = {design.name for design in suite.designs}
-    extra = []
-    for path in args.plan_file or ():
-        name = Path(path).stem
-        if name in names:
-            name = f"{name}-file"
-        extra.append(Design(name, Plan.load(path)))
-    if extra:
-        changes["designs"] = (*suite.designs, *extra)
+    suite = with_plan_files(suite, args.plan_file or ())
     return replace(suite, **changes)
 
 

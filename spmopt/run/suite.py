@@ -569,6 +569,8 @@ def run_suite(
 def bench(
     suite: str | Path | Suite,
     *,
+    plan_files: Sequence[str | Path] = (),
+    scenarios: Sequence[str] | None = None,
     replications: int | None = None,
     seeds: Sequence[int] | None = None,
     executor: str = "serial",
@@ -584,6 +586,11 @@ def bench(
     ----------
     suite:
         A suite file (``scenarios/suites/standard.toml``) or a :class:`Suite`.
+    plan_files:
+        Plan files ranked as extra designs (named by their file name), rescaled to each scenario
+        like the suite's own plan-file designs.
+    scenarios:
+        Scenario ids to keep (default: all of the suite's).
     replications, seeds:
         Override the suite's replications per scenario, design and seed, and its root seeds.
     executor, workers, address:
@@ -600,6 +607,16 @@ def bench(
     >>> result.leaderboard[["scenario_id", "design", "rank", "profit"]]  # doctest: +SKIP
     """
     suite = suite if isinstance(suite, Suite) else Suite.load(suite)
+    suite = with_plan_files(suite, plan_files)
+    if scenarios is not None:
+        kept = tuple(e for e in suite.scenarios if _load_scenario(e.path).id in set(scenarios))
+        known = [_load_scenario(entry.path).id for entry in suite.scenarios]
+        unknown = sorted(set(scenarios) - set(known))
+        if unknown:
+            raise SpmoptInputError(
+                f"no scenario '{unknown[0]}' in the suite (it has {', '.join(known)})", suite.source
+            )
+        suite = replace(suite, scenarios=kept)
     if replications is not None:
         if replications < 1:
             raise SpmoptInputError(f"replications must be at least 1, not {replications}")
@@ -618,6 +635,20 @@ def bench(
     if out is not None:
         result.write(out)
     return result
+
+
+def with_plan_files(suite: Suite, plan_files: Sequence[str | Path]) -> Suite:
+    """The suite with each plan file added as a design named by its file name (``-file`` added
+    when the suite already has a design of that name)."""
+    names = {design.name for design in suite.designs}
+    extra = []
+    for path in plan_files:
+        name = Path(path).stem
+        if name in names:
+            name = f"{name}-file"
+        names.add(name)
+        extra.append(Design(name, Plan.load(path)))
+    return replace(suite, designs=(*suite.designs, *extra)) if extra else suite
 
 
 def rank(metrics: pd.DataFrame, suite: Suite, computed: int = 0, cached: int = 0) -> BenchResult:
