@@ -69,6 +69,31 @@ def _tasks(scenario_path: str, plan: str, replications: int, block: int):
     ], scenario
 
 
+def cost_at_scale(scenario_path: str, plan: str, reps: int, replications: int) -> dict:
+    """CPU seconds per rep-month of one bench task with the scenario's first segment resized to
+    ``reps`` reps (``count = …`` in its file), ``replications`` replications."""
+    import re
+
+    from spmopt.run.suite import Task, run_block
+    from spmopt.scenario import Scenario
+
+    path = Path(scenario_path)
+    text = re.sub(r"(?m)^count = \d+", f"count = {reps}", path.read_text(), count=1)
+    scenario = Scenario.from_toml(text, source=str(path), base=path.parent)
+    size = len(scenario.population)
+    task = Task(str(path), plan, plan, None, scenario.seed, 0, replications, "fast")
+    cpu = time.process_time()
+    run_block(scenario, task)
+    seconds = time.process_time() - cpu
+    rows = size * 12 * scenario.spec.scenario.years * replications
+    return {
+        "reps": size,
+        "replications": replications,
+        "cpu_seconds": round(seconds, 2),
+        "cpu_seconds_per_rep_month": seconds / rows,
+    }
+
+
 def _cluster(tuned: bool, workers: int):
     import dask
     from dask.distributed import Client, LocalCluster
@@ -99,7 +124,17 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--name", default="dask")
+    parser.add_argument(
+        "--scale-reps", type=int, default=0, help="also time one task with this many reps"
+    )
+    parser.add_argument("--scale-replications", type=int, default=4)
     args = parser.parse_args(argv)
+    if args.rounds == 0:  # only the cost at scale
+        figure = cost_at_scale(args.scenario, args.plan, args.scale_reps, args.scale_replications)
+        figure["load_average_1min"] = round(os.getloadavg()[0], 2)
+        print(figure)
+        record(args.name, {"scenario": args.scenario, "plan": args.plan, "cost_at_scale": figure})
+        return 0
 
     import pandas as pd
 
