@@ -246,3 +246,17 @@ def test_bench_estimates_up_front_and_refuses_beyond_the_machine(
     err = capsys.readouterr().err
     assert status == 2 and message in err and "--force" in err and "Traceback" not in err
     assert "estimate: " in err and not (tmp_path / "out").exists()
+
+
+def test_bench_command_runs_a_suite_with_an_extra_plan_file_and_reuses_its_cache(tmp_path, capsys):
+    suite = small_suite(tmp_path, designs=2, seeds="[1]", replications=2)
+    argv = ["bench", str(suite), "--plan-file", str(STANDARD / "decelerated.toml"), "--quiet"]
+    assert main([*argv, "--out", str(tmp_path / "a")]) == 0
+    out = capsys.readouterr().out
+    assert "3 tasks computed, 0 read from the cache" in out
+    board = pd.read_csv(tmp_path / "a" / "leaderboard.csv")
+    assert set(board["design"]) == {"accelerators", "capped", "decelerated"}
+    assert (tmp_path / "a.cache").is_dir()
+    assert main([*argv, "--out", str(tmp_path / "a")]) == 0
+    assert "0 tasks computed, 3 read from the cache" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a" / "leaderboard.csv"), board)

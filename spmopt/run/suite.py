@@ -255,8 +255,18 @@ def is_suite_file(path: str | Path) -> bool:
         return False
 
 
-@cache
 def _load_scenario(path: Path) -> Scenario:
+    """The scenario at ``path``, loaded once per version of the file (its modification time)."""
+    path = Path(path)
+    try:
+        modified = path.stat().st_mtime_ns
+    except OSError:
+        return Scenario.load(path)  # raises the usual "file not found" message
+    return _load_scenario_version(path, modified)
+
+
+@cache
+def _load_scenario_version(path: Path, modified: int) -> Scenario:
     return Scenario.load(path)
 
 
