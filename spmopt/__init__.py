@@ -2,7 +2,7 @@
 
 Exact incentive payouts (``Plan``, ``statements``), reps who respond to the plan (``Rep``,
 ``Population``, ``NormalSales``, ``DealSales``, ``best_response``), simulation (``Scenario``,
-``simulate``), finance comparisons (``compare``) and plan optimisation (``optimise``).
+``simulate``), finance comparisons (``compare``), benchmark suites (``bench``) and plan optimisation (``optimise``).
 
 The public names are imported on first use (module ``__getattr__``), so that ``import spmopt``
 and the ``spmopt`` command start without loading pandas, SciPy, PuLP, SimPy or matplotlib.
@@ -52,6 +52,8 @@ _PUBLIC = {
     "compare": "spmopt.run.compare",
     "forecast": "spmopt.sim.forecast",
     "simulate": "spmopt.run.simulation",
+    "bench": "spmopt.run.suite",
+    "Suite": "spmopt.run.suite",
     "Scenario": "spmopt.scenario",
 }
 
@@ -74,10 +76,12 @@ __all__ = [
     "SpmoptInputError",
     "SpmoptNoSolutionError",
     "Statements",
+    "Suite",
     "__version__",
     "accruals",
     "backtest",
     "behaviour_from_dict",
+    "bench",
     "best_response",
     "budget_for_share_at_quota",
     "calibrate",
@@ -144,5 +148,6 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the names as if imported eagerl
     from spmopt.reps.technology import DealSales, NormalSales
     from spmopt.run.compare import compare
     from spmopt.run.simulation import simulate
+    from spmopt.run.suite import Suite, bench
     from spmopt.scenario import Scenario
     from spmopt.sim.forecast import forecast

@@ -633,30 +633,53 @@ def _pay_table(pay: pd.DataFrame, at: pd.DataFrame) -> str:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    import os
+
     import pandas as pd
     from tqdm import tqdm
 
-    from spmopt.run.bench import benchmark
+    from spmopt.analysis.leaderboard import formatted
+    from spmopt.run.bench import suite_from_scenarios, summary_of
+    from spmopt.run.suite import is_suite_file, rank, run_suite
 
+    note = lambda message: print(f"spmopt bench: note: {message}", file=sys.stderr)  # noqa: E731
+    suite_files = [path for path in args.scenarios if is_suite_file(path)]
+    if suite_files:
+        suite = _bench_suite(args, suite_files)
+    else:
+        suite = suite_from_scenarios(
+            args.scenarios,
+            args.plans.split(",") if args.plans else None,
+            args.plan_file or (),
+            replications=args.replications,
+            block=args.block or 25,
+            seed=args.seed,
+            engine=args.engine,
+            on_skip=note,
+        )
+    if args.address is not None and args.executor != "dask":
+        raise SpmoptInputError("--address is for --executor dask")
+    cache = None if args.no_cache else (args.cache or Path(f"{os.path.abspath(args.out)}.cache"))
+    _check_bench_size(args, suite)
     with tqdm(desc="tasks", file=sys.stderr, disable=args.quiet) as bar:
 
         def progress(done: int, total: int) -> None:
             bar.total = total
             bar.update(done - bar.n)
 
-        summary, metrics = benchmark(
-            args.scenarios,
-            args.plans.split(",") if args.plans else None,
-            replications=args.replications,
-            block=args.block,
-            seed=args.seed,
-            engine=args.engine,
+        metrics, computed, cached = run_suite(
+            suite,
             executor=args.executor,
             workers=args.workers,
+            address=args.address,
+            cache_dir=cache,
             progress=progress,
-            on_skip=lambda message: print(f"spmopt bench: note: {message}", file=sys.stderr),
+            on_skip=note if suite_files else None,
         )
+    result = rank(metrics, suite, computed=computed, cached=cached)
     with staged_output(args.out, "bench") as staging:
+        written = result.write(staging, plot=args.plot)
+        summary = summary_of(metrics)
         summary.to_csv(staging / "bench_summary.csv", index=False, float_format="%.10g")
         metrics.to_csv(staging / "bench_metrics.csv", index=False, float_format="%.10g")
     wide = summary.pivot_table(
@@ -669,8 +692,88 @@ def _bench(args: argparse.Namespace) -> int:
         shown[metric] = wide[metric].map("{:.1%}".format)
     print("Plan designs across scenarios (means over replications):")
     print(shown.to_string())
-    print(f"\nWrote bench_summary.csv and bench_metrics.csv under {args.out}")
+    board = formatted(result.leaderboard)[
+        ["scenario", "rank", "rank (95%)", "design", "profit", "profit vs leader"]
+    ]
+    print(f"\nLeaderboard (suite '{suite.id}', paired differences on common random numbers):")
+    print(board.to_string(index=False))
+    where = f"cache {cache}" if cache else "no cache"
+    print(f"\n{computed} tasks computed, {cached} read from the cache ({where})")
+    names = ", ".join(path.name for path in written)
+    print(f"Wrote {names}, bench_summary.csv and bench_metrics.csv under {args.out}")
     return 0
+
+
+def _bench_suite(args: argparse.Namespace, suite_files: list[Path]):
+    """The suite file of ``bench`` with the command line's overrides and extra plan files."""
+    from dataclasses import replace
+
+    from spmopt.run.suite import Suite, with_plan_files
+
+    if len(args.scenarios) > 1:
+        raise SpmoptInputError(
+            f"give one suite file or scenario files, not both ({', '.join(map(str, args.scenarios))})"
+        )
+    if args.plans:
+        raise SpmoptInputError("--plans selects scenario plans; a suite file names its designs")
+    suite = Suite.load(suite_files[0])
+    changes: dict = {}
+    if args.replications is not None:
+        changes["replications"] = args.replications
+    if args.seed is not None:
+        changes["seeds"] = (args.seed,)
+    if args.engine is not None:
+        changes["engine"] = args.engine
+    if args.block is not None:
+        changes["block"] = args.block
+    suite = with_plan_files(suite, args.plan_file or ())
+    return replace(suite, **changes)
+
+
+MAX_BENCH_TASKS = 1_000_000
+"""Tasks a bench run may plan without --force (each is one cache entry and one future)."""
+
+
+def _check_bench_size(args: argparse.Namespace, suite) -> None:
+    """Print the suite's estimated time and memory (before the cache is consulted: cached tasks
+    cost nothing); stop beyond this machine's memory or beyond :data:`MAX_BENCH_TASKS` tasks.
+
+    Time is serial compute (divide by the workers of a parallel run); memory is one task's
+    tables in each worker process at once.
+    """
+    import os
+
+    from spmopt.run.estimate import RunEstimate, check_fits, estimate_run
+    from spmopt.run.suite import suite_size
+
+    rows, low, high, memory, tasks = 0, 0.0, 0.0, 0.0, 0
+    for scenario, engine, replications, count in suite_size(suite):
+        months = 12 * scenario.spec.scenario.years
+        reps = len(scenario.population)
+        whole = estimate_run(replications, reps, months, engine, file_format=None)
+        block = min(suite.block, suite.replications or scenario.replications)
+        one = estimate_run(block, reps, months, engine, file_format=None, chunked=False)
+        rows += whole.rows
+        low += whole.seconds[0]
+        high += whole.seconds[1]
+        memory = max(memory, one.memory_bytes)
+        tasks += count
+    parallel = 1 if args.executor == "serial" else (args.workers or os.cpu_count() or 1)
+    if args.executor == "dask" and args.address:
+        parallel = 1  # the workers' memory is on other machines
+    estimate = RunEstimate(rows, (low, high), memory * parallel, 0.0)
+    if not args.quiet:
+        print(
+            f"estimate: {tasks:,} tasks, serial time (less for cached tasks): "
+            f"{estimate.describe()}",
+            file=sys.stderr,
+        )
+    if tasks > MAX_BENCH_TASKS and not args.force:
+        raise SpmoptInputError(
+            f"this suite has {tasks:,} tasks ({estimate.describe()}); more than "
+            f"{MAX_BENCH_TASKS:,} — use fewer --replications or a larger --block, or --force"
+        )
+    check_fits(estimate, None, force=args.force)
 
 
 def _format_difference(row) -> str:
@@ -1008,41 +1111,55 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--report", action="store_true", help=_REPORT_HELP)
     compare.set_defaults(run=_compare)
 
-    bench = commands.add_parser("bench", help="benchmark plan designs across scenarios")
+    bench = commands.add_parser(
+        "bench", help="benchmark plan designs: a suite file, or scenarios × plans"
+    )
     bench.add_argument(
         "scenarios",
         nargs="+",
         type=Path,
-        metavar="SCENARIO.toml",
-        help="scenario files (one or more)",
+        metavar="SUITE_OR_SCENARIO.toml",
+        help="one suite file (designs × scenarios × seeds, see docs/benchmarks.md) or scenario "
+        "files (one or more)",
     )
     bench.add_argument(
         "--plans",
         metavar="A,B",
         help="comma-separated plan names, run where a scenario has them (default: each "
-        "scenario's plans)",
+        "scenario's plans; not with a suite file)",
+    )
+    bench.add_argument(
+        "--plan-file",
+        action="append",
+        type=Path,
+        metavar="PLAN.toml",
+        help="a plan file to rank on every scenario (repeatable; default: none)",
     )
     bench.add_argument("--out", required=True, type=Path, metavar="DIR", help=_OUT_HELP)
     bench.add_argument(
         "--replications",
         type=_count,
         metavar="N",
-        help="replications per scenario and plan, ≥ 1 (default: each scenario's replications)",
+        help="replications per scenario, design and seed, ≥ 1 (default: the suite's, else each "
+        "scenario's replications)",
     )
     bench.add_argument(
         "--block",
         type=_count,
-        default=25,
+        default=None,
         metavar="N",
-        help="replications per task, ≥ 1 (default: 25)",
+        help="replications per task and cache entry, ≥ 1 (default: the suite's, else 25)",
     )
     bench.add_argument(
-        "--seed", type=_seed, metavar="S", help="random seed ≥ 0 (default: each scenario's seed)"
+        "--seed",
+        type=_seed,
+        metavar="S",
+        help="random seed ≥ 0 (default: the suite's seeds, else each scenario's seed)",
     )
     bench.add_argument(
         "--engine",
         choices=["fast", "events"],
-        help="simulation engine (default: each scenario's engine)",
+        help="simulation engine (default: the suite's, else each scenario's engine)",
     )
     bench.add_argument(
         "--executor",
@@ -1054,9 +1171,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=_count,
         metavar="N",
-        help="worker processes for the processes and dask executors, ≥ 1 (default: one per CPU)",
+        help="worker processes for the processes executor and a local Dask cluster, ≥ 1 "
+        "(default: one per CPU)",
+    )
+    bench.add_argument(
+        "--address",
+        metavar="tcp://HOST:PORT",
+        help="Dask scheduler to run on with --executor dask (default: start a local cluster)",
+    )
+    bench.add_argument(
+        "--cache",
+        type=Path,
+        metavar="DIR",
+        help="folder of finished tasks, reused by reruns (default: DIR.cache beside --out)",
+    )
+    bench.add_argument(
+        "--no-cache", action="store_true", help="compute every task afresh (default: use the cache)"
+    )
+    bench.add_argument(
+        "--no-plot",
+        dest="plot",
+        action="store_false",
+        help="skip leaderboard.png (default: draw it)",
     )
     bench.add_argument("--quiet", action="store_true", help=_QUIET_HELP)
+    bench.add_argument("--force", action="store_true", help=_FORCE_HELP)
     bench.set_defaults(run=_bench)
     for name in _COMMAND_MODULES:
         import_module(f"spmopt.commands.{name}").add_parser(commands)

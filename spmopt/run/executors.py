@@ -2,17 +2,43 @@
 
 Tasks are ``(function, arguments)`` pairs of picklable objects; results come back in task order,
 so a run's output does not depend on the executor or the number of workers (each task draws from
-its own named random streams).
+its own named random streams). ``on_result(index, result)`` is called as each task finishes (in
+completion order), so a caller can save finished work before the whole run ends.
+
+Dask workers are started with the options measured to make them efficient on simulation tasks
+(:func:`dask_worker_config`); a scheduler address (``tcp://host:8786``) is checked before any
+task is submitted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 
 from spmopt.errors import SpmoptInputError
 
 EXECUTORS = ("serial", "processes", "dask")
+DASK_CONNECT_TIMEOUT_S = 10.0
+"""Seconds to wait for a Dask scheduler before reporting it unreachable."""
+
+
+def dask_worker_config() -> dict:
+    """Dask configuration for the workers of a LocalCluster [dask config keys → values].
+
+    Measured on a 2-core machine (``benchmarks/bench_dask.py``): with Dask's default
+    ``MALLOC_TRIM_THRESHOLD_=65536`` in the workers' environment, glibc returns freed memory to
+    the system after every large numpy temporary, and the fast engine's many short-lived arrays
+    made 2 workers run at 0.53–1.08× serial; leaving the variable unset (glibc's adaptive
+    default) gave 1.74×. One thread per worker and one BLAS/OpenMP thread keep 2 workers from
+    oversubscribing 2 cores; the dashboard is off (it costs a thread and a port per cluster).
+    """
+    return {
+        "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+        "distributed.nanny.pre-spawn-environ.OMP_NUM_THREADS": 1,
+        "distributed.nanny.pre-spawn-environ.MKL_NUM_THREADS": 1,
+        "distributed.nanny.pre-spawn-environ.OPENBLAS_NUM_THREADS": 1,
+    }
 
 
 def run_tasks(
@@ -20,41 +46,134 @@ def run_tasks(
     executor: str = "serial",
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    *,
+    address: str | None = None,
+    on_result: Callable[[int, object], None] | None = None,
 ) -> list:
     """Results of ``function(*arguments)`` for each task, in task order.
 
     ``processes`` uses :class:`concurrent.futures.ProcessPoolExecutor` (measured here at 1.9–2.0×
-    on 2 cores, start-up 0.02–0.05 s); ``dask`` a ``dask.distributed`` LocalCluster (install the
-    ``distributed`` extra; worth it only for long tasks or a real cluster).
+    on 2 cores, start-up 0.02–0.05 s); ``dask`` the Dask scheduler at ``address``, or a
+    LocalCluster of ``workers`` single-threaded worker processes when no address is given
+    (install the ``distributed`` extra). ``progress(done)`` and ``on_result(index, result)`` are
+    called as tasks finish.
     """
     if executor not in EXECUTORS:
         raise SpmoptInputError(
             f"unknown executor '{executor}'; expected one of {', '.join(EXECUTORS)}"
         )
+    if address is not None and executor != "dask":
+        raise SpmoptInputError(f"--address is for the dask executor, not '{executor}'")
+    if workers is not None and workers < 1:
+        raise SpmoptInputError(f"workers must be at least 1, not {workers}")
+    if not tasks:
+        return []
+    if executor == "dask":
+        with dask_client(address, workers) as client:
+            return run_on_client(client, tasks, progress, on_result)
     if executor == "serial" or len(tasks) <= 1:
-        return _report(((function(*arguments)) for function, arguments in tasks), progress)
-    if executor == "processes":
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(function, *arguments) for function, arguments in tasks]
-            return _report((future.result() for future in futures), progress)
+        return _collect(
+            ((index, function(*arguments)) for index, (function, arguments) in enumerate(tasks)),
+            len(tasks),
+            progress,
+            on_result,
+        )
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {
+            pool.submit(function, *arguments): index
+            for index, (function, arguments) in enumerate(tasks)
+        }
+        finished = ((futures[future], future.result()) for future in as_completed(futures))
+        return _collect(finished, len(tasks), progress, on_result)
+
+
+def run_on_client(client, tasks, progress=None, on_result=None) -> list:
+    """Run ``tasks`` on a connected :class:`dask.distributed.Client`; results in task order."""
+    from dask.distributed import as_completed as dask_completed
+
+    futures = [client.submit(function, *arguments, pure=False) for function, arguments in tasks]
+    index = {future.key: position for position, future in enumerate(futures)}
+    finished = ((index[future.key], future.result()) for future in dask_completed(futures))
     try:
+        return _collect(finished, len(tasks), progress, on_result)
+    finally:
+        client.cancel(futures)
+
+
+@contextmanager
+def dask_client(address: str | None = None, workers: int | None = None) -> Iterator:
+    """A Dask client on the scheduler at ``address`` or on a new efficient LocalCluster of
+    ``workers`` single-threaded processes (:func:`dask_worker_config`).
+
+    Raises :class:`~spmopt.errors.SpmoptInputError` (exit status 2) when dask is not installed
+    or the scheduler cannot be reached within :data:`DASK_CONNECT_TIMEOUT_S` seconds.
+    """
+    try:
+        import dask
         from dask.distributed import Client, LocalCluster
     except ImportError:
         raise SpmoptInputError(
             "the dask executor needs dask[distributed]: pip install 'spmopt[distributed]'"
         ) from None
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True) as cluster:
-        with Client(cluster) as client:
-            futures = [
-                client.submit(function, *arguments, pure=False) for function, arguments in tasks
-            ]
-            return _report((future.result() for future in futures), progress)
+    if address is not None:
+        client = _connect(Client, address)
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    with dask.config.set(dask_worker_config()):
+        with LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=40,  # logging.ERROR
+        ) as cluster:
+            with Client(cluster) as client:
+                yield client
 
 
-def _report(results: Iterable, progress: Callable[[int], None] | None) -> list:
-    collected = []
-    for result in results:
-        collected.append(result)
+def _connect(client_class, address: str):
+    """A client on ``address``, or a clear error when no scheduler answers there."""
+    if "://" not in address and ":" not in address:
+        raise SpmoptInputError(
+            f"--address {address!r} is not a scheduler address; expected e.g. tcp://host:8786"
+        )
+    try:
+        return client_class(address, timeout=DASK_CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise SpmoptInputError(
+            f"cannot reach a Dask scheduler at {address} within {DASK_CONNECT_TIMEOUT_S:.0f} s "
+            f"({type(error).__name__}: {error}); start one with `dask scheduler` and workers "
+            "with `dask worker ADDRESS`, or leave out --address for a local cluster"
+        ) from None
+
+
+def check_dask_address(address: str) -> None:
+    """Raise :class:`~spmopt.errors.SpmoptInputError` unless a Dask scheduler answers at
+    ``address`` (called before any work starts)."""
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise SpmoptInputError(
+            "the dask executor needs dask[distributed]: pip install 'spmopt[distributed]'"
+        ) from None
+    _connect(Client, address).close()
+
+
+def _collect(
+    finished: Iterable[tuple[int, object]],
+    total: int,
+    progress: Callable[[int], None] | None,
+    on_result: Callable[[int, object], None] | None,
+) -> list:
+    """Results placed in task order from ``(index, result)`` pairs in completion order."""
+    results: list = [None] * total
+    for done, (index, result) in enumerate(finished, start=1):
+        results[index] = result
+        if on_result:
+            on_result(index, result)
         if progress:
-            progress(len(collected))
-    return collected
+            progress(done)
+    return results
