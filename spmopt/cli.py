@@ -299,6 +299,8 @@ def _optimise(args: argparse.Namespace) -> int:
         replications=args.replications,
         validation_replications=args.validation_replications,
         mode=args.mode,
+        gap_rel=args.gap,
+        time_limit_s=args.time_limit,
         solver=args.solver,
         seed=args.seed,
         validate_engine=args.validate_engine,
@@ -591,6 +593,17 @@ def _non_negative(text: str) -> int:
     return value
 
 
+def _non_negative_number(text: str) -> float:
+    """A finite number ≥ 0 on the command line (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not (value >= 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
 def _seed(text: str) -> int:
     """A random seed: a whole number ≥ 0."""
     return _non_negative(text)
@@ -768,6 +781,20 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["round", "relaxation", "milp"],
         help="how the choice is made integral (default: the scenario's [optimise] mode, else "
         "round)",
+    )
+    optimise.add_argument(
+        "--gap",
+        type=_non_negative_number,
+        metavar="REL",
+        help="relative optimality gap of binary solves, e.g. 0.001 (default: the scenario's "
+        "[optimise] gap_rel, else 1e-4 when rounding; --mode milp needs it)",
+    )
+    optimise.add_argument(
+        "--time-limit",
+        type=_non_negative_number,
+        metavar="SECONDS",
+        help="time limit per solver call [s] (default: the scenario's [optimise] time_limit_s, "
+        "else 60 s for binary solves; --mode milp needs it)",
     )
     optimise.add_argument(
         "--solver",

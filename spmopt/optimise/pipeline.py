@@ -40,6 +40,8 @@ OPTIONS = (
     "replications",
     "validation_replications",
     "mode",
+    "gap_rel",
+    "time_limit_s",
     "solver",
     "participation",
     "rep_participation",
@@ -58,6 +60,8 @@ class OptimiseOptions:
     replications: int = 100
     validation_replications: int = 200
     mode: str = "round"
+    gap_rel: float | None = None
+    time_limit_s: float | None = None
     solver: str = "highs"
     participation: bool = True
     rep_participation: RepParticipation | None = None
@@ -100,7 +104,33 @@ class OptimiseOptions:
             raise SpmoptInputError(
                 f"optimise.unit: expected 'segment' or 'rep', got {unit!r}", scenario.source
             )
+        _check_solve_options(table, scenario.source)
         return cls(levers=per_segment, cvar=cvar, rep_participation=rep_participation, **table)
+
+
+def _check_solve_options(table: Mapping[str, object], source: str | None) -> None:
+    """Stop before any simulation when the mode, gap or time limit cannot be used: ``milp``
+    needs both a relative gap and a time limit [s] (a binary programme can run for minutes)."""
+    from spmopt.optimise.lp import MODES
+
+    mode = table.get("mode", "round")
+    if mode not in MODES:
+        raise SpmoptInputError(
+            f"optimise.mode: expected one of {', '.join(MODES)}, got {mode!r}", source
+        )
+    for key in ("gap_rel", "time_limit_s"):
+        value = table.get(key)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0
+        ):
+            raise SpmoptInputError(f"optimise.{key}: expected a number >= 0, got {value!r}", source)
+    if mode == "milp" and (table.get("gap_rel") is None or table.get("time_limit_s") is None):
+        raise SpmoptInputError(
+            "mode 'milp' needs a relative gap and a time limit (--gap 0.001 --time-limit 300 on "
+            "the command line, gap_rel and time_limit_s in [optimise] or in spmopt.optimise): "
+            "a binary programme over every unit can run for minutes; or use mode 'round'",
+            source,
+        )
 
 
 def constraints_from(scenario: Scenario, options: OptimiseOptions) -> Constraints:
@@ -362,7 +392,10 @@ class OptimisationResult:
             samples=self.samples[["unit", "candidate", "scenario", "comp_cost"]]
             if self.constraints.cvar is not None
             else None,
+            mode=self.options.mode,
             solver=self.options.solver,
+            gap_rel=self.options.gap_rel,
+            time_limit_s=self.options.time_limit_s,
         )
 
     def write(self, out_dir: str | Path) -> list[Path]:
@@ -406,6 +439,8 @@ def optimise(
     replications: int | None = None,
     validation_replications: int | None = None,
     mode: str | None = None,
+    gap_rel: float | None = None,
+    time_limit_s: float | None = None,
     solver: str | None = None,
     seed: int | None = None,
     validate: bool = True,
@@ -419,6 +454,8 @@ def optimise(
     (common random numbers); the response table feeds the LP with the constraints from
     ``[finance]``; the chosen plans are re-simulated on fresh streams and reported beside the
     prediction (``result.validation``). ``progress(stage, done, total)`` reports progress.
+    ``gap_rel`` (relative optimality gap) and ``time_limit_s`` [s] configure the binary solves;
+    ``mode="milp"`` needs both, checked before any simulation (:class:`SpmoptInputError`).
     """
     from spmopt.run.simulation import as_scenario
 
@@ -429,6 +466,8 @@ def optimise(
         replications=replications,
         validation_replications=validation_replications,
         mode=mode,
+        gap_rel=gap_rel,
+        time_limit_s=time_limit_s,
         solver=solver,
         validate_engine=validate_engine,
         participation=participation,
@@ -467,6 +506,8 @@ def optimise(
         else None,
         mode=options.mode,
         solver=options.solver,
+        gap_rel=options.gap_rel,
+        time_limit_s=options.time_limit_s,
     )
     lookup = {
         (segment, candidate.id): candidate
