@@ -3,8 +3,6 @@ the frontier's infeasible budgets, and the optimiser's up-front estimate."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from spmopt.cli import main
