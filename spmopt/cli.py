@@ -1,7 +1,9 @@
 """The ``spmopt`` command (design §7).
 
 Bad input exits with status 2 and one message naming the file, the key or row, and what was
-expected; outputs are staged and moved into ``--out`` only when the command succeeds.
+expected; an infeasible programme exits with status 3; ``optimise`` exits with status 4 when the
+chosen plans, re-simulated, break a constraint beyond 2 standard errors. Outputs are staged and
+moved into ``--out`` only when the command completes.
 """
 
 from __future__ import annotations
@@ -287,7 +289,11 @@ def _optimise(args: argparse.Namespace) -> int:
 
     def progress(stage: str, done: int, total: int) -> None:
         if stage not in bars:
-            label = "simulating candidates" if stage == "candidates" else "re-simulating"
+            label = {
+                "candidates": "simulating candidates",
+                "selection": "ranking and selection",
+                "gap": "optimality gap batches",
+            }.get(stage, "re-simulating")
             bars[stage] = tqdm(total=total, desc=label, file=sys.stderr, disable=args.quiet)
         bars[stage].update(done - bars[stage].n)
         if done >= total:
@@ -336,6 +342,13 @@ def _optimise(args: argparse.Namespace) -> int:
             )
         print(shown.to_string(index=False))
     print(f"\nWrote {', '.join(names)} under {args.out}")
+    if result.breaches:
+        print(
+            f"spmopt optimise: the chosen plans break {len(result.breaches)} constraint(s) when "
+            "re-simulated (exit status 4): " + "; ".join(result.breaches),
+            file=sys.stderr,
+        )
+        return 4
     return 0
 
 
@@ -416,35 +429,87 @@ def format_optimisation(result) -> str:
         )
     else:
         lines.append("  none")
-    validation = result.validation
-    if len(validation):
+    lines.extend(_selection_lines(result))
+    lines.extend(_validation_lines(result))
+    if result.optimality_gap is not None:
+        gap = result.optimality_gap
+        lines.append(
+            f"Optimality gap of the chosen plans (multiple-replication procedure, "
+            f"{gap.batches} independent batches): estimate {gap.mean:,.0f}, 95% upper bound "
+            f"{gap.upper:,.0f} of expected profit among the candidates searched."
+        )
+    breaches = result.breaches
+    if breaches:
         lines.append("")
         lines.append(
-            f"Incumbent vs optimised, predicted and re-simulated on fresh random numbers "
-            f"({validation['replications'].iloc[0]} replications, {validation['engine'].iloc[0]} engine):"
+            "WARNING: the chosen plans break a constraint when re-simulated on fresh random "
+            "numbers (beyond 2 standard errors):"
         )
-        table = validation.pivot(
-            index="metric", columns="configuration", values=["predicted", "simulated"]
-        )
-        ses = validation.pivot(index="metric", columns="configuration", values="simulated_se")
-        rows = []
-        for metric in ["revenue", "comp_cost", "profit", "share_at_quota"]:
-            ratio = metric == "share_at_quota"
-            fmt = "{:.1%}".format if ratio else "{:,.0f}".format
-            row = {"metric": metric}
-            for config in ["incumbent", "optimised"]:
-                row[f"{config} predicted"] = fmt(table.loc[metric, ("predicted", config)])
-                row[f"{config} simulated ± 1.96 se"] = (
-                    f"{fmt(table.loc[metric, ('simulated', config)])} ± {fmt(1.96 * ses.loc[metric, config])}"
-                )
-            rows.append(row)
-        lines.append(pd.DataFrame(rows).to_string(index=False))
-        agree = validation["agrees"].mean()
-        lines.append(
-            f"{agree:.0%} of predictions agree with the re-simulation within 1.96 combined standard "
-            "errors (a prediction chosen as the best of many candidates may be optimistic)."
-        )
+        lines.extend(f"  {message}" for message in breaches)
     return "\n".join(lines)
+
+
+def _selection_lines(result) -> list[str]:
+    """The Kim–Nelson selection among close configurations, as text (empty when not run)."""
+    table = result.selection
+    if not len(table):
+        return []
+    winner = table[table["selected"]].iloc[0]
+    changed = not bool(winner["lp_choice"])
+    return [
+        "",
+        f"Ranking and selection (Kim–Nelson, common random numbers, indifference "
+        f"{table['indifference'].iloc[0]:,.0f}) among the {len(table)} best configurations on "
+        f"an independent stream: {winner['configuration']} selected after "
+        f"{int(table['replications'].max())} replications"
+        + (" (it replaces the programme's choice)" if changed else " (the programme's choice)")
+        + ("; stopped at the replication budget" if winner["stopped"] == "budget" else "")
+        + ".",
+    ]
+
+
+def _validation_lines(result) -> list[str]:
+    """In-sample vs out-of-sample figures of the incumbent, the chosen plans and the gain."""
+    import pandas as pd
+
+    validation = result.validation
+    if not len(validation):
+        return []
+    lines = [
+        "",
+        f"Predicted: re-simulated on fresh random numbers (a stream independent of the choice; "
+        f"{validation['replications'].iloc[0]} replications, {validation['engine'].iloc[0]} "
+        "engine), ± 1.96 se, beside the in-sample figures the choice was made on:",
+    ]
+    rows = []
+    for metric in ["revenue", "comp_cost", "profit", "share_at_quota"]:
+        fmt = "{:.1%}".format if metric == "share_at_quota" else "{:,.0f}".format
+        row = {"metric": metric}
+        for config in ["incumbent", "optimised", "gain"]:
+            part = validation[
+                (validation["configuration"] == config) & (validation["metric"] == metric)
+            ]
+            if not len(part):
+                continue
+            part = part.iloc[0]
+            row[f"{config} predicted"] = (
+                f"{fmt(part['predicted'])} ± {fmt(1.96 * part['predicted_se'])}"
+            )
+            if config != "incumbent":
+                row[f"{config} in-sample"] = fmt(part["in_sample"])
+        rows.append(row)
+    lines.append(pd.DataFrame(rows).to_string(index=False))
+    profit = validation[
+        (validation["configuration"] == "optimised") & (validation["metric"] == "profit")
+    ]
+    if len(profit):
+        optimism = float(profit["optimism"].iloc[0])
+        lines.append(
+            f"In-sample profit exceeds the prediction by {optimism:,.0f} (z = "
+            f"{float(profit['z'].iloc[0]):.1f}): the choice stream's figures of a plan chosen as "
+            "the best of many are optimistic; report the predicted ones."
+        )
+    return lines
 
 
 def _compare(args: argparse.Namespace) -> int:

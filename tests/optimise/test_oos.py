@@ -37,3 +37,49 @@ def test_milp_runs_with_gap_and_time_limit_from_the_command_line(tmp_path, capsy
     assert status == 0, capsys.readouterr().err
     assert "Programme: " in capsys.readouterr().out
     assert (out / "choice.csv").exists()
+
+
+def test_constraint_safety_flags_a_breach_beyond_its_standard_error():
+    """Comp cost with mean 103 and se 1 against a budget of 100 is 3 se over (breached); against
+    a budget of 102 it is 1 se over (not beyond 2 se: not breached)."""
+    import numpy as np
+    import pandas as pd
+
+    from spmopt.optimise.constraints import Constraints
+    from spmopt.optimise.pipeline import constraint_safety
+
+    noise = np.tile([-1.0, 1.0], 50)
+    noise *= 10 / noise.std(ddof=1)  # sample sd 10 over 100 replications: se 1
+    metrics = pd.DataFrame({"comp_cost": 103 + noise, "revenue": 1000.0, "share_at_quota": 0.5})
+    table = constraint_safety(Constraints(budget=100), metrics).set_index("constraint")
+    assert table.loc["budget", "excess_z"] == pytest.approx(3.0)
+    assert table.loc["budget", "breached"]
+    table = constraint_safety(Constraints(budget=102), metrics).set_index("constraint")
+    assert not table.loc["budget", "breached"]
+    # cost of sales 103/1000 against a ceiling of 0.1: 0.003 over, se 0.001 (revenue fixed)
+    table = constraint_safety(Constraints(cos_ceiling=0.1), metrics).set_index("constraint")
+    assert table.loc["cos_ceiling", "excess_z"] == pytest.approx(3.0)
+    table = constraint_safety(Constraints(quota_share=(0.6, None)), metrics)
+    assert table.set_index("constraint").loc["attain_floor", "breached"]
+
+
+CHANCE = (
+    HOLMSTROM_MILGROM.replace("rate = [3.0, 4.0, 5.0, 6.0, 7.0], ", "rate = [0.5, 2.0], ")
+    + "selection_size = 1\ngap_batches = 0\nmax_overrun_probability = 0.01\n"
+    + "\n[finance]\ncomp_budget = 80_450_000\n"
+)
+
+
+def test_a_chosen_plan_breaking_a_chance_constraint_exits_with_status_4(tmp_path, capsys):
+    """The chosen plan's expected comp cost (≈ 80.37M, per-replication sd ≈ 0.19M) meets the
+    80.45M budget, but about a third of its replications overrun it: far beyond the allowed
+    P(comp cost > budget) ≤ 1%. The outputs are written and the command exits with status 4."""
+    out = tmp_path / "out"
+    status = main(["optimise", str(write(tmp_path, CHANCE)), "--out", str(out), "--quiet"])
+    captured = capsys.readouterr()
+    assert status == 4, captured.err
+    assert "overrun_probability" in captured.err and "exit status 4" in captured.err
+    assert "WARNING" in captured.out
+    safety = (out / "safety.csv").read_text()
+    assert "overrun_probability" in safety and "True" in safety
+    assert (out / "choice.csv").exists()
