@@ -313,6 +313,8 @@ def _optimise(args: argparse.Namespace) -> int:
         participation=args.participation,
         progress=progress,
     )
+    from spmopt.optimise.frontier import incumbent_point
+
     frontier = result.frontier(points=args.frontier) if args.frontier else None
     with staged_output(args.out, "optimise") as staging:
         result.write(staging)
@@ -321,7 +323,10 @@ def _optimise(args: argparse.Namespace) -> int:
 
             frontier.to_csv(staging / "frontier.csv", index=False, float_format="%.10g")
             plot_frontier(
-                frontier, staging / "frontier.png", title=f"{scenario.id}: efficient frontier"
+                frontier,
+                staging / "frontier.png",
+                title=f"{scenario.id}: efficient frontier",
+                incumbent=incumbent_point(result.responses),
             )
         names = sorted(
             str(path.relative_to(staging)) for path in staging.rglob("*") if path.is_file()
@@ -340,7 +345,17 @@ def _optimise(args: argparse.Namespace) -> int:
             shown["budget_shadow_price"] = shown["budget_shadow_price"].map(
                 lambda v: "" if pd.isna(v) else f"{v:.3f}"
             )
+        shown["current_budget"] = shown["current_budget"].map(
+            lambda flag: "<- current budget" if flag else ""
+        )
+        shown = shown.rename(columns={"current_budget": ""})
         print(shown.to_string(index=False))
+        infeasible = int((frontier["status"] == "infeasible").sum())
+        if infeasible:
+            print(f"{infeasible} budget(s) infeasible: no choice meets the other constraints.")
+        point = incumbent_point(result.responses)
+        if point is not None:
+            print(f"Incumbent: comp cost {point[0]:,.0f}, expected profit {point[1]:,.0f}.")
     print(f"\nWrote {', '.join(names)} under {args.out}")
     if result.breaches:
         print(

@@ -83,3 +83,57 @@ def test_a_chosen_plan_breaking_a_chance_constraint_exits_with_status_4(tmp_path
     safety = (out / "safety.csv").read_text()
     assert "overrun_probability" in safety and "True" in safety
     assert (out / "choice.csv").exists()
+
+
+TOY = {
+    "unit": ["a", "a"],
+    "candidate": ["incumbent", "q"],
+    "revenue": [2.0, 3.0],
+    "margin": [2.0, 3.0],
+    "incentive_cost": [0.5, 1.0],
+    "base_cost": [0.0, 0.0],
+    "discount_cost": [0.0, 0.0],
+    "certainty_equivalent": [1.0, 1.0],
+    "outside_option": [0.0, 0.0],
+    "p_quota": [0.5, 0.5],
+    "reps": [1, 1],
+    "quota": [2.0, 2.0],
+    "attrition": [0.0, 0.0],
+}
+
+
+def test_frontier_keeps_infeasible_budgets_and_marks_the_current_budget_and_incumbent(
+    tmp_path, monkeypatch
+):
+    """Budgets below the cheapest plan (0.5) are infeasible: they stay in the table and are drawn
+    as crosses; the current budget (0.8, not on the default grid) is added and marked; the
+    incumbent (comp cost 0.5, profit 1.5) is drawn as a star."""
+    import matplotlib.figure
+    import pandas as pd
+
+    from spmopt.analysis.plots import plot_frontier
+    from spmopt.optimise.constraints import Constraints
+    from spmopt.optimise.frontier import frontier, incumbent_point
+
+    responses = pd.DataFrame(TOY)
+    table = frontier(responses, Constraints(budget=0.8), mode="relaxation", points=3)
+    assert 0.8 in table["budget"].tolist()
+    assert table.loc[table["current_budget"], "budget"].tolist() == [0.8]
+    low = frontier(responses, Constraints(budget=0.8), budgets=[0.2, 0.8, 1.0])
+    assert low["status"].tolist()[0] == "infeasible" and len(low) == 3
+    assert incumbent_point(responses) == (0.5, 1.5)
+    drawn = {}
+    original = matplotlib.figure.Figure.savefig
+
+    def capture(figure, *args, **kwargs):
+        axis = figure.axes[0]
+        drawn["labels"] = [text.get_text() for text in axis.get_legend().get_texts()]
+        drawn["lines"] = {line.get_label(): line.get_xydata() for line in axis.get_lines()}
+        return original(figure, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", capture)
+    plot_frontier(low, tmp_path / "frontier.png", incumbent=incumbent_point(responses))
+    assert {"infeasible budget", "current budget", "incumbent"} <= set(drawn["labels"])
+    assert drawn["lines"]["infeasible budget"][:, 0] == pytest.approx([0.2e-6])
+    assert drawn["lines"]["incumbent"].ravel() == pytest.approx([0.5e-6, 1.5e-6])
+    assert (tmp_path / "frontier.png").stat().st_size > 0
