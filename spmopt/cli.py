@@ -276,6 +276,38 @@ def _check_run_size(
     check_fits(estimate, args.out, force=args.force)
 
 
+def _check_optimise_size(args: argparse.Namespace, scenario) -> None:
+    """Print the optimiser's estimated time and memory (every simulation it will run, one held
+    in memory at a time); stop before simulating if it exceeds this machine (unless --force).
+    Also checks the options (e.g. ``--mode milp`` without ``--gap``) before any simulation."""
+    from spmopt.optimise.pipeline import OptimiseOptions, planned_runs
+    from spmopt.run.estimate import check_fits, combine, estimate_run
+
+    options = OptimiseOptions.from_scenario(
+        scenario,
+        unit=args.unit,
+        replications=args.replications,
+        validation_replications=args.validation_replications,
+        mode=args.mode,
+        gap_rel=args.gap,
+        time_limit_s=args.time_limit,
+        solver=args.solver,
+        validate_engine=args.validate_engine,
+        participation=args.participation,
+    )
+    months = 12 * scenario.spec.scenario.years
+    reps = len(scenario.population)
+    estimates = [
+        estimate_run(replications, reps, months, engine, file_format=None, chunked=False)
+        for _, engine, replications, count in planned_runs(scenario, options)
+        for _ in range(count)
+    ]
+    estimate = combine(estimates)
+    if not args.quiet:
+        print(f"estimate: {estimate.describe()}", file=sys.stderr)
+    check_fits(estimate, None, force=args.force)
+
+
 def _optimise(args: argparse.Namespace) -> int:
     import pandas as pd
     from tqdm import tqdm
@@ -285,6 +317,7 @@ def _optimise(args: argparse.Namespace) -> int:
 
     scenario = as_scenario(args.scenario)
     _require_levers(scenario, args.scenario)
+    _check_optimise_size(args, scenario)
     bars: dict[str, tqdm] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -906,6 +939,7 @@ def build_parser() -> argparse.ArgumentParser:
     optimise.add_argument(
         "--quiet", action="store_true", help="no progress bars (default: show them)"
     )
+    optimise.add_argument("--force", action="store_true", help=_FORCE_HELP)
     optimise.set_defaults(run=_optimise)
 
     compare = commands.add_parser("compare", help="compare plans on one scenario for finance")

@@ -648,6 +648,33 @@ def _predicted_totals(
     }
 
 
+# ------------------------------------------------------------------------------ run size
+def planned_runs(
+    scenario: Scenario, options: OptimiseOptions, *, validate: bool = True
+) -> list[tuple[str, str, int, int]]:
+    """The simulations :func:`optimise` will run, for an up-front estimate: rows of
+    ``(stage, engine, replications per run, runs)`` — candidates, the optimality-gap batches,
+    at most ``selection_size`` configurations in ranking and selection, and the validation of
+    the incumbent and the chosen plans."""
+    rounds = 0
+    for name, spec in scenario.spec.segments.items():
+        levers = {k: v for k, v in options.levers[name].items() if v != PARTICIPATION}
+        try:
+            made = candidates(scenario.plans[spec.plan], name, levers)
+        except SpmoptInputError as error:
+            raise error.in_source(scenario.source) from None
+        rounds = max(rounds, len(made))
+    runs = [("candidates", "fast", options.replications, rounds)]
+    if not validate:
+        return runs
+    if options.unit == "segment" and options.selection_size >= 2:
+        runs.append(("selection", "fast", options.validation_replications, options.selection_size))
+    runs.append(("validation", options.validate_engine, options.validation_replications, 2))
+    if min(options.gap_batches, options.replications // 2) >= 2:
+        runs.append(("gap", "fast", options.replications, rounds))
+    return runs
+
+
 # ------------------------------------------------------------------------------ after the choice
 VALIDATION_METRICS = ("revenue", "comp_cost", "profit", "share_at_quota")
 SAFETY_Z = 2.0

@@ -137,3 +137,32 @@ def test_frontier_keeps_infeasible_budgets_and_marks_the_current_budget_and_incu
     assert drawn["lines"]["infeasible budget"][:, 0] == pytest.approx([0.2e-6])
     assert drawn["lines"]["incumbent"].ravel() == pytest.approx([0.5e-6, 1.5e-6])
     assert (tmp_path / "frontier.png").stat().st_size > 0
+
+
+def test_optimise_estimates_its_run_up_front_and_refuses_one_beyond_the_machine(
+    tmp_path, monkeypatch, capsys
+):
+    """10⁹ replications per candidate of 100 reps × 12 months cannot fit in memory: the command
+    says so before simulating anything (exit 2, naming --force); a normal run prints its
+    estimate first."""
+    from spmopt.optimise.pipeline import OptimiseOptions, planned_runs
+    from spmopt.run.simulation import as_scenario
+
+    path = write(tmp_path, HOLMSTROM_MILGROM)
+    monkeypatch.setattr(pipeline, "_run", _no_simulation)
+    argv = ["optimise", str(path), "--out", str(tmp_path / "out"), "--replications", "1e9"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "estimate:" in err and "--force" in err and "memory" in err
+    assert not (tmp_path / "out").exists()
+    # six candidates (the incumbent and five rates); 30 replications each, twice (choice and
+    # optimality-gap batches); 30 re-simulating the incumbent and the choice, and up to five
+    # configurations in ranking and selection
+    scenario = as_scenario(path)
+    runs = planned_runs(scenario, OptimiseOptions.from_scenario(scenario))
+    assert runs == [
+        ("candidates", "fast", 30, 6),
+        ("selection", "fast", 30, 5),
+        ("validation", "fast", 30, 2),
+        ("gap", "fast", 30, 6),
+    ]
