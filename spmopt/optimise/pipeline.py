@@ -619,9 +619,14 @@ def _configuration_model(scenario, options, chosen_candidates, by_segment) -> Si
     chosen = pd.Series(chosen_candidates)
     rep_ids = frame["rep_id"].astype(str)
     frame["segment"] = rep_ids.map(lambda rep: f"{chosen[rep].segment}:{chosen[rep].id}")
-    frame["quota"] = rep_ids.map(
-        lambda rep: chosen[rep].plan.quota_of_measure(chosen[rep].plan.measures[0]).quota
-    )
+    # each rep's quota as when its candidate was simulated: its own quota (or the plan's) times
+    # the candidate's quota multiple, times territory potential when quotas follow territories
+    original = scenario.model().population
+    quota = np.empty(len(frame))
+    for name, candidate in {f"{c.segment}:{c.id}": c for c in chosen_candidates.values()}.items():
+        seats = (frame["segment"] == name).to_numpy()
+        quota[seats] = _quotas(original.select(seats), candidate)
+    frame["quota"] = quota
     segments = {}
     for candidate in {f"{c.segment}:{c.id}": c for c in chosen_candidates.values()}.values():
         name = f"{candidate.segment}:{candidate.id}"

@@ -166,3 +166,19 @@ def test_optimise_estimates_its_run_up_front_and_refuses_one_beyond_the_machine(
         ("validation", "fast", 30, 2),
         ("gap", "fast", 30, 6),
     ]
+
+
+def test_per_rep_choice_is_re_simulated_with_the_quotas_it_was_chosen_with(tmp_path):
+    """Reps with their own quota (600,000) beside a plan quota of 1,000,000: the candidates are
+    simulated with the reps' quotas, so the re-simulation must use them too. Expected sales
+    ≈ 1.05M with σ = 100,000 put nearly every rep over 600k (share at quota ≈ 1) but only about
+    70% over 1M; predicted and in-sample shares must agree within 4 combined standard errors
+    (false-failure rate 6e-5), which the plan-quota re-simulation (z ≈ 30) did not."""
+    text = HOLMSTROM_MILGROM.replace("participation = true", 'participation = true\nunit = "rep"')
+    text = text.replace("count = 100,", "count = 20, quota = 600000,")
+    text = text.replace("[optimise]", "[optimise]\ngap_batches = 0")
+    result = optimise(write(tmp_path, text))
+    validation = result.validation.set_index(["configuration", "metric"])
+    row = validation.loc[("optimised", "share_at_quota")]
+    assert row["in_sample"] > 0.95
+    assert abs(row["z"]) <= 4, row
