@@ -52,6 +52,7 @@ OPTIONS = (
     "indifference_rel",
     "gap_batches",
     "max_overrun_probability",
+    "shrinkage",
 )
 PARTICIPATION = "participation"
 
@@ -76,6 +77,7 @@ class OptimiseOptions:
     indifference_rel: float = 0.002
     gap_batches: int = 10
     max_overrun_probability: float | None = None
+    shrinkage: bool = True
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, **overrides) -> OptimiseOptions:
@@ -148,6 +150,10 @@ def _check_solve_options(table: Mapping[str, object], source: str | None) -> Non
             raise SpmoptInputError(
                 f"optimise.{key}: expected at most {high}, got {value!r}", source
             )
+    if not isinstance(table.get("shrinkage", True), bool):
+        raise SpmoptInputError(
+            f"optimise.shrinkage: expected true or false, got {table['shrinkage']!r}", source
+        )
     for key in ("gap_rel", "time_limit_s"):
         value = table.get(key)
         if value is not None and (
@@ -571,6 +577,8 @@ def optimise(
             progress("candidates", position + 1, rounds)
     responses = pd.concat(response_frames, ignore_index=True)
     samples = pd.concat(sample_frames, ignore_index=True)
+    if options.unit == "rep" and options.shrinkage:
+        responses = _shrunk(scenario, responses, samples)
     solution = solve(
         responses,
         constraints,
@@ -651,6 +659,16 @@ def _predicted_totals(
         )
         for metric in ("revenue", "comp_cost", "profit", "share_at_quota")
     }
+
+
+def _shrunk(scenario: Scenario, responses: pd.DataFrame, samples: pd.DataFrame) -> pd.DataFrame:
+    """Per-rep responses with each candidate's gain over the incumbent shrunk towards its
+    segment's mean (:func:`spmopt.optimise.selection.shrink_rep_responses`)."""
+    from spmopt.optimise.selection import shrink_rep_responses
+
+    segment_of = scenario.population.frame.set_index("rep_id")["segment"]
+    segment_of.index = segment_of.index.astype(str)
+    return shrink_rep_responses(responses, samples, segment_of)
 
 
 # ------------------------------------------------------------------------------ run size

@@ -26,8 +26,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["GapInterval", "KimNelsonResult", "kim_nelson", "optimality_gap_interval"]
+__all__ = [
+    "GapInterval",
+    "KimNelsonResult",
+    "kim_nelson",
+    "optimality_gap_interval",
+    "shrink_rep_responses",
+]
 
 
 @dataclass(frozen=True)
@@ -178,3 +185,70 @@ def optimality_gap_interval(gaps, alpha: float = 0.05) -> GapInterval:
     se = float(values.std(ddof=1) / np.sqrt(values.size))
     upper = mean + float(t.ppf(1 - alpha, values.size - 1)) * se
     return GapInterval(mean, se, max(upper, 0.0), int(values.size), alpha)
+
+
+SHRUNK_METRICS = ("revenue", "comp_cost", "profit")
+
+
+def shrink_rep_responses(
+    responses: pd.DataFrame, samples: pd.DataFrame, segment_of: pd.Series
+) -> pd.DataFrame:
+    """Per-rep responses with each candidate's difference from the incumbent shrunk towards its
+    segment's mean difference (empirical Bayes, James–Stein type), against the optimiser's curse
+    of per-rep choices.
+
+    For rep i and candidate j, d_ij = ȳ_ij − ȳ_i0 (common random numbers: its standard error
+    s_ij comes from the per-replication differences); within a segment, d̄_j is the mean over
+    reps and τ²_j = max(0, var_i d_ij − mean_i s²_ij) the spread of the true differences, and
+    d*_ij = d_ij − s²_ij / (s²_ij + τ²_j) · (d_ij − d̄_j). Revenue, comp cost and profit are
+    shrunk (``samples`` columns); the response table's ``revenue``, ``incentive_cost`` (comp cost
+    minus base) and ``margin`` are rebuilt from them so that its expected profit is the shrunk
+    one. Reps with no ``incumbent`` row are left as they are.
+
+    Parameters
+    ----------
+    responses:
+        The response table, one row per rep (``unit``) and candidate.
+    samples:
+        Per-replication ``comp_cost``, ``revenue`` and ``profit`` by ``unit``, ``candidate`` and
+        ``scenario`` (replication).
+    segment_of:
+        Each rep's segment, indexed by rep id (str).
+    """
+    from spmopt.optimise.levers import INCUMBENT
+
+    wide = (
+        samples.astype({"unit": str, "candidate": str})
+        .set_index(["unit", "scenario", "candidate"])[list(SHRUNK_METRICS)]
+        .unstack("candidate")
+    )
+    shrunk = {}
+    for metric in SHRUNK_METRICS:
+        values = wide[metric]
+        if INCUMBENT not in values:
+            return responses
+        differences = values.sub(values[INCUMBENT], axis=0)
+        by_rep = differences.groupby(level="unit")
+        d = by_rep.mean()
+        variance = by_rep.var(ddof=1).div(by_rep.count().clip(lower=1))
+        segment = segment_of.astype(str).reindex(d.index).to_numpy()
+        d_bar = d.groupby(segment).transform("mean")
+        tau2 = d.groupby(segment).transform("var") - variance.groupby(segment).transform("mean")
+        tau2 = tau2.clip(lower=0.0)
+        weight = (variance / (variance + tau2)).where(variance > 0, 0.0).fillna(0.0)
+        level = values[INCUMBENT].groupby(level="unit").mean()
+        shrunk[metric] = (d - weight * (d - d_bar)).add(level, axis=0).stack().rename(metric)
+    table = pd.concat(shrunk.values(), axis=1).add_suffix("_shrunk")
+    table = table.rename_axis(["unit", "candidate"]).reset_index()
+    merged = responses.astype({"unit": str, "candidate": str}).merge(
+        table, on=["unit", "candidate"], how="left"
+    )
+    known = merged["revenue_shrunk"].notna().to_numpy()
+    out = responses.copy()
+    comp = merged["comp_cost_shrunk"].to_numpy()[known]
+    out.loc[known, "revenue"] = merged["revenue_shrunk"].to_numpy()[known]
+    out.loc[known, "incentive_cost"] = comp - merged["base_cost"].to_numpy()[known]
+    out.loc[known, "margin"] = (
+        merged["profit_shrunk"].to_numpy()[known] + comp + merged["discount_cost"].to_numpy()[known]
+    )
+    return out
