@@ -30,7 +30,10 @@ def test_milp_without_gap_or_time_limit_stops_before_any_simulation(tmp_path, mo
 
 
 def test_milp_runs_with_gap_and_time_limit_from_the_command_line(tmp_path, capsys):
-    path = write(tmp_path, HOLMSTROM_MILGROM)
+    text = HOLMSTROM_MILGROM.replace(
+        "[optimise]", "[optimise]\nselection_size = 1\ngap_batches = 0"
+    )
+    path = write(tmp_path, text)
     out = tmp_path / "out"
     argv = ["optimise", str(path), "--out", str(out), "--quiet", "--mode", "milp"]
     status = main([*argv, "--gap", "0.001", "--time-limit", "30"])
@@ -184,6 +187,7 @@ def test_per_rep_choice_is_re_simulated_with_the_quotas_it_was_chosen_with(tmp_p
     assert abs(row["z"]) <= 4, row
 
 
+@pytest.mark.slow
 def test_selection_and_optimality_gap_on_the_holmstrom_milgrom_segment(tmp_path):
     """β* = 0.5 leads its neighbours by 1,000 per rep (100,000 in all) with a difference noise
     of ≈ 18,000 per 30 replications (see test_full_pipeline_recovers_the_holmstrom_milgrom_rate):
