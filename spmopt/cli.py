@@ -1,7 +1,9 @@
 """The ``spmopt`` command (design §7).
 
 Bad input exits with status 2 and one message naming the file, the key or row, and what was
-expected; outputs are staged and moved into ``--out`` only when the command succeeds.
+expected; an infeasible programme exits with status 3; ``optimise`` exits with status 4 when the
+chosen plans, re-simulated, break a constraint beyond 2 standard errors. Outputs are staged and
+moved into ``--out`` only when the command completes.
 """
 
 from __future__ import annotations
@@ -366,6 +368,38 @@ def _check_run_size(
     check_fits(estimate, args.out, force=args.force)
 
 
+def _check_optimise_size(args: argparse.Namespace, scenario) -> None:
+    """Print the optimiser's estimated time and memory (every simulation it will run, one held
+    in memory at a time); stop before simulating if it exceeds this machine (unless --force).
+    Also checks the options (e.g. ``--mode milp`` without ``--gap``) before any simulation."""
+    from spmopt.optimise.pipeline import OptimiseOptions, planned_runs
+    from spmopt.run.estimate import check_fits, combine, estimate_run
+
+    options = OptimiseOptions.from_scenario(
+        scenario,
+        unit=args.unit,
+        replications=args.replications,
+        validation_replications=args.validation_replications,
+        mode=args.mode,
+        gap_rel=args.gap,
+        time_limit_s=args.time_limit,
+        solver=args.solver,
+        validate_engine=args.validate_engine,
+        participation=args.participation,
+    )
+    months = 12 * scenario.spec.scenario.years
+    reps = len(scenario.population)
+    estimates = [
+        estimate_run(replications, reps, months, engine, file_format=None, chunked=False)
+        for _, engine, replications, count in planned_runs(scenario, options)
+        for _ in range(count)
+    ]
+    estimate = combine(estimates)
+    if not args.quiet:
+        print(f"estimate: {estimate.describe()}", file=sys.stderr)
+    check_fits(estimate, None, force=args.force)
+
+
 def _optimise(args: argparse.Namespace) -> int:
     import pandas as pd
     from tqdm import tqdm
@@ -375,11 +409,16 @@ def _optimise(args: argparse.Namespace) -> int:
 
     scenario = as_scenario(args.scenario)
     _require_levers(scenario, args.scenario)
+    _check_optimise_size(args, scenario)
     bars: dict[str, tqdm] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
         if stage not in bars:
-            label = "simulating candidates" if stage == "candidates" else "re-simulating"
+            label = {
+                "candidates": "simulating candidates",
+                "selection": "ranking and selection",
+                "gap": "optimality gap batches",
+            }.get(stage, "re-simulating")
             bars[stage] = tqdm(total=total, desc=label, file=sys.stderr, disable=args.quiet)
         bars[stage].update(done - bars[stage].n)
         if done >= total:
@@ -391,12 +430,16 @@ def _optimise(args: argparse.Namespace) -> int:
         replications=args.replications,
         validation_replications=args.validation_replications,
         mode=args.mode,
+        gap_rel=args.gap,
+        time_limit_s=args.time_limit,
         solver=args.solver,
         seed=args.seed,
         validate_engine=args.validate_engine,
         participation=args.participation,
         progress=progress,
     )
+    from spmopt.optimise.frontier import incumbent_point
+
     frontier = result.frontier(points=args.frontier) if args.frontier else None
     with staged_output(args.out, "optimise") as staging:
         result.write(staging)
@@ -405,7 +448,10 @@ def _optimise(args: argparse.Namespace) -> int:
 
             frontier.to_csv(staging / "frontier.csv", index=False, float_format="%.10g")
             plot_frontier(
-                frontier, staging / "frontier.png", title=f"{scenario.id}: efficient frontier"
+                frontier,
+                staging / "frontier.png",
+                title=f"{scenario.id}: efficient frontier",
+                incumbent=incumbent_point(result.responses),
             )
         if args.report:
             from spmopt.analysis.reports import optimise_report
@@ -429,8 +475,25 @@ def _optimise(args: argparse.Namespace) -> int:
             shown["budget_shadow_price"] = shown["budget_shadow_price"].map(
                 lambda v: "" if pd.isna(v) else f"{v:.3f}"
             )
+        shown["current_budget"] = shown["current_budget"].map(
+            lambda flag: "<- current budget" if flag else ""
+        )
+        shown = shown.rename(columns={"current_budget": ""})
         print(shown.to_string(index=False))
+        infeasible = int((frontier["status"] == "infeasible").sum())
+        if infeasible:
+            print(f"{infeasible} budget(s) infeasible: no choice meets the other constraints.")
+        point = incumbent_point(result.responses)
+        if point is not None:
+            print(f"Incumbent: comp cost {point[0]:,.0f}, expected profit {point[1]:,.0f}.")
     print(f"\nWrote {', '.join(names)} under {args.out}")
+    if result.breaches:
+        print(
+            f"spmopt optimise: the chosen plans break {len(result.breaches)} constraint(s) when "
+            "re-simulated (exit status 4): " + "; ".join(result.breaches),
+            file=sys.stderr,
+        )
+        return 4
     return 0
 
 
@@ -511,35 +574,87 @@ def format_optimisation(result) -> str:
         )
     else:
         lines.append("  none")
-    validation = result.validation
-    if len(validation):
+    lines.extend(_selection_lines(result))
+    lines.extend(_validation_lines(result))
+    if result.optimality_gap is not None:
+        gap = result.optimality_gap
+        lines.append(
+            f"Optimality gap of the chosen plans (multiple-replication procedure, "
+            f"{gap.batches} independent batches): estimate {gap.mean:,.0f}, 95% upper bound "
+            f"{gap.upper:,.0f} of expected profit among the candidates searched."
+        )
+    breaches = result.breaches
+    if breaches:
         lines.append("")
         lines.append(
-            f"Incumbent vs optimised, predicted and re-simulated on fresh random numbers "
-            f"({validation['replications'].iloc[0]} replications, {validation['engine'].iloc[0]} engine):"
+            "WARNING: the chosen plans break a constraint when re-simulated on fresh random "
+            "numbers (beyond 2 standard errors):"
         )
-        table = validation.pivot(
-            index="metric", columns="configuration", values=["predicted", "simulated"]
-        )
-        ses = validation.pivot(index="metric", columns="configuration", values="simulated_se")
-        rows = []
-        for metric in ["revenue", "comp_cost", "profit", "share_at_quota"]:
-            ratio = metric == "share_at_quota"
-            fmt = "{:.1%}".format if ratio else "{:,.0f}".format
-            row = {"metric": metric}
-            for config in ["incumbent", "optimised"]:
-                row[f"{config} predicted"] = fmt(table.loc[metric, ("predicted", config)])
-                row[f"{config} simulated ± 1.96 se"] = (
-                    f"{fmt(table.loc[metric, ('simulated', config)])} ± {fmt(1.96 * ses.loc[metric, config])}"
-                )
-            rows.append(row)
-        lines.append(pd.DataFrame(rows).to_string(index=False))
-        agree = validation["agrees"].mean()
-        lines.append(
-            f"{agree:.0%} of predictions agree with the re-simulation within 1.96 combined standard "
-            "errors (a prediction chosen as the best of many candidates may be optimistic)."
-        )
+        lines.extend(f"  {message}" for message in breaches)
     return "\n".join(lines)
+
+
+def _selection_lines(result) -> list[str]:
+    """The Kim–Nelson selection among close configurations, as text (empty when not run)."""
+    table = result.selection
+    if not len(table):
+        return []
+    winner = table[table["selected"]].iloc[0]
+    changed = not bool(winner["lp_choice"])
+    return [
+        "",
+        f"Ranking and selection (Kim–Nelson, common random numbers, indifference "
+        f"{table['indifference'].iloc[0]:,.0f}) among the {len(table)} best configurations on "
+        f"an independent stream: {winner['configuration']} selected after "
+        f"{int(table['replications'].max())} replications"
+        + (" (it replaces the programme's choice)" if changed else " (the programme's choice)")
+        + ("; stopped at the replication budget" if winner["stopped"] == "budget" else "")
+        + ".",
+    ]
+
+
+def _validation_lines(result) -> list[str]:
+    """In-sample vs out-of-sample figures of the incumbent, the chosen plans and the gain."""
+    import pandas as pd
+
+    validation = result.validation
+    if not len(validation):
+        return []
+    lines = [
+        "",
+        f"Predicted: re-simulated on fresh random numbers (a stream independent of the choice; "
+        f"{validation['replications'].iloc[0]} replications, {validation['engine'].iloc[0]} "
+        "engine), ± 1.96 se, beside the in-sample figures the choice was made on:",
+    ]
+    rows = []
+    for metric in ["revenue", "comp_cost", "profit", "share_at_quota"]:
+        fmt = "{:.1%}".format if metric == "share_at_quota" else "{:,.0f}".format
+        row = {"metric": metric}
+        for config in ["incumbent", "optimised", "gain"]:
+            part = validation[
+                (validation["configuration"] == config) & (validation["metric"] == metric)
+            ]
+            if not len(part):
+                continue
+            part = part.iloc[0]
+            row[f"{config} predicted"] = (
+                f"{fmt(part['predicted'])} ± {fmt(1.96 * part['predicted_se'])}"
+            )
+            if config != "incumbent":
+                row[f"{config} in-sample"] = fmt(part["in_sample"])
+        rows.append(row)
+    lines.append(pd.DataFrame(rows).to_string(index=False))
+    profit = validation[
+        (validation["configuration"] == "optimised") & (validation["metric"] == "profit")
+    ]
+    if len(profit):
+        optimism = float(profit["optimism"].iloc[0])
+        lines.append(
+            f"In-sample profit exceeds the prediction by {optimism:,.0f} (z = "
+            f"{float(profit['z'].iloc[0]):.1f}): the choice stream's figures of a plan chosen as "
+            "the best of many are optimistic; report the predicted ones."
+        )
+    return lines
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -828,6 +943,17 @@ def _non_negative(text: str) -> int:
     return value
 
 
+def _non_negative_number(text: str) -> float:
+    """A finite number ≥ 0 on the command line (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not (value >= 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
 def _seed(text: str) -> int:
     """A random seed: a whole number ≥ 0."""
     return _non_negative(text)
@@ -1042,6 +1168,20 @@ def build_parser() -> argparse.ArgumentParser:
         "round)",
     )
     optimise.add_argument(
+        "--gap",
+        type=_non_negative_number,
+        metavar="REL",
+        help="relative optimality gap of binary solves, e.g. 0.001 (default: the scenario's "
+        "[optimise] gap_rel, else 1e-4 when rounding; --mode milp needs it)",
+    )
+    optimise.add_argument(
+        "--time-limit",
+        type=_non_negative_number,
+        metavar="SECONDS",
+        help="time limit per solver call [s] (default: the scenario's [optimise] time_limit_s, "
+        "else 60 s for binary solves; --mode milp needs it)",
+    )
+    optimise.add_argument(
         "--solver",
         choices=["highs", "cbc"],
         help="LP solver (default: the scenario's [optimise] solver, else highs)",
@@ -1072,6 +1212,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--quiet", action="store_true", help="no progress bars (default: show them)"
     )
     optimise.add_argument("--report", action="store_true", help=_REPORT_HELP)
+    optimise.add_argument("--force", action="store_true", help=_FORCE_HELP)
     optimise.set_defaults(run=_optimise)
 
     compare = commands.add_parser("compare", help="compare plans on one scenario for finance")

@@ -73,15 +73,58 @@ def plot_monthly_profile(by_month: pd.DataFrame, path: str | Path, title: str = 
     return path
 
 
-def plot_frontier(frontier: pd.DataFrame, path: str | Path, title: str = "") -> Path:
-    """Expected profit against the comp budget (the efficient frontier), feasible points only."""
+def plot_frontier(
+    frontier: pd.DataFrame,
+    path: str | Path,
+    title: str = "",
+    *,
+    incumbent: tuple[float, float] | None = None,
+) -> Path:
+    """Expected profit against the comp budget (the efficient frontier).
+
+    Feasible budgets are joined by a line; infeasible ones are drawn as crosses along the bottom
+    (labelled *infeasible budget*), the row marked ``current_budget`` as a dashed vertical line,
+    and ``incumbent`` — the incumbent plans' (comp cost, expected profit) [currency/yr] — as a
+    star.
+    """
     path = Path(path)
-    feasible = frontier[frontier["status"] != "infeasible"]
-    figure, axis = plt.subplots(figsize=(6, 3.4), constrained_layout=True)
-    axis.plot(feasible["budget"] / 1e6, feasible["profit"] / 1e6, marker="o")
+    infeasible = frontier["status"] == "infeasible"
+    feasible = frontier[~infeasible]
+    figure, axis = plt.subplots(figsize=(6.4, 3.6), constrained_layout=True)
+    axis.plot(feasible["budget"] / 1e6, feasible["profit"] / 1e6, marker="o", label="best choice")
+    profits = list(feasible["profit"] / 1e6)
+    if incumbent is not None:
+        profits.append(incumbent[1] / 1e6)
+    low = min(profits) if profits else 0.0
+    high = max(profits) if profits else 1.0
+    floor = low - 0.08 * max(high - low, abs(low) * 0.01, 1e-9)
+    if infeasible.any():
+        axis.plot(
+            frontier.loc[infeasible, "budget"] / 1e6,
+            [floor] * int(infeasible.sum()),
+            ls="none",
+            marker="x",
+            color="#cc3311",
+            markersize=8,
+            label="infeasible budget",
+        )
+    if "current_budget" in frontier and frontier["current_budget"].astype(bool).any():
+        current = float(frontier.loc[frontier["current_budget"].astype(bool), "budget"].iloc[0])
+        axis.axvline(current / 1e6, color="grey", ls="--", lw=1, label="current budget")
+    if incumbent is not None:
+        axis.plot(
+            incumbent[0] / 1e6,
+            incumbent[1] / 1e6,
+            ls="none",
+            marker="*",
+            markersize=12,
+            color="#ee7733",
+            label="incumbent",
+        )
     axis.set_xlabel("comp budget (USD millions)")
     axis.set_ylabel("expected profit (USD millions)")
     axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
     if title:
         axis.set_title(title)
     figure.savefig(path, dpi=110)

@@ -14,11 +14,17 @@ from spmopt.optimise.constraints import (
     QuotaShare,
 )
 from spmopt.optimise.diagnose import Diagnosis, diagnose_infeasibility
-from spmopt.optimise.frontier import budget_grid, frontier
+from spmopt.optimise.frontier import budget_grid, frontier, incumbent_point
 from spmopt.optimise.levers import Candidate, candidates
 from spmopt.optimise.lp import Solution, Solver, build_model, solve
 from spmopt.optimise.pipeline import OptimisationResult, optimise
 from spmopt.optimise.responses import RESPONSE_COLUMNS, SAMPLE_COLUMNS, ResponseTable
+from spmopt.optimise.selection import (
+    GapInterval,
+    kim_nelson,
+    optimality_gap_interval,
+    shrink_rep_responses,
+)
 
 __all__ = [
     "RESPONSE_COLUMNS",
@@ -27,6 +33,7 @@ __all__ = [
     "Candidate",
     "Constraints",
     "Diagnosis",
+    "GapInterval",
     "OptimisationResult",
     "PayDispersion",
     "QuotaBounds",
@@ -40,6 +47,10 @@ __all__ = [
     "candidates",
     "diagnose_infeasibility",
     "frontier",
+    "incumbent_point",
+    "kim_nelson",
+    "optimality_gap_interval",
     "optimise",
+    "shrink_rep_responses",
     "solve",
 ]

@@ -45,6 +45,7 @@ FRONTIER_COLUMNS: tuple[str, ...] = (
     "revenue",
     "cost_of_sales",
     "share_at_quota",
+    "current_budget",
 )
 
 
@@ -91,20 +92,24 @@ def frontier(
         As for :func:`spmopt.optimise.lp.solve`; ``constraints.budget`` is replaced by each
         budget in turn.
     budgets:
-        Budgets to solve at [currency/yr]; None = :func:`budget_grid` with ``points`` points.
+        Budgets to solve at [currency/yr]; None = :func:`budget_grid` with ``points`` points,
+        plus the current budget (``constraints.budget``) when there is one.
 
     Returns
     -------
     pandas.DataFrame
         ``budget, status, profit, lp_bound, integrality_gap, budget_shadow_price, comp_cost,
-        revenue, cost_of_sales, share_at_quota``; ``budget_shadow_price`` is the LP value of one
-        more currency unit of budget at that point. Infeasible budgets have status
-        ``infeasible`` and NaN values (no exception).
+        revenue, cost_of_sales, share_at_quota, current_budget``; ``budget_shadow_price`` is the
+        LP value of one more currency unit of budget at that point; ``current_budget`` marks the
+        row at ``constraints.budget``. Infeasible budgets are kept, with status ``infeasible``
+        and NaN values (no exception).
     """
     table = ResponseTable.coerce(responses, samples)
     constraints = Constraints() if constraints is None else constraints
     if budgets is None:
         budgets = budget_grid(table, constraints, points=points, solver=solver)
+        if constraints.budget is not None:
+            budgets = np.unique(np.append(budgets, constraints.budget))
     budgets = np.asarray(budgets, dtype=float).ravel()
     if budgets.size == 0 or not np.isfinite(budgets).all():
         raise SpmoptInputError(f"budgets: expected finite numbers, got {budgets.tolist()!r}")
@@ -112,6 +117,9 @@ def frontier(
     for budget in budgets.tolist():
         record: dict[str, object] = dict.fromkeys(FRONTIER_COLUMNS, math.nan)
         record["budget"] = budget
+        record["current_budget"] = constraints.budget is not None and math.isclose(
+            budget, constraints.budget, rel_tol=1e-12
+        )
         try:
             result = solve(
                 table,
@@ -139,3 +147,18 @@ def frontier(
         )
         records.append(record)
     return pd.DataFrame.from_records(records, columns=list(FRONTIER_COLUMNS))
+
+
+def incumbent_point(responses: pd.DataFrame) -> tuple[float, float] | None:
+    """The incumbent plans' expected comp cost and profit [currency/yr] from the response table
+    (the ``incumbent`` candidate of every unit), or None when a unit has no incumbent row."""
+    from spmopt.optimise.levers import INCUMBENT
+
+    rows = responses[responses["candidate"] == INCUMBENT]
+    if rows.empty or rows["unit"].nunique() != responses["unit"].nunique():
+        return None
+    comp_cost = float((rows["incentive_cost"] + rows["base_cost"]).sum())
+    profit = float(
+        (rows["margin"] - rows["incentive_cost"] - rows["base_cost"] - rows["discount_cost"]).sum()
+    )
+    return comp_cost, profit

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spmopt.errors import SpmoptInputError
+from spmopt.errors import SpmoptInputError, SpmoptNoSolutionError
 from spmopt.optimise.constraints import (
     SHARE_BELOW_OUTSIDE,
     Constraints,
@@ -26,6 +26,7 @@ from spmopt.optimise.constraints import (
 )
 from spmopt.optimise.levers import INCUMBENT, Candidate, apply_levers, candidates
 from spmopt.optimise.lp import Solution, solve
+from spmopt.optimise.selection import GapInterval
 from spmopt.plan.plan import Plan
 from spmopt.reps.behaviour.static import best_response
 from spmopt.reps.population import Population
@@ -40,11 +41,18 @@ OPTIONS = (
     "replications",
     "validation_replications",
     "mode",
+    "gap_rel",
+    "time_limit_s",
     "solver",
     "participation",
     "rep_participation",
     "cvar",
     "validate_engine",
+    "selection_size",
+    "indifference_rel",
+    "gap_batches",
+    "max_overrun_probability",
+    "shrinkage",
 )
 PARTICIPATION = "participation"
 
@@ -58,11 +66,18 @@ class OptimiseOptions:
     replications: int = 100
     validation_replications: int = 200
     mode: str = "round"
+    gap_rel: float | None = None
+    time_limit_s: float | None = None
     solver: str = "highs"
     participation: bool = True
     rep_participation: RepParticipation | None = None
     cvar: CVaRLimit | None = None
     validate_engine: str = "fast"
+    selection_size: int = 5
+    indifference_rel: float = 0.002
+    gap_batches: int = 10
+    max_overrun_probability: float | None = None
+    shrinkage: bool = True
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, **overrides) -> OptimiseOptions:
@@ -100,7 +115,58 @@ class OptimiseOptions:
             raise SpmoptInputError(
                 f"optimise.unit: expected 'segment' or 'rep', got {unit!r}", scenario.source
             )
+        _check_solve_options(table, scenario.source)
         return cls(levers=per_segment, cvar=cvar, rep_participation=rep_participation, **table)
+
+
+def _check_solve_options(table: Mapping[str, object], source: str | None) -> None:
+    """Stop before any simulation when the mode, gap or time limit cannot be used: ``milp``
+    needs both a relative gap and a time limit [s] (a binary programme can run for minutes)."""
+    from spmopt.optimise.lp import MODES
+
+    mode = table.get("mode", "round")
+    if mode not in MODES:
+        raise SpmoptInputError(
+            f"optimise.mode: expected one of {', '.join(MODES)}, got {mode!r}", source
+        )
+    for key, low, high in (
+        ("selection_size", 1, None),
+        ("gap_batches", 0, None),
+        ("indifference_rel", 0, None),
+        ("max_overrun_probability", 0, 1),
+    ):
+        value = table.get(key)
+        if value is None:
+            continue
+        whole = key in ("selection_size", "gap_batches")
+        kinds = int if whole else int | float
+        if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value:
+            raise SpmoptInputError(
+                f"optimise.{key}: expected {'a whole number' if whole else 'a number'} >= {low}, "
+                f"got {value!r}",
+                source,
+            )
+        if high is not None and value > high:
+            raise SpmoptInputError(
+                f"optimise.{key}: expected at most {high}, got {value!r}", source
+            )
+    if not isinstance(table.get("shrinkage", True), bool):
+        raise SpmoptInputError(
+            f"optimise.shrinkage: expected true or false, got {table['shrinkage']!r}", source
+        )
+    for key in ("gap_rel", "time_limit_s"):
+        value = table.get(key)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0
+        ):
+            raise SpmoptInputError(f"optimise.{key}: expected a number >= 0, got {value!r}", source)
+    if mode == "milp" and (table.get("gap_rel") is None or table.get("time_limit_s") is None):
+        raise SpmoptInputError(
+            "mode 'milp' needs a relative gap and a time limit (--gap 0.001 --time-limit 300 on "
+            "the command line, gap_rel and time_limit_s in [optimise] or in spmopt.optimise): "
+            "a binary programme over every unit can run for minutes; or use mode 'round'",
+            source,
+        )
 
 
 def constraints_from(scenario: Scenario, options: OptimiseOptions) -> Constraints:
@@ -309,8 +375,19 @@ class OptimisationResult:
     responses, samples:
         The response table and per-replication comp-cost samples the LP was built from.
     validation:
-        Predicted (response table) vs re-simulated (fresh random numbers) figures of the incumbent
-        and the chosen plans, with confidence intervals.
+        Figures of the incumbent, the chosen plans and the gain between them: ``in_sample``
+        (the choice stream's response table, optimistic for a plan chosen as the best of many)
+        and ``predicted`` (re-simulated on the independent stream B, ``validation``, with
+        confidence intervals; the prediction to report), and their difference ``optimism``.
+    safety:
+        The chosen plans' re-simulated budget, cost of sales, revenue and share at quota
+        against the constraints (:func:`constraint_safety`); see :attr:`constraints_safe`.
+    selection:
+        The Kim–Nelson ranking and selection among the close configurations (empty when not
+        run, e.g. per-rep choices).
+    optimality_gap:
+        The multiple-replication procedure's interval of the chosen plans' optimality gap
+        (:class:`~spmopt.optimise.selection.GapInterval`), or None.
     """
 
     scenario: Scenario
@@ -322,6 +399,33 @@ class OptimisationResult:
     solution: Solution
     plans: dict[str, Plan]
     validation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    safety: pd.DataFrame = field(default_factory=pd.DataFrame)
+    selection: pd.DataFrame = field(default_factory=pd.DataFrame)
+    optimality_gap: GapInterval | None = None
+
+    @property
+    def breaches(self) -> list[str]:
+        """The constraints the re-simulated chosen plans break beyond ``SAFETY_Z`` standard
+        errors, each as one sentence (empty when safe or not re-simulated)."""
+        if not len(self.safety):
+            return []
+        messages = []
+        for row in self.safety[self.safety["breached"]].itertuples(index=False):
+            side = "above" if row.sense == "<=" else "below"
+            ratio = row.constraint in ("cos_ceiling", "attain_floor", "attain_ceiling")
+            ratio |= row.constraint == "overrun_probability"
+            fmt = "{:.2%}".format if ratio else "{:,.0f}".format
+            messages.append(
+                f"{row.constraint}: re-simulated {fmt(row.simulated)} ± {fmt(row.simulated_se)} "
+                f"(1 se) is {side} the limit {fmt(row.limit)} by {row.excess_z:.1f} standard "
+                "errors"
+            )
+        return messages
+
+    @property
+    def constraints_safe(self) -> bool:
+        """False when a re-simulated figure breaks a constraint (see :attr:`breaches`)."""
+        return not self.breaches
 
     @property
     def shadow_prices(self) -> pd.Series:
@@ -362,13 +466,17 @@ class OptimisationResult:
             samples=self.samples[["unit", "candidate", "scenario", "comp_cost"]]
             if self.constraints.cvar is not None
             else None,
+            mode=self.options.mode,
             solver=self.options.solver,
+            gap_rel=self.options.gap_rel,
+            time_limit_s=self.options.time_limit_s,
         )
 
     def write(self, out_dir: str | Path) -> list[Path]:
         """Plan files (``plans/<plan id>.toml``), a roster when plans are chosen per rep,
         ``model.lp``, ``responses.csv``, ``choice.csv``, ``shadow_prices.csv``,
-        ``constraints.csv`` and ``validation.csv``."""
+        ``constraints.csv``, ``validation.csv``, ``safety.csv``, ``selection.csv`` and
+        ``optimality_gap.csv`` (when estimated)."""
         out_dir = Path(out_dir)
         (out_dir / "plans").mkdir(parents=True, exist_ok=True)
         written = []
@@ -390,7 +498,11 @@ class OptimisationResult:
             .reset_index(),
             "constraints": self.solution.constraint_report,
             "validation": self.validation,
+            "safety": self.safety,
+            "selection": self.selection,
         }
+        if self.optimality_gap is not None:
+            tables["optimality_gap"] = pd.DataFrame([self.optimality_gap.as_dict()])
         for name, table in tables.items():
             path = out_dir / f"{name}.csv"
             table.to_csv(path, index=False, float_format="%.10g")
@@ -406,6 +518,8 @@ def optimise(
     replications: int | None = None,
     validation_replications: int | None = None,
     mode: str | None = None,
+    gap_rel: float | None = None,
+    time_limit_s: float | None = None,
     solver: str | None = None,
     seed: int | None = None,
     validate: bool = True,
@@ -419,6 +533,8 @@ def optimise(
     (common random numbers); the response table feeds the LP with the constraints from
     ``[finance]``; the chosen plans are re-simulated on fresh streams and reported beside the
     prediction (``result.validation``). ``progress(stage, done, total)`` reports progress.
+    ``gap_rel`` (relative optimality gap) and ``time_limit_s`` [s] configure the binary solves;
+    ``mode="milp"`` needs both, checked before any simulation (:class:`SpmoptInputError`).
     """
     from spmopt.run.simulation import as_scenario
 
@@ -429,6 +545,8 @@ def optimise(
         replications=replications,
         validation_replications=validation_replications,
         mode=mode,
+        gap_rel=gap_rel,
+        time_limit_s=time_limit_s,
         solver=solver,
         validate_engine=validate_engine,
         participation=participation,
@@ -459,6 +577,8 @@ def optimise(
             progress("candidates", position + 1, rounds)
     responses = pd.concat(response_frames, ignore_index=True)
     samples = pd.concat(sample_frames, ignore_index=True)
+    if options.unit == "rep" and options.shrinkage:
+        responses = _shrunk(scenario, responses, samples)
     solution = solve(
         responses,
         constraints,
@@ -467,6 +587,8 @@ def optimise(
         else None,
         mode=options.mode,
         solver=options.solver,
+        gap_rel=options.gap_rel,
+        time_limit_s=options.time_limit_s,
     )
     lookup = {
         (segment, candidate.id): candidate
@@ -492,10 +614,7 @@ def optimise(
         plans=plans,
     )
     if validate:
-        validation = _validate(
-            scenario, options, result, chosen_candidates, by_segment, streams, progress
-        )
-        result = replace(result, validation=validation)
+        result = _after_choice(result, by_segment, streams, progress)
     return result
 
 
@@ -508,9 +627,14 @@ def _configuration_model(scenario, options, chosen_candidates, by_segment) -> Si
     chosen = pd.Series(chosen_candidates)
     rep_ids = frame["rep_id"].astype(str)
     frame["segment"] = rep_ids.map(lambda rep: f"{chosen[rep].segment}:{chosen[rep].id}")
-    frame["quota"] = rep_ids.map(
-        lambda rep: chosen[rep].plan.quota_of_measure(chosen[rep].plan.measures[0]).quota
-    )
+    # each rep's quota as when its candidate was simulated: its own quota (or the plan's) times
+    # the candidate's quota multiple, times territory potential when quotas follow territories
+    original = scenario.model().population
+    quota = np.empty(len(frame))
+    for name, candidate in {f"{c.segment}:{c.id}": c for c in chosen_candidates.values()}.items():
+        seats = (frame["segment"] == name).to_numpy()
+        quota[seats] = _quotas(original.select(seats), candidate)
+    frame["quota"] = quota
     segments = {}
     for candidate in {f"{c.segment}:{c.id}": c for c in chosen_candidates.values()}.values():
         name = f"{candidate.segment}:{candidate.id}"
@@ -537,48 +661,412 @@ def _predicted_totals(
     }
 
 
+def _shrunk(scenario: Scenario, responses: pd.DataFrame, samples: pd.DataFrame) -> pd.DataFrame:
+    """Per-rep responses with each candidate's gain over the incumbent shrunk towards its
+    segment's mean (:func:`spmopt.optimise.selection.shrink_rep_responses`)."""
+    from spmopt.optimise.selection import shrink_rep_responses
+
+    segment_of = scenario.population.frame.set_index("rep_id")["segment"]
+    segment_of.index = segment_of.index.astype(str)
+    return shrink_rep_responses(responses, samples, segment_of)
+
+
+# ------------------------------------------------------------------------------ run size
+def planned_runs(
+    scenario: Scenario, options: OptimiseOptions, *, validate: bool = True
+) -> list[tuple[str, str, int, int]]:
+    """The simulations :func:`optimise` will run, for an up-front estimate: rows of
+    ``(stage, engine, replications per run, runs)`` — candidates, the optimality-gap batches,
+    at most ``selection_size`` configurations in ranking and selection, and the validation of
+    the incumbent and the chosen plans."""
+    rounds = 0
+    for name, spec in scenario.spec.segments.items():
+        levers = {k: v for k, v in options.levers[name].items() if v != PARTICIPATION}
+        try:
+            made = candidates(scenario.plans[spec.plan], name, levers)
+        except SpmoptInputError as error:
+            raise error.in_source(scenario.source) from None
+        rounds = max(rounds, len(made))
+    runs = [("candidates", "fast", options.replications, rounds)]
+    if not validate:
+        return runs
+    if options.unit == "segment" and options.selection_size >= 2:
+        runs.append(("selection", "fast", options.validation_replications, options.selection_size))
+    runs.append(("validation", options.validate_engine, options.validation_replications, 2))
+    if min(options.gap_batches, options.replications // 2) >= 2:
+        runs.append(("gap", "fast", options.replications, rounds))
+    return runs
+
+
+# ------------------------------------------------------------------------------ after the choice
+VALIDATION_METRICS = ("revenue", "comp_cost", "profit", "share_at_quota")
+SAFETY_Z = 2.0
+"""A constraint is breached when the re-simulated figure is beyond its limit by more than this
+many standard errors (one-sided false-alarm rate 2.3% for a plan exactly at its limit)."""
+
+
+def _after_choice(result: OptimisationResult, by_segment, streams: RandomStreams, progress):
+    """Ranking and selection among the close configurations (stream ``selection``), the
+    out-of-sample prediction and constraint safety (stream ``validation``), and the optimality
+    gap's interval (stream ``gap``); each stream is independent of the choice stream."""
+    result = _select(result, by_segment, streams.spawn("selection"), progress)
+    chosen = _chosen_candidates(result, by_segment)
+    validation, safety = _validate(
+        result.scenario, result.options, result, chosen, by_segment, streams, progress
+    )
+    result = replace(result, validation=validation, safety=safety)
+    if result.options.gap_batches >= 2:
+        gap = _optimality_gap(result, by_segment, streams.spawn("gap"), progress)
+        result = replace(result, optimality_gap=gap)
+    return result
+
+
+def _chosen_candidates(result: OptimisationResult, by_segment) -> dict[str, Candidate]:
+    """Each unit's chosen :class:`Candidate` (by unit name)."""
+    lookup = {(s, c.id): c for s, made in by_segment.items() for c in made}
+    seat_segment = result.scenario.population.frame.set_index("rep_id")["segment"].astype(str)
+    chosen = {}
+    for row in result.solution.choice.itertuples(index=False):
+        unit = str(row.unit)
+        segment = unit if result.options.unit == "segment" else seat_segment[unit]
+        chosen[unit] = lookup[(segment, row.candidate)]
+    return chosen
+
+
+def _solve_again(result: OptimisationResult, responses: pd.DataFrame, samples: pd.DataFrame):
+    """The programme re-solved on another response table (same constraints and options)."""
+    options, constraints = result.options, result.constraints
+    return solve(
+        responses,
+        constraints,
+        samples=samples[["unit", "candidate", "scenario", "comp_cost"]]
+        if constraints.cvar is not None
+        else None,
+        mode=options.mode,
+        solver=options.solver,
+        gap_rel=options.gap_rel,
+        time_limit_s=options.time_limit_s,
+        diagnose=False,
+    )
+
+
+def _shortlist(result: OptimisationResult) -> list[Solution]:
+    """The LP's choice and its closest rivals on the choice stream: for each unit and each other
+    candidate of it, the best configuration with that unit held to that candidate (re-solved,
+    so every rival meets the constraints on the choice stream's estimates); the
+    ``selection_size`` best by expected profit, the LP's choice first."""
+    responses, samples = result.responses, result.samples
+    found = {_choice_key(result.solution): result.solution}
+    units = responses["unit"].astype(str)
+    for unit, candidate in responses.loc[:, ["unit", "candidate"]].astype(str).itertuples(False):
+        keep = (units != unit) | (responses["candidate"].astype(str) == candidate)
+        kept_samples = (samples["unit"].astype(str) != unit) | (
+            samples["candidate"].astype(str) == candidate
+        )
+        try:
+            solution = _solve_again(result, responses[keep], samples[kept_samples])
+        except SpmoptNoSolutionError:
+            continue
+        found.setdefault(_choice_key(solution), solution)
+    rivals = sorted(
+        (s for key, s in found.items() if key != _choice_key(result.solution)),
+        key=lambda s: -s.objective,
+    )
+    return [result.solution, *rivals[: result.options.selection_size - 1]]
+
+
+def _choice_key(solution: Solution) -> tuple:
+    return tuple(sorted(solution.choice[["unit", "candidate"]].astype(str).itertuples(False)))
+
+
+def _select(result: OptimisationResult, by_segment, streams: RandomStreams, progress):
+    """Kim–Nelson selection with common random numbers among the shortlisted configurations
+    (:func:`_shortlist`) on a stream independent of the choice; the winner becomes the choice.
+
+    Per-rep choices (thousands of units) are not shortlisted: the table notes it."""
+    from spmopt.optimise.selection import kim_nelson
+
+    options = result.options
+    if options.unit != "segment" or options.selection_size < 2:
+        return replace(result, selection=pd.DataFrame())
+    shortlist = _shortlist(result)
+    if len(shortlist) < 2:
+        return replace(result, selection=pd.DataFrame())
+    models = []
+    for solution in shortlist:
+        chosen = _chosen_candidates(replace(result, solution=solution), by_segment)
+        models.append(_configuration_model(result.scenario, options, chosen, by_segment))
+    budget = options.validation_replications
+    done = [0]
+
+    def sample(first: int, count: int, alive: np.ndarray) -> np.ndarray:
+        from spmopt.sim.fast import simulate_fast
+
+        columns = []
+        for index in alive:
+            simulated = simulate_fast(models[index], count, streams, first_replication=first)
+            metrics = simulated.replication_metrics().sort_values("replication")
+            columns.append(metrics["profit"].to_numpy(dtype=float))
+        done[0] = first + count
+        if progress:
+            progress("selection", min(done[0], budget), budget)
+        return np.column_stack(columns)
+
+    incumbent_profit = abs(float(shortlist[0].objective))
+    delta = max(options.indifference_rel * incumbent_profit, 1e-9)
+    outcome = kim_nelson(
+        sample,
+        len(shortlist),
+        delta=delta,
+        n0=max(2, min(10, budget)),
+        batch=10,
+        max_replications=max(budget, 10),
+    )
+    if progress:
+        progress("selection", budget, budget)
+    table = pd.DataFrame(
+        {
+            "configuration": ["; ".join(f"{u}={c}" for u, c in _choice_key(s)) for s in shortlist],
+            "choice_stream_profit": [s.objective for s in shortlist],
+            "selection_stream_profit": outcome.means,
+            "replications": outcome.replications,
+            "eliminated_at": outcome.eliminated_at,
+            "selected": np.arange(len(shortlist)) == outcome.best,
+            "lp_choice": np.arange(len(shortlist)) == 0,
+            "indifference": delta,
+            "stopped": outcome.stopped,
+        }
+    )
+    winner = shortlist[outcome.best]
+    chosen = _chosen_candidates(replace(result, solution=winner), by_segment)
+    plans = {unit: candidate.plan for unit, candidate in chosen.items()}
+    return replace(result, solution=winner, plans=plans, selection=table)
+
+
 def _validate(scenario, options, result, chosen_candidates, by_segment, streams, progress):
-    """Re-simulate incumbent and chosen plans on fresh random numbers; predicted vs simulated."""
+    """Re-simulate incumbent and chosen plans on a stream independent of the choice (stream B,
+    ``validation``; common random numbers between the two): B's figures are the prediction, the
+    choice stream's (in-sample) figures are shown beside them with their optimism; the gain of
+    the chosen over the incumbent is paired on B. Returns the validation table and the chosen
+    plans' constraint-safety table."""
     fresh = streams.spawn("validation")
     incumbent = {segment: made[0] for segment, made in by_segment.items()}
-    rows = []
+    rows, per_replication = [], {}
     for label, model in (
         ("incumbent", _model_for(scenario, incumbent)),
         ("optimised", _configuration_model(scenario, options, chosen_candidates, by_segment)),
     ):
         simulated = _run(model, options.validate_engine, options.validation_replications, fresh)
-        metrics = simulated.replication_metrics()
+        metrics = simulated.replication_metrics().sort_values("replication")
         metrics["comp_cost"] = metrics["incentive_cost"] + metrics["base_cost"]
+        per_replication[label] = metrics.set_index("replication")
         if label == "incumbent":
             pairs = result.responses.loc[
                 result.responses["candidate"] == INCUMBENT, ["unit", "candidate"]
             ]
         else:
             pairs = result.solution.choice[["unit", "candidate"]]
-        predicted = _predicted_totals(result, pairs)
-        for metric in ("revenue", "comp_cost", "profit", "share_at_quota"):
-            values = metrics[metric].to_numpy(dtype=float)
-            values = values[~np.isnan(values)]
-            mean = float(values.mean())
-            se = float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
-            prediction, prediction_se = predicted[metric]
-            combined = float(np.hypot(se, prediction_se))
-            rows.append(
-                {
-                    "configuration": label,
-                    "metric": metric,
-                    "predicted": prediction,
-                    "predicted_se": prediction_se,
-                    "simulated": mean,
-                    "simulated_se": se,
-                    "ci_low": mean - 1.96 * se,
-                    "ci_high": mean + 1.96 * se,
-                    "z": (prediction - mean) / combined if combined > 0 else 0.0,
-                    "agrees": bool(abs(prediction - mean) <= 1.96 * combined),
-                    "engine": options.validate_engine,
-                    "replications": len(values),
-                }
-            )
+        in_sample = _predicted_totals(result, pairs)
+        for metric in VALIDATION_METRICS:
+            rows.append(_validation_row(label, metric, metrics[metric], in_sample[metric], options))
         if progress:
             progress("validation", 1 if label == "incumbent" else 2, 2)
-    return pd.DataFrame(rows)
+    difference = (
+        per_replication["optimised"][list(VALIDATION_METRICS)]
+        - per_replication["incumbent"][list(VALIDATION_METRICS)]
+    )
+    gain_in_sample = {
+        metric: (
+            rows[4 + i]["in_sample"] - rows[i]["in_sample"],
+            float(np.hypot(rows[4 + i]["in_sample_se"], rows[i]["in_sample_se"])),
+        )
+        for i, metric in enumerate(VALIDATION_METRICS)
+    }
+    for metric in VALIDATION_METRICS:
+        rows.append(
+            _validation_row("gain", metric, difference[metric], gain_in_sample[metric], options)
+        )
+    safety = constraint_safety(
+        result.constraints, per_replication["optimised"], options.max_overrun_probability
+    )
+    return pd.DataFrame(rows), safety
+
+
+def _validation_row(label, metric, values, in_sample, options) -> dict[str, object]:
+    """One row of the validation table: in-sample (choice stream) vs out-of-sample (stream B)."""
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    mean = float(values.mean())
+    se = float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
+    estimate, estimate_se = in_sample
+    combined = float(np.hypot(se, estimate_se))
+    return {
+        "configuration": label,
+        "metric": metric,
+        "in_sample": estimate,
+        "in_sample_se": estimate_se,
+        "predicted": mean,
+        "predicted_se": se,
+        "ci_low": mean - 1.96 * se,
+        "ci_high": mean + 1.96 * se,
+        "optimism": estimate - mean,
+        "z": (estimate - mean) / combined if combined > 0 else 0.0,
+        "agrees": bool(abs(estimate - mean) <= 1.96 * combined),
+        "engine": options.validate_engine,
+        "replications": len(values),
+    }
+
+
+def constraint_safety(
+    constraints: Constraints,
+    metrics: pd.DataFrame,
+    max_overrun_probability: float | None = None,
+    z: float = SAFETY_Z,
+) -> pd.DataFrame:
+    """Does the re-simulated plan keep the constraints? One row per checked constraint.
+
+    ``metrics`` holds per-replication company figures (``comp_cost``, ``revenue``,
+    ``share_at_quota``). A constraint is ``breached`` when the figure is past its limit by more
+    than ``z`` standard errors (``excess_z`` > z): the budget (mean comp cost), the cost-of-sales
+    ceiling (mean comp cost / mean revenue, delta-method error), the revenue target and the band
+    on the share of reps at quota; with a budget, the chance constraint P(comp cost > budget) ≤
+    ``max_overrun_probability`` (the share of replications over budget, binomial error), checked
+    only when that limit is given (else reported with no limit).
+    """
+    n = len(metrics)
+    cost = metrics["comp_cost"].to_numpy(dtype=float)
+    revenue = metrics["revenue"].to_numpy(dtype=float)
+    share = metrics["share_at_quota"].to_numpy(dtype=float)
+    share = share[~np.isnan(share)]
+
+    def mean_se(values):
+        se = float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
+        return float(values.mean()), se
+
+    rows = []
+
+    def check(name, limit, value, se, sense):
+        excess = (value - limit) if sense == "<=" else (limit - value)
+        excess_z = excess / se if se > 0 else (np.inf if excess > 0 else -np.inf)
+        rows.append(
+            {
+                "constraint": name,
+                "sense": sense,
+                "limit": float(limit),
+                "simulated": value,
+                "simulated_se": se,
+                "excess_z": float(excess_z),
+                "breached": bool(excess_z > z),
+            }
+        )
+
+    if constraints.budget is not None:
+        check("budget", constraints.budget, *mean_se(cost), "<=")
+        overrun = cost > constraints.budget
+        p = float(overrun.mean())
+        p_se = float(np.sqrt(max(p * (1 - p), 1e-12) / n))
+        limit = np.nan if max_overrun_probability is None else max_overrun_probability
+        if max_overrun_probability is None:
+            rows.append(
+                {
+                    "constraint": "overrun_probability",
+                    "sense": "<=",
+                    "limit": limit,
+                    "simulated": p,
+                    "simulated_se": p_se,
+                    "excess_z": np.nan,
+                    "breached": False,
+                }
+            )
+        else:
+            check("overrun_probability", limit, p, p_se, "<=")
+    if constraints.cos_ceiling is not None:
+        ratio = cost.mean() / revenue.mean()
+        # delta method for a ratio of means: var ≈ var(C − ratio·R) / (n · mean(R)²)
+        residual = cost - ratio * revenue
+        se = float(residual.std(ddof=1) / (np.sqrt(n) * revenue.mean())) if n > 1 else 0.0
+        check("cos_ceiling", constraints.cos_ceiling, float(ratio), se, "<=")
+    if constraints.revenue_target is not None:
+        check("revenue_target", constraints.revenue_target, *mean_se(revenue), ">=")
+    band = constraints.quota_share
+    if band is not None and not band.per_unit and len(share):
+        if band.low is not None:
+            check("attain_floor", band.low, *mean_se(share), ">=")
+        if band.high is not None:
+            check("attain_ceiling", band.high, *mean_se(share), "<=")
+    columns = ["constraint", "sense", "limit", "simulated", "simulated_se", "excess_z", "breached"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _batch_responses(frame: pd.DataFrame, part: pd.DataFrame) -> pd.DataFrame:
+    """The response table of one batch of replications: revenue, comp cost, profit and share
+    at quota are the batch's means; base pay, discounts, certainty equivalents and attrition
+    keep the whole run's means (comp cost is split so that base + incentive is the batch's)."""
+    means = part.groupby("unit", sort=False)[
+        ["comp_cost", "revenue", "profit", "reps_at_quota"]
+    ].mean()
+    means = means.reindex(frame["unit"].astype(str))
+    batch = frame.copy()
+    batch["revenue"] = means["revenue"].to_numpy()
+    batch["incentive_cost"] = means["comp_cost"].to_numpy() - frame["base_cost"].to_numpy()
+    batch["margin"] = (
+        means["profit"].to_numpy()
+        + means["comp_cost"].to_numpy()
+        + frame["discount_cost"].to_numpy()
+    )
+    reps = frame["reps"].to_numpy(dtype=float)
+    batch["p_quota"] = np.where(reps > 0, means["reps_at_quota"].to_numpy() / reps, 0.0)
+    return batch
+
+
+def _optimality_gap(result: OptimisationResult, by_segment, streams: RandomStreams, progress):
+    """Mak–Morton–Wood multiple-replication procedure: every candidate simulated again on a
+    stream independent of the choice, split into ``gap_batches`` batches of replications; in
+    each, the programme re-solved gives v*_g and the chosen plans' profit v_g(x̂); the batch
+    gaps G_g = v*_g − v_g(x̂) give a one-sided 95% interval of the optimality gap."""
+    from spmopt.optimise.selection import optimality_gap_interval
+
+    options, scenario = result.options, result.scenario
+    batches = min(options.gap_batches, options.replications // 2)
+    if batches < 2:
+        return None
+    size = options.replications // batches
+    rounds = max(len(made) for made in by_segment.values())
+    frames: dict[int, list] = {g: [] for g in range(batches)}
+    seat_segment = scenario.population.frame.set_index("rep_id")["segment"]
+    for position in range(rounds):
+        chosen = {s: made[position] for s, made in by_segment.items() if position < len(made)}
+        simulated = _run(_model_for(scenario, chosen), "fast", size * batches, streams)
+        frame, samples = _responses_of(simulated, scenario, chosen, options.unit)
+        ids = {segment: candidate.id for segment, candidate in chosen.items()}
+        for table in (frame, samples):
+            if options.unit == "segment":
+                table["candidate"] = table["unit"].map(ids)
+            else:
+                table["candidate"] = seat_segment.reindex(table["unit"]).map(ids).to_numpy()
+        samples["batch"] = samples["scenario"] // size
+        for g, part in samples.groupby("batch", sort=True):
+            frames[int(g)].append((_batch_responses(frame, part), part))
+        if progress:
+            progress("gap", position + 1, rounds)
+    choice = result.solution.choice[["unit", "candidate"]].astype(str)
+    gaps = []
+    for g in range(batches):
+        responses = pd.concat([f for f, _ in frames[g]], ignore_index=True)
+        samples = pd.concat([s for _, s in frames[g]], ignore_index=True)
+        try:
+            best = _solve_again(result, responses, samples).objective
+        except SpmoptNoSolutionError:
+            continue
+        mine = responses.astype({"unit": str, "candidate": str}).merge(
+            choice, on=["unit", "candidate"]
+        )
+        value = float(
+            (
+                mine["margin"] - mine["incentive_cost"] - mine["base_cost"] - mine["discount_cost"]
+            ).sum()
+        )
+        gaps.append(best - value)
+    if len(gaps) < 2:
+        return None
+    return optimality_gap_interval(gaps, alpha=0.05)

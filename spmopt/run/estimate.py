@@ -80,6 +80,17 @@ def estimate_run(
     return RunEstimate(rows, (rows * low, rows * high), float(memory), float(disk))
 
 
+def combine(estimates: list[RunEstimate]) -> RunEstimate:
+    """Runs made one after another: rows, times and disk add up; the peak memory is the largest
+    run's (one run is held in memory at a time)."""
+    return RunEstimate(
+        sum(e.rows for e in estimates),
+        (sum(e.seconds[0] for e in estimates), sum(e.seconds[1] for e in estimates)),
+        max(e.memory_bytes for e in estimates),
+        sum(e.disk_bytes for e in estimates),
+    )
+
+
 def available_memory_bytes() -> float:
     """Memory available to a new process [bytes]: MemAvailable, else physical memory."""
     try:

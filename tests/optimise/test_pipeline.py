@@ -170,7 +170,7 @@ def test_per_rep_choice_writes_a_roster_and_re_simulates(tmp_path):
     roster = (tmp_path / "out" / "roster.csv").read_text().splitlines()
     assert roster[0] == "rep_id,plan_id" and len(roster) == 21
     assert {path.name for path in written} >= {"choice.csv", "validation.csv", "model.lp"}
-    assert set(result.validation["configuration"]) == {"incumbent", "optimised"}
+    assert set(result.validation["configuration"]) == {"incumbent", "optimised", "gain"}
 
 
 @pytest.mark.parametrize(
