@@ -45,6 +45,9 @@ OPTIONS = (
     "rep_participation",
     "cvar",
     "validate_engine",
+    "refine",
+    "resolution",
+    "refine_budget",
 )
 PARTICIPATION = "participation"
 
@@ -63,6 +66,9 @@ class OptimiseOptions:
     rep_participation: RepParticipation | None = None
     cvar: CVaRLimit | None = None
     validate_engine: str = "fast"
+    refine: bool = True
+    resolution: float | Mapping[str, float] = 0.01
+    refine_budget: int = 60
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, **overrides) -> OptimiseOptions:
@@ -100,7 +106,30 @@ class OptimiseOptions:
             raise SpmoptInputError(
                 f"optimise.unit: expected 'segment' or 'rep', got {unit!r}", scenario.source
             )
+        _check_refinement(table, scenario)
         return cls(levers=per_segment, cvar=cvar, rep_participation=rep_participation, **table)
+
+
+def _check_refinement(table: Mapping[str, object], scenario: Scenario) -> None:
+    """Stop (exit status 2) on a bad ``refine``, ``resolution`` or ``refine_budget``."""
+    from spmopt.optimise.refine import check_resolution
+
+    refine = table.get("refine", True)
+    if not isinstance(refine, bool):
+        raise SpmoptInputError(
+            f"optimise.refine: expected true or false, got {refine!r}", scenario.source
+        )
+    budget = table.get("refine_budget", 60)
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
+        raise SpmoptInputError(
+            "optimise.refine_budget: expected a whole number of simulation runs ≥ 0, "
+            f"got {budget!r}",
+            scenario.source,
+        )
+    try:
+        check_resolution(table.get("resolution", 0.01))
+    except SpmoptInputError as error:
+        raise error.in_source(scenario.source) from None
 
 
 def constraints_from(scenario: Scenario, options: OptimiseOptions) -> Constraints:
@@ -294,6 +323,62 @@ def _certainty_equivalents(scenario, chosen, unit, units) -> tuple[np.ndarray, n
     )
 
 
+def simulate_candidates(
+    scenario: Scenario,
+    options: OptimiseOptions,
+    by_segment: Mapping[str, list[Candidate]],
+    streams: RandomStreams,
+    progress: Callable[[str, int, int], None] | None = None,
+    stage: str = "candidates",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Response rows and per-replication samples of every candidate, all on ``streams``
+    (common random numbers). The i-th candidates of all segments share one simulation run
+    (``max`` over segments of the candidate counts runs of ``options.replications`` each)."""
+    runs = max((len(made) for made in by_segment.values()), default=0)
+    response_frames, sample_frames = [], []
+    for position in range(runs):
+        chosen = {
+            segment: made[position] for segment, made in by_segment.items() if position < len(made)
+        }
+        model = _model_for(scenario, chosen)
+        result = _run(model, "fast", options.replications, streams)
+        frame, samples = _responses_of(result, scenario, chosen, options.unit)
+        ids = {segment: candidate.id for segment, candidate in chosen.items()}
+        if options.unit == "segment":
+            frame["candidate"] = frame["unit"].map(ids)
+            samples["candidate"] = samples["unit"].map(ids)
+        else:
+            seat_segment = scenario.population.frame.set_index("rep_id")["segment"]
+            frame["candidate"] = seat_segment.reindex(frame["unit"]).map(ids).to_numpy()
+            samples["candidate"] = seat_segment.reindex(samples["unit"]).map(ids).to_numpy()
+        response_frames.append(frame)
+        sample_frames.append(samples)
+        if progress:
+            progress(stage, position + 1, runs)
+    return (
+        pd.concat(response_frames, ignore_index=True),
+        pd.concat(sample_frames, ignore_index=True),
+    )
+
+
+def solve_choice(
+    responses: pd.DataFrame,
+    samples: pd.DataFrame,
+    constraints: Constraints,
+    options: OptimiseOptions,
+) -> Solution:
+    """The programme's choice among the simulated candidates (:func:`spmopt.optimise.lp.solve`)."""
+    return solve(
+        responses,
+        constraints,
+        samples=samples[["unit", "candidate", "scenario", "comp_cost"]]
+        if constraints.cvar is not None
+        else None,
+        mode=options.mode,
+        solver=options.solver,
+    )
+
+
 # ------------------------------------------------------------------------------ result
 @dataclass(frozen=True, eq=False)
 class OptimisationResult:
@@ -311,6 +396,12 @@ class OptimisationResult:
     validation:
         Predicted (response table) vs re-simulated (fresh random numbers) figures of the incumbent
         and the chosen plans, with confidence intervals.
+    refinement:
+        The search beyond the grid, one row per round, segment and lever
+        (:data:`spmopt.optimise.refine.ROUND_COLUMNS`); empty when refinement is off.
+    refinement_status:
+        ``off``, ``converged`` (every refined segment's choice interior at its resolution),
+        ``budget`` (stopped by ``refine_budget``) or ``rounds``.
     """
 
     scenario: Scenario
@@ -322,6 +413,8 @@ class OptimisationResult:
     solution: Solution
     plans: dict[str, Plan]
     validation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    refinement: pd.DataFrame = field(default_factory=pd.DataFrame)
+    refinement_status: str = "off"
 
     @property
     def shadow_prices(self) -> pd.Series:
@@ -368,7 +461,7 @@ class OptimisationResult:
     def write(self, out_dir: str | Path) -> list[Path]:
         """Plan files (``plans/<plan id>.toml``), a roster when plans are chosen per rep,
         ``model.lp``, ``responses.csv``, ``choice.csv``, ``shadow_prices.csv``,
-        ``constraints.csv`` and ``validation.csv``."""
+        ``constraints.csv``, ``validation.csv`` and ``refinement.csv`` (when refined)."""
         out_dir = Path(out_dir)
         (out_dir / "plans").mkdir(parents=True, exist_ok=True)
         written = []
@@ -391,6 +484,8 @@ class OptimisationResult:
             "constraints": self.solution.constraint_report,
             "validation": self.validation,
         }
+        if len(self.refinement):
+            tables["refinement"] = self.refinement
         for name, table in tables.items():
             path = out_dir / f"{name}.csv"
             table.to_csv(path, index=False, float_format="%.10g")
@@ -411,6 +506,9 @@ def optimise(
     validate: bool = True,
     validate_engine: str | None = None,
     participation: bool | None = None,
+    refine: bool | None = None,
+    resolution: float | Mapping[str, float] | None = None,
+    refine_budget: int | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> OptimisationResult:
     """Choose plans for a scenario's segments (or reps) maximising expected profit.
@@ -419,6 +517,11 @@ def optimise(
     (common random numbers); the response table feeds the LP with the constraints from
     ``[finance]``; the chosen plans are re-simulated on fresh streams and reported beside the
     prediction (``result.validation``). ``progress(stage, done, total)`` reports progress.
+
+    With ``refine`` (default on) the choice does not stop at the grid: each segment's lever
+    values are searched around the chosen candidate (:func:`spmopt.optimise.refine.refine`)
+    until the choice is interior at ``resolution`` or ``refine_budget`` simulation runs are
+    spent; the rounds are in ``result.refinement``.
     """
     from spmopt.run.simulation import as_scenario
 
@@ -432,42 +535,28 @@ def optimise(
         solver=solver,
         validate_engine=validate_engine,
         participation=participation,
+        refine=refine,
+        resolution=resolution,
+        refine_budget=refine_budget,
     )
     constraints = constraints_from(scenario, options)
     by_segment = _segment_candidates(scenario, options)
     streams = RandomStreams(scenario.seed if seed is None else seed)
-    rounds = max(len(made) for made in by_segment.values())
-    response_frames, sample_frames = [], []
-    for position in range(rounds):
-        chosen = {
-            segment: made[position] for segment, made in by_segment.items() if position < len(made)
-        }
-        model = _model_for(scenario, chosen)
-        result = _run(model, "fast", options.replications, streams)
-        frame, samples = _responses_of(result, scenario, chosen, options.unit)
-        ids = {segment: candidate.id for segment, candidate in chosen.items()}
-        if options.unit == "segment":
-            frame["candidate"] = frame["unit"].map(ids)
-            samples["candidate"] = samples["unit"].map(ids)
-        else:
-            seat_segment = scenario.population.frame.set_index("rep_id")["segment"]
-            frame["candidate"] = seat_segment.reindex(frame["unit"]).map(ids).to_numpy()
-            samples["candidate"] = seat_segment.reindex(samples["unit"]).map(ids).to_numpy()
-        response_frames.append(frame)
-        sample_frames.append(samples)
-        if progress:
-            progress("candidates", position + 1, rounds)
-    responses = pd.concat(response_frames, ignore_index=True)
-    samples = pd.concat(sample_frames, ignore_index=True)
-    solution = solve(
-        responses,
-        constraints,
-        samples=samples[["unit", "candidate", "scenario", "comp_cost"]]
-        if constraints.cvar is not None
-        else None,
-        mode=options.mode,
-        solver=options.solver,
-    )
+    if options.refine:
+        from spmopt.optimise.refine import refine
+
+        search = refine(scenario, options, constraints, by_segment, streams, progress)
+        by_segment, responses, samples, solution = (
+            search.candidates,
+            search.responses,
+            search.samples,
+            search.solution,
+        )
+        refinement, refinement_status = search.rounds, search.status
+    else:
+        responses, samples = simulate_candidates(scenario, options, by_segment, streams, progress)
+        solution = solve_choice(responses, samples, constraints, options)
+        refinement, refinement_status = pd.DataFrame(), "off"
     lookup = {
         (segment, candidate.id): candidate
         for segment, made in by_segment.items()
@@ -490,6 +579,8 @@ def optimise(
         samples=samples,
         solution=solution,
         plans=plans,
+        refinement=refinement,
+        refinement_status=refinement_status,
     )
     if validate:
         validation = _validate(
