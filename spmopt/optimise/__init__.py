@@ -18,6 +18,7 @@ from spmopt.optimise.frontier import budget_grid, frontier
 from spmopt.optimise.levers import Candidate, candidates
 from spmopt.optimise.lp import Solution, Solver, build_model, solve
 from spmopt.optimise.pipeline import OptimisationResult, optimise
+from spmopt.optimise.refine import Refinement, refine
 from spmopt.optimise.responses import RESPONSE_COLUMNS, SAMPLE_COLUMNS, ResponseTable
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "QuotaBounds",
     "QuotaCoverage",
     "QuotaShare",
+    "Refinement",
     "ResponseTable",
     "Solution",
     "Solver",
@@ -41,5 +43,6 @@ __all__ = [
     "diagnose_infeasibility",
     "frontier",
     "optimise",
+    "refine",
     "solve",
 ]

@@ -215,7 +215,7 @@ def _label(search: _Search, settings: Mapping[str, object]) -> str:
     parts = []
     for key in search.grid_keys:
         value = _normal(key, settings[key], search.rate_tables)
-        parts.append(f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}")
+        parts.append(f"{key}={value!r}" if isinstance(value, float) else f"{key}={value}")
     return ",".join(parts)
 
 
