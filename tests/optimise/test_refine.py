@@ -153,3 +153,33 @@ def test_resolutions_by_lever():
 def test_refinable_levers_are_lists_of_two_or_more_numbers():
     levers = {"rate": [0.8, 1.2], "quota": [1.0], "cap": [0, 1.5], "base_salary": "participation"}
     assert refinable_levers(levers) == ("rate", "cap")
+
+
+def test_moves_stay_inside_each_levers_domain():
+    """A move across a closed bound stops at it, across an open one halfway to it; no cap
+    (cap = 0) is a category and is never moved."""
+    from spmopt.optimise.refine import _moves, _Search
+
+    levers = ("quota", "rate", "pay_mix", "cap")
+    search = _Search(
+        segment="s",
+        plan=None,
+        grid_keys=levers,
+        participation=False,
+        levers=levers,
+        resolutions=dict.fromkeys(levers, 0.01),
+        grids={},
+        rate_tables={},
+        settings={"quota": 0.05, "rate": 0.05, "pay_mix": 0.95, "cap": 0.0},
+        steps={"quota": 0.1, "rate": 0.1, "pay_mix": 0.1, "cap": 0.5},
+    )
+    moved = {(lever, move[lever]) for move in _moves(search) for lever in levers}
+    moved -= {(lever, search.settings[lever]) for lever in levers}
+    assert moved == {
+        ("quota", 0.025),
+        ("quota", 0.15),
+        ("rate", 0.0),
+        ("rate", 0.15),
+        ("pay_mix", 0.85),
+        ("pay_mix", 0.975),
+    }
