@@ -62,9 +62,8 @@ def grid_choice(refined) -> dict:
     return chosen
 
 
-def bench(name: str, replications: int, quick: bool) -> dict:
+def bench(name: str, replications: int, sizes: dict) -> dict:
     scenario = as_scenario(ROOT / "scenarios" / name)
-    sizes = {"replications": 40, "refine_budget": 12} if quick else {}
     start = time.perf_counter()
     grid = optimise(scenario, validate=False, refine=False, **sizes)
     grid_seconds = time.perf_counter() - start
@@ -123,16 +122,17 @@ def bench(name: str, replications: int, quick: bool) -> dict:
     return figures
 
 
-def report(rows: list[dict], quick: bool) -> str:
+def report(rows: list[dict], sizes: dict) -> str:
     """The results page (markdown)."""
     lines = [
         "# Optimiser: search beyond the grid (issue 10)",
         "",
         "Written by `benchmarks/bench_optimiser.py`"
-        + (" (--quick)" if quick else "")
+        + (f" with {sizes}" if sizes else "")
         + ". Grid = the scenario's `[optimise.levers]` grid only (`refine = false`); refined = "
         "the compass search of `spmopt/optimise/refine.py` from the grid's choice (resolution "
-        "0.01, budget 60 runs unless stated). Both choose on the scenario's seed; out of sample = "
+        "0.01; budget as stated, else 60 runs). Both choose on the scenario's seed; out of "
+        "sample = "
         "the incumbent, the grid and the refined choices re-simulated on one fresh stream family, "
         "paired by replication. CI = ± 1.96 standard errors of the per-replication differences.",
         "",
@@ -199,14 +199,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replications", type=int, default=400)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--candidate-replications", type=int, help="replications per candidate")
+    parser.add_argument("--budget", type=int, help="refine_budget in simulation runs")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--out", help="results file name (default: optimiser.md)")
     args = parser.parse_args()
+    name = args.out or ("optimiser-quick.md" if args.quick else "optimiser.md")
+    sizes = {"replications": 40, "refine_budget": 12} if args.quick else {}
+    if args.candidate_replications:
+        sizes["replications"] = args.candidate_replications
+    if args.budget is not None:
+        sizes["refine_budget"] = args.budget
     rows = []
-    for name in args.scenarios.split(","):
-        print(f"{name} …", file=sys.stderr, flush=True)
-        rows.append(bench(name, 40 if args.quick else args.replications, args.quick))
-        text = report(rows, args.quick)
-        (RESULTS / ("optimiser-quick.md" if args.quick else "optimiser.md")).write_text(text)
+    for scenario in args.scenarios.split(","):
+        print(f"{scenario} …", file=sys.stderr, flush=True)
+        rows.append(bench(scenario, 40 if args.quick else args.replications, sizes))
+        text = report(rows, sizes)
+        (RESULTS / name).write_text(text)
     print(text)
 
 

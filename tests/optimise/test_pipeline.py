@@ -38,6 +38,7 @@ effort = { model = "static" }
 replications = 30
 validation_replications = 30
 participation = true
+refine_budget = 6   # the search beyond the grid runs, briefly (it is tested in test_refine.py)
 levers = { rate = [3.0, 4.0, 5.0, 6.0, 7.0], base_salary = "participation" }
 """
 
@@ -107,7 +108,8 @@ def test_cli_writes_plans_that_payouts_accepts(tmp_path, capsys):
     for name in ("choice.csv", "responses.csv", "validation.csv", "model.lp", "shadow_prices.csv"):
         assert (out / name).stat().st_size > 0
     text = capsys.readouterr().out
-    assert "Chosen plans" in text and "re-simulated" in text
+    assert "Chosen plans" in text and "re-simulated" in text and "Search beyond the grid" in text
+    assert (out / "refinement.csv").stat().st_size > 0
     # identical reps whose base makes CE equal the outside option: none is below it
     assert "below their own outside option: 0.0% incumbent, 0.0% optimised" in text
     for name in ("choice.csv", "responses.csv"):
