@@ -13,8 +13,9 @@ is searched around the chosen candidate, the *centre*:
 3. the new candidates are simulated on the same random numbers as all earlier ones (common random
    numbers, one run of ``replications`` per position as in the grid) and the programme is solved
    again over every candidate simulated so far, so its choice never gets worse on these numbers;
-4. a segment whose choice moved keeps its steps and re-centres (a choice at the grid's edge thus
-   walks out of the grid); a segment whose centre was chosen again halves its steps, down to the
+4. a segment whose choice moved re-centres and doubles the steps of the levers that moved (up
+   to ``MAX_EXPANSION`` × their first step), so a choice at the grid's edge walks out of the grid
+   with growing strides; a segment whose centre was chosen again halves its steps, down to the
    lever's resolution; it has **converged** when its centre beat both neighbours of every lever
    at the resolution (the choice is interior at that resolution, or at a lever's bound).
 
@@ -46,6 +47,7 @@ CONTINUOUS = ("quota", "rate", "pay_mix", "base_salary", "cap", "bonus_amount", 
 CURRENCY = ("base_salary", "bonus_amount")
 DEFAULT_RESOLUTION = 0.01
 MAX_ROUNDS = 500
+MAX_EXPANSION = 4.0  # a step grows to at most this multiple of its first value
 # lever domain: (low, low is open, high, high is open)
 DOMAINS = {
     "quota": (0.0, True, math.inf, True),
@@ -144,6 +146,7 @@ class _Search:
     centre: Candidate | None = None
     settings: dict | None = None
     steps: dict | None = None
+    limits: dict | None = None
     converged: bool = False
 
 
@@ -412,10 +415,17 @@ def _update(searches, solution, options, scenario, candidates, first=False) -> d
                 lever: _initial_step(search, lever, float(search.settings[lever]))
                 for lever in search.levers
             }
+            search.limits = {lever: MAX_EXPANSION * step for lever, step in search.steps.items()}
             continue
         if chosen.id != search.centre.id:
+            settings = _settings_of(search, chosen, levers)
+            for lever in search.levers:  # a lever that moved doubles its step (expansion)
+                if _normal(lever, settings[lever], {}) != _normal(
+                    lever, search.settings[lever], {}
+                ):
+                    search.steps[lever] = min(2 * search.steps[lever], search.limits[lever])
             search.centre = chosen
-            search.settings = _settings_of(search, chosen, levers)
+            search.settings = settings
             search.converged = False
             actions[search.segment] = "moved"
         elif search.converged:
