@@ -418,6 +418,7 @@ def _optimise(args: argparse.Namespace) -> int:
                 "candidates": "simulating candidates",
                 "selection": "ranking and selection",
                 "gap": "optimality gap batches",
+                "refinement": "refining (simulation runs of the budget)",
             }.get(stage, "re-simulating")
             bars[stage] = tqdm(total=total, desc=label, file=sys.stderr, disable=args.quiet)
         bars[stage].update(done - bars[stage].n)
@@ -436,6 +437,9 @@ def _optimise(args: argparse.Namespace) -> int:
         seed=args.seed,
         validate_engine=args.validate_engine,
         participation=args.participation,
+        refine=args.refine,
+        resolution=args.resolution,
+        refine_budget=args.refine_budget,
         progress=progress,
     )
     from spmopt.optimise.frontier import incumbent_point
@@ -549,6 +553,17 @@ def format_optimisation(result) -> str:
     lines.append(shown.head(20).to_string(index=False))
     if len(shown) > 20:
         lines.append(f"… {len(shown) - 20} more units in choice.csv")
+    if len(result.refinement):
+        from spmopt.optimise.refine import format_rounds
+
+        runs = int(result.refinement["simulation_runs"].max())
+        lines.append("")
+        lines.append(
+            f"Search beyond the grid ({result.refinement_status}; {runs} simulation runs of "
+            f"{result.options.replications} replications, the grid's included): the chosen "
+            "lever values, the segment's predicted profit and the steps of each round:"
+        )
+        lines.append(format_rounds(result.refinement))
     below = result.share_below_outside_option()
     if below:
         lines.append(
@@ -954,6 +969,17 @@ def _non_negative_number(text: str) -> float:
     return value
 
 
+def _positive_number(text: str) -> float:
+    """A finite number above 0 from the command line."""
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}") from None
+    if not (value > 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
+    return value
+
+
 def _seed(text: str) -> int:
     """A random seed: a whole number ≥ 0."""
     return _non_negative(text)
@@ -1201,6 +1227,27 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="require each unit's certainty equivalent to reach its outside option "
         "(default: the scenario's [optimise] participation, else on)",
+    )
+    optimise.add_argument(
+        "--refine",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="search the continuous levers beyond the grid around the chosen plans (default: "
+        "the scenario's [optimise] refine, else on)",
+    )
+    optimise.add_argument(
+        "--resolution",
+        type=_positive_number,
+        metavar="R",
+        help="step at which the search stops, in multiples of quota and rates (currency levers: "
+        "R × on-target earnings) (default: the scenario's [optimise] resolution, else 0.01)",
+    )
+    optimise.add_argument(
+        "--refine-budget",
+        type=_non_negative,
+        metavar="RUNS",
+        help="most simulation runs the search may add to the grid's (default: the scenario's "
+        "[optimise] refine_budget, else 60)",
     )
     optimise.add_argument(
         "--frontier",

@@ -18,6 +18,7 @@ from spmopt.optimise.frontier import budget_grid, frontier, incumbent_point
 from spmopt.optimise.levers import Candidate, candidates
 from spmopt.optimise.lp import Solution, Solver, build_model, solve
 from spmopt.optimise.pipeline import OptimisationResult, optimise
+from spmopt.optimise.refine import Refinement, refine
 from spmopt.optimise.responses import RESPONSE_COLUMNS, SAMPLE_COLUMNS, ResponseTable
 from spmopt.optimise.selection import (
     GapInterval,
@@ -39,6 +40,7 @@ __all__ = [
     "QuotaBounds",
     "QuotaCoverage",
     "QuotaShare",
+    "Refinement",
     "ResponseTable",
     "Solution",
     "Solver",
@@ -52,5 +54,6 @@ __all__ = [
     "optimality_gap_interval",
     "optimise",
     "shrink_rep_responses",
+    "refine",
     "solve",
 ]

@@ -53,6 +53,9 @@ OPTIONS = (
     "gap_batches",
     "max_overrun_probability",
     "shrinkage",
+    "refine",
+    "resolution",
+    "refine_budget",
 )
 PARTICIPATION = "participation"
 
@@ -78,6 +81,9 @@ class OptimiseOptions:
     gap_batches: int = 10
     max_overrun_probability: float | None = None
     shrinkage: bool = True
+    refine: bool = True
+    resolution: float | Mapping[str, float] = 0.01
+    refine_budget: int = 60
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, **overrides) -> OptimiseOptions:
@@ -116,6 +122,7 @@ class OptimiseOptions:
                 f"optimise.unit: expected 'segment' or 'rep', got {unit!r}", scenario.source
             )
         _check_solve_options(table, scenario.source)
+        _check_refinement(table, scenario)
         return cls(levers=per_segment, cvar=cvar, rep_participation=rep_participation, **table)
 
 
@@ -167,6 +174,28 @@ def _check_solve_options(table: Mapping[str, object], source: str | None) -> Non
             "a binary programme over every unit can run for minutes; or use mode 'round'",
             source,
         )
+
+
+def _check_refinement(table: Mapping[str, object], scenario: Scenario) -> None:
+    """Stop (exit status 2) on a bad ``refine``, ``resolution`` or ``refine_budget``."""
+    from spmopt.optimise.refine import check_resolution
+
+    refine = table.get("refine", True)
+    if not isinstance(refine, bool):
+        raise SpmoptInputError(
+            f"optimise.refine: expected true or false, got {refine!r}", scenario.source
+        )
+    budget = table.get("refine_budget", 60)
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
+        raise SpmoptInputError(
+            "optimise.refine_budget: expected a whole number of simulation runs ≥ 0, "
+            f"got {budget!r}",
+            scenario.source,
+        )
+    try:
+        check_resolution(table.get("resolution", 0.01))
+    except SpmoptInputError as error:
+        raise error.in_source(scenario.source) from None
 
 
 def constraints_from(scenario: Scenario, options: OptimiseOptions) -> Constraints:
@@ -360,6 +389,76 @@ def _certainty_equivalents(scenario, chosen, unit, units) -> tuple[np.ndarray, n
     )
 
 
+def simulate_candidates(
+    scenario: Scenario,
+    options: OptimiseOptions,
+    by_segment: Mapping[str, list[Candidate]],
+    streams: RandomStreams,
+    progress: Callable[[str, int, int], None] | None = None,
+    stage: str = "candidates",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Response rows and per-replication samples of every candidate, all on ``streams``
+    (common random numbers). The i-th candidates of all segments share one simulation run
+    (``max`` over segments of the candidate counts runs of ``options.replications`` each)."""
+    runs = max((len(made) for made in by_segment.values()), default=0)
+    response_frames, sample_frames = [], []
+    for position in range(runs):
+        chosen = {
+            segment: made[position] for segment, made in by_segment.items() if position < len(made)
+        }
+        model = _model_for(scenario, chosen)
+        result = _run(model, "fast", options.replications, streams)
+        frame, samples = _responses_of(result, scenario, chosen, options.unit)
+        ids = {segment: candidate.id for segment, candidate in chosen.items()}
+        if options.unit == "segment":
+            frame["candidate"] = frame["unit"].map(ids)
+            samples["candidate"] = samples["unit"].map(ids)
+        else:
+            seat_segment = scenario.population.frame.set_index("rep_id")["segment"]
+            frame["candidate"] = seat_segment.reindex(frame["unit"]).map(ids).to_numpy()
+            samples["candidate"] = seat_segment.reindex(samples["unit"]).map(ids).to_numpy()
+        response_frames.append(frame)
+        sample_frames.append(samples)
+        if progress:
+            progress(stage, position + 1, runs)
+    return (
+        pd.concat(response_frames, ignore_index=True),
+        pd.concat(sample_frames, ignore_index=True),
+    )
+
+
+def solve_choice(
+    responses: pd.DataFrame,
+    samples: pd.DataFrame,
+    constraints: Constraints,
+    options: OptimiseOptions,
+    scenario: Scenario,
+) -> Solution:
+    """The programme's choice among the simulated candidates (:func:`spmopt.optimise.lp.solve`);
+    per-rep responses are shrunk towards their segment first (``options.shrinkage``)."""
+    return solve(
+        _lp_responses(scenario, responses, samples, options),
+        constraints,
+        samples=samples[["unit", "candidate", "scenario", "comp_cost"]]
+        if constraints.cvar is not None
+        else None,
+        mode=options.mode,
+        solver=options.solver,
+        gap_rel=options.gap_rel,
+        time_limit_s=options.time_limit_s,
+    )
+
+
+def _lp_responses(
+    scenario: Scenario, responses: pd.DataFrame, samples: pd.DataFrame, options: OptimiseOptions
+) -> pd.DataFrame:
+    """The response table the programme sees: per-rep gains shrunk (:func:`_shrunk`) when
+    choosing per rep with ``shrinkage``, else ``responses`` as simulated."""
+    if options.unit == "rep" and options.shrinkage:
+        return _shrunk(scenario, responses, samples)
+    return responses
+
+
 # ------------------------------------------------------------------------------ result
 @dataclass(frozen=True, eq=False)
 class OptimisationResult:
@@ -388,6 +487,12 @@ class OptimisationResult:
     optimality_gap:
         The multiple-replication procedure's interval of the chosen plans' optimality gap
         (:class:`~spmopt.optimise.selection.GapInterval`), or None.
+    refinement:
+        The search beyond the grid, one row per round, segment and lever
+        (:data:`spmopt.optimise.refine.ROUND_COLUMNS`); empty when refinement is off.
+    refinement_status:
+        ``off``, ``converged`` (every refined segment's choice interior at its resolution),
+        ``budget`` (stopped by ``refine_budget``) or ``rounds``.
     """
 
     scenario: Scenario
@@ -426,6 +531,9 @@ class OptimisationResult:
     def constraints_safe(self) -> bool:
         """False when a re-simulated figure breaks a constraint (see :attr:`breaches`)."""
         return not self.breaches
+
+    refinement: pd.DataFrame = field(default_factory=pd.DataFrame)
+    refinement_status: str = "off"
 
     @property
     def shadow_prices(self) -> pd.Series:
@@ -475,8 +583,8 @@ class OptimisationResult:
     def write(self, out_dir: str | Path) -> list[Path]:
         """Plan files (``plans/<plan id>.toml``), a roster when plans are chosen per rep,
         ``model.lp``, ``responses.csv``, ``choice.csv``, ``shadow_prices.csv``,
-        ``constraints.csv``, ``validation.csv``, ``safety.csv``, ``selection.csv`` and
-        ``optimality_gap.csv`` (when estimated)."""
+        ``constraints.csv``, ``validation.csv``, ``safety.csv``, ``selection.csv``,
+        ``optimality_gap.csv`` (when estimated) and ``refinement.csv`` (when refined)."""
         out_dir = Path(out_dir)
         (out_dir / "plans").mkdir(parents=True, exist_ok=True)
         written = []
@@ -503,6 +611,8 @@ class OptimisationResult:
         }
         if self.optimality_gap is not None:
             tables["optimality_gap"] = pd.DataFrame([self.optimality_gap.as_dict()])
+        if len(self.refinement):
+            tables["refinement"] = self.refinement
         for name, table in tables.items():
             path = out_dir / f"{name}.csv"
             table.to_csv(path, index=False, float_format="%.10g")
@@ -525,6 +635,9 @@ def optimise(
     validate: bool = True,
     validate_engine: str | None = None,
     participation: bool | None = None,
+    refine: bool | None = None,
+    resolution: float | Mapping[str, float] | None = None,
+    refine_budget: int | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> OptimisationResult:
     """Choose plans for a scenario's segments (or reps) maximising expected profit.
@@ -535,6 +648,11 @@ def optimise(
     prediction (``result.validation``). ``progress(stage, done, total)`` reports progress.
     ``gap_rel`` (relative optimality gap) and ``time_limit_s`` [s] configure the binary solves;
     ``mode="milp"`` needs both, checked before any simulation (:class:`SpmoptInputError`).
+
+    With ``refine`` (default on) the choice does not stop at the grid: each segment's lever
+    values are searched around the chosen candidate (:func:`spmopt.optimise.refine.refine`)
+    until the choice is interior at ``resolution`` or ``refine_budget`` simulation runs are
+    spent; the rounds are in ``result.refinement``.
     """
     from spmopt.run.simulation import as_scenario
 
@@ -550,46 +668,29 @@ def optimise(
         solver=solver,
         validate_engine=validate_engine,
         participation=participation,
+        refine=refine,
+        resolution=resolution,
+        refine_budget=refine_budget,
     )
     constraints = constraints_from(scenario, options)
     by_segment = _segment_candidates(scenario, options)
     streams = RandomStreams(scenario.seed if seed is None else seed)
-    rounds = max(len(made) for made in by_segment.values())
-    response_frames, sample_frames = [], []
-    for position in range(rounds):
-        chosen = {
-            segment: made[position] for segment, made in by_segment.items() if position < len(made)
-        }
-        model = _model_for(scenario, chosen)
-        result = _run(model, "fast", options.replications, streams)
-        frame, samples = _responses_of(result, scenario, chosen, options.unit)
-        ids = {segment: candidate.id for segment, candidate in chosen.items()}
-        if options.unit == "segment":
-            frame["candidate"] = frame["unit"].map(ids)
-            samples["candidate"] = samples["unit"].map(ids)
-        else:
-            seat_segment = scenario.population.frame.set_index("rep_id")["segment"]
-            frame["candidate"] = seat_segment.reindex(frame["unit"]).map(ids).to_numpy()
-            samples["candidate"] = seat_segment.reindex(samples["unit"]).map(ids).to_numpy()
-        response_frames.append(frame)
-        sample_frames.append(samples)
-        if progress:
-            progress("candidates", position + 1, rounds)
-    responses = pd.concat(response_frames, ignore_index=True)
-    samples = pd.concat(sample_frames, ignore_index=True)
-    if options.unit == "rep" and options.shrinkage:
-        responses = _shrunk(scenario, responses, samples)
-    solution = solve(
-        responses,
-        constraints,
-        samples=samples[["unit", "candidate", "scenario", "comp_cost"]]
-        if constraints.cvar is not None
-        else None,
-        mode=options.mode,
-        solver=options.solver,
-        gap_rel=options.gap_rel,
-        time_limit_s=options.time_limit_s,
-    )
+    if options.refine:
+        from spmopt.optimise.refine import refine
+
+        search = refine(scenario, options, constraints, by_segment, streams, progress)
+        by_segment, responses, samples, solution = (
+            search.candidates,
+            search.responses,
+            search.samples,
+            search.solution,
+        )
+        refinement, refinement_status = search.rounds, search.status
+    else:
+        responses, samples = simulate_candidates(scenario, options, by_segment, streams, progress)
+        solution = solve_choice(responses, samples, constraints, options, scenario)
+        refinement, refinement_status = pd.DataFrame(), "off"
+    responses = _lp_responses(scenario, responses, samples, options)
     lookup = {
         (segment, candidate.id): candidate
         for segment, made in by_segment.items()
@@ -612,6 +713,8 @@ def optimise(
         samples=samples,
         solution=solution,
         plans=plans,
+        refinement=refinement,
+        refinement_status=refinement_status,
     )
     if validate:
         result = _after_choice(result, by_segment, streams, progress)
@@ -688,6 +791,8 @@ def planned_runs(
             raise error.in_source(scenario.source) from None
         rounds = max(rounds, len(made))
     runs = [("candidates", "fast", options.replications, rounds)]
+    if options.refine and options.refine_budget:
+        runs.append(("refinement", "fast", options.replications, options.refine_budget))
     if not validate:
         return runs
     if options.unit == "segment" and options.selection_size >= 2:

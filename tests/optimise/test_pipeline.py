@@ -38,6 +38,7 @@ effort = { model = "static" }
 replications = 30
 validation_replications = 30
 participation = true
+refine_budget = 6   # the search beyond the grid runs, briefly (it is tested in test_refine.py)
 levers = { rate = [3.0, 4.0, 5.0, 6.0, 7.0], base_salary = "participation" }
 """
 
@@ -61,7 +62,8 @@ def test_full_pipeline_recovers_the_holmstrom_milgrom_rate(tmp_path):
     difference per rep is σ·Δβ/√(100·30) ≈ 183, so picking a neighbour is a > 5σ event
     (false-failure rate < 1e-7).
     """
-    result = optimise(write(tmp_path, HOLMSTROM_MILGROM), validate=False)
+    # the grid's choice (the search beyond the grid is tested in test_refine.py)
+    result = optimise(write(tmp_path, HOLMSTROM_MILGROM), validate=False, refine=False)
     chosen = result.plans["reps"]
     assert chosen.components[0].tiers[0].rate == pytest.approx(0.5)
     expected_base = 800000 - (0.5 * (1e6 + 1e5 * 0.5) - 1e5 * 0.25 / 2 - 1e-5 * 0.25 * 1e10 / 2)
@@ -106,7 +108,8 @@ def test_cli_writes_plans_that_payouts_accepts(tmp_path, capsys):
     for name in ("choice.csv", "responses.csv", "validation.csv", "model.lp", "shadow_prices.csv"):
         assert (out / name).stat().st_size > 0
     text = capsys.readouterr().out
-    assert "Chosen plans" in text and "re-simulated" in text
+    assert "Chosen plans" in text and "re-simulated" in text and "Search beyond the grid" in text
+    assert (out / "refinement.csv").stat().st_size > 0
     # identical reps whose base makes CE equal the outside option: none is below it
     assert "below their own outside option: 0.0% incumbent, 0.0% optimised" in text
     for name in ("choice.csv", "responses.csv"):
