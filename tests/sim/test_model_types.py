@@ -14,6 +14,7 @@ from spmopt.reps.behaviour.static import best_response
 from spmopt.reps.population import Population
 from spmopt.reps.situation import Situation
 from spmopt.reps.technology import NormalSales
+from spmopt.sim.fast import simulate_fast
 from spmopt.sim.model import Segment, SimulationModel, decide_year
 from spmopt.sim.streams import RandomStreams
 
@@ -163,3 +164,19 @@ def test_base_sales_and_effectiveness_reduce_exactly():
         got = decisions.effort(seats, month, attainment[None, :])
         expected = alone.effort(seats, month, attainment[None, :])
         np.testing.assert_allclose(got, expected, rtol=0, atol=0.01 * expected.max())
+
+
+def test_decide_year_reports_progress_as_types_are_solved():
+    """Issue 14: the decision reports progress while the dynamic types are solved (batch by
+    batch), in seats, ending at every seat; the engines pass it through (a static model reports
+    once per segment)."""
+    population = _heterogeneous(40)
+    model = _model(population, "dynamic")
+    calls = []
+    decide_year(model, model.initial_quotas(), max_types=16, progress=lambda *c: calls.append(c))
+    done = [d for d, _ in calls]
+    assert calls[-1] == (40, 40) and {total for _, total in calls} == {40}
+    assert done == sorted(done) and len(set(done)) >= 5  # moves before the end
+    static, calls = _model(population, "static"), []
+    simulate_fast(static, 1, RandomStreams(3), decision_progress=lambda *c: calls.append(c))
+    assert calls == [(40, 40)]
