@@ -7,14 +7,16 @@ Population: ``bench_behaviour.population(n, seed=7)`` (h, k, c, r and quota all 
 attainment 0) relative to the rep's own (floored at 5% of the median); total expected sales
 from 200 common-random-number paths per rep.
 
-Usage: ``.venv/bin/python benchmarks/bench_rep_types.py [--reps 2000] [--types 64 256 1024]``
-(the reference, every rep alone, takes ~3 min for 2,000 reps).
+Usage: ``.venv/bin/python benchmarks/bench_rep_types.py [--reps 2000] [--types 64 256 1024]
+[--reference ref.npz]`` (the reference, every rep alone, takes ~2–4 min for 2,000 reps;
+``--reference`` caches it).
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 from bench_behaviour import PLAN, population
@@ -58,8 +60,17 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--reps", type=int, default=2000)
     parser.add_argument("--types", type=int, nargs="+", default=[64, 256, 1024])
+    parser.add_argument(
+        "--reference", type=Path, help="an .npz caching the every-rep-alone solve (made if absent)"
+    )
     args = parser.parse_args()
-    effort, sales, seconds = solve(args.reps, 10**9)
+    if args.reference is not None and args.reference.exists():
+        cached = np.load(args.reference)
+        effort, sales, seconds = cached["effort"], cached["sales"], float(cached["seconds"])
+    else:
+        effort, sales, seconds = solve(args.reps, 10**9)
+        if args.reference is not None:
+            np.savez(args.reference, effort=effort, sales=sales, seconds=seconds)
     print(f"every rep alone: {seconds:.1f} s")
     floor = np.maximum(np.abs(effort), 0.05 * np.median(effort))
     for max_types in args.types:

@@ -298,6 +298,25 @@ def _simulate(args: argparse.Namespace) -> int:
         def progress(done: int) -> None:
             bar.update(done - bar.n)
 
+        deciding_bar = []
+
+        def deciding(done: int, total: int) -> None:
+            # the reps' policies, solved before (and between the years of) the replications
+            if not deciding_bar:
+                deciding_bar.append(
+                    tqdm(
+                        total=total,
+                        desc="deciding",
+                        unit="rep",
+                        file=sys.stderr,
+                        leave=False,
+                        disable=args.quiet,
+                    )
+                )
+            deciding_bar[0].update(done - deciding_bar[0].n)
+            if done >= total:
+                deciding_bar.pop().close()
+
         with staged_output(args.out, "simulate") as staging:
             summary, _, monthly, metadata, written = simulate_to_files(
                 scenario,
@@ -308,6 +327,7 @@ def _simulate(args: argparse.Namespace) -> int:
                 engine=args.engine,
                 file_format=args.format,
                 progress=progress,
+                decision_progress=deciding,
             )
             if args.plot:
                 from spmopt.analysis.plots import plot_monthly_profile

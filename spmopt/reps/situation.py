@@ -142,7 +142,9 @@ class Situation:
 
     def period_pay_of(self, period: int) -> StackedPay:
         """Incentive of measurement period ``period`` (0-based) against the sales credited in it,
-        per rep: the terms measured over that period, with its share of the annual quota."""
+        per rep: the terms measured over that period, each component with its own
+        ``quota_schedule``'s share of its annual quota in that period (a bonus with its
+        measure's component's)."""
         if self.measurement_months == MONTHS:
             return self.annual_pay
         return plan_pay(
@@ -151,7 +153,7 @@ class Situation:
             self.target_incentive,
             horizon="period",
             measured_months=self.measurement_months,
-            period_share=float(self.period_shares[period]),
+            period=period,
         )
 
     @cached_property

@@ -59,6 +59,7 @@ def simulate(
     engine: str | None = None,
     first_replication: int = 0,
     progress: Callable[[int], None] | None = None,
+    decision_progress: Callable[[int, int], None] | None = None,
 ) -> SimulationResult:
     """Simulate a scenario's sales force under a plan.
 
@@ -75,6 +76,9 @@ def simulate(
         streams, so results do not depend on how runs are split.
     progress:
         Called with the number of replications completed so far.
+    decision_progress:
+        Called with (seats whose policies are solved, seats) while the reps' decisions are
+        solved at the start of each year.
 
     Returns
     -------
@@ -95,7 +99,12 @@ def simulate(
     else:
         from spmopt.sim.events import simulate_events as run
     result = run(
-        model, replications, streams, first_replication=first_replication, progress=progress
+        model,
+        replications,
+        streams,
+        first_replication=first_replication,
+        progress=progress,
+        decision_progress=decision_progress,
     )
     result.metadata.update(
         _run_metadata(scenario, model.plan_id(), replications, seed, engine, first_replication)
@@ -113,6 +122,7 @@ def simulate_to_files(
     engine: str | None = None,
     file_format: str = "parquet",
     progress: Callable[[int], None] | None = None,
+    decision_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict, list[Path]]:
     """Simulate and write the tables under ``out_dir`` chunk by chunk (fast engine), so that
     memory stays bounded whatever the number of replications.
@@ -126,7 +136,13 @@ def simulate_to_files(
     out_dir.mkdir(parents=True, exist_ok=True)
     if engine != "fast":
         result = simulate(
-            scenario, plan, replications=replications, seed=seed, engine=engine, progress=progress
+            scenario,
+            plan,
+            replications=replications,
+            seed=seed,
+            engine=engine,
+            progress=progress,
+            decision_progress=decision_progress,
         )
         written = result.write(out_dir, file_format=file_format)
         monthly = monthly_totals(result.rep_periods) / result.metadata["replications"]
@@ -144,7 +160,12 @@ def simulate_to_files(
         rows_per_replication = model.seats * 12 * model.years
         chunk = max(1, min(replications, 600_000 // max(rows_per_replication, 1)))
         for chunk_result in iter_fast(
-            model, replications, RandomStreams(seed), chunk_replications=chunk, progress=progress
+            model,
+            replications,
+            RandomStreams(seed),
+            chunk_replications=chunk,
+            progress=progress,
+            decision_progress=decision_progress,
         ):
             metrics.append(chunk_result.replication_metrics())
             totals = monthly_totals(chunk_result.rep_periods)

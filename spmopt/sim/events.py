@@ -181,6 +181,7 @@ def simulate_events(
     *,
     first_replication: int = 0,
     progress: Callable[[int], None] | None = None,
+    decision_progress: Callable[[int, int], None] | None = None,
 ) -> SimulationResult:
     """Simulate ``model`` deal by deal with SimPy.
 
@@ -195,6 +196,9 @@ def simulate_events(
         The random streams (the seed).
     progress:
         Called with the number of replications completed so far.
+    decision_progress:
+        Called with (seats whose policies are solved, seats) while each year's decisions are
+        solved (:func:`~spmopt.sim.model.decide_year`).
 
     Returns
     -------
@@ -216,14 +220,14 @@ def simulate_events(
         raise SpmoptInputError(f"replications must be at least 1, not {replications}")
     replications = int(replications)
     layout = Layout.of(model)
-    decisions = decide_year(model, model.initial_quotas())
+    decisions = decide_year(model, model.initial_quotas(), progress=decision_progress)
     runs: list[EventRun | None] = [None] * replications
     rep_parts, deal_parts = [], []
     for year in range(model.years):
         if year > 0:
             quotas = np.mean([run.book.next_quota for run in runs], axis=0)
             tenure = np.mean([run.book.tenure_months for run in runs], axis=0)
-            decisions = decide_year(model, quotas, tenure)
+            decisions = decide_year(model, quotas, tenure, progress=decision_progress)
         last = year + 1 == model.years
         for k in range(replications):
             run = runs[k] or EventRun(layout, streams, first_replication + k)

@@ -63,6 +63,7 @@ def _run(
     buffers_for: Callable[[int, int], tuple[Buffers, int]],
     timings: dict,
     workers: int | None = 1,
+    decision_progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[tuple[int, int]]:
     """Simulate the chunks; yield each chunk's (start, stop), in order, once all its years are
     done.
@@ -119,7 +120,7 @@ def _run(
     try:
         for year in range(model.years):
             clock = time.perf_counter()
-            decisions = decide_year(model, quotas, tenure)
+            decisions = decide_year(model, quotas, tenure, progress=decision_progress)
             timings["decide_year_seconds"] += time.perf_counter() - clock
             last = year + 1 == model.years
             if pool is None:
@@ -198,6 +199,7 @@ def simulate_fast(
     chunk_replications: int | None = None,
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
+    decision_progress: Callable[[int, int], None] | None = None,
 ) -> SimulationResult:
     """Simulate ``replications`` replications of ``model`` with the vectorised fast engine.
 
@@ -214,6 +216,9 @@ def simulate_fast(
         results do not depend on it.
     progress:
         Called after each chunk with the number of replications completed so far.
+    decision_progress:
+        Called with (seats whose policies are solved, seats) while each year's decisions are
+        solved (:func:`~spmopt.sim.model.decide_year`).
     workers:
         Threads simulating chunks at once (numpy releases the GIL in its array loops; default:
         the machine's cores, 1 when the caller runs several simulations in parallel itself);
@@ -242,6 +247,7 @@ def simulate_fast(
         lambda start, stop: (buffers, start),
         timings,
         workers,
+        decision_progress,
     ):
         pass
     timings["simulate_seconds"] = time.perf_counter() - clock - timings["decide_year_seconds"]
@@ -271,6 +277,7 @@ def iter_fast(
     chunk_replications: int | None = None,
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
+    decision_progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[SimulationResult]:
     """The same simulation as :func:`simulate_fast`, one :class:`SimulationResult` per chunk of
     replications, so that a caller can write or summarise each chunk and let it go (memory stays
@@ -296,6 +303,7 @@ def iter_fast(
         buffers_for,
         timings,
         workers,
+        decision_progress,
     ):
         buffers = owned.pop(start)
         table = buffers.frame(

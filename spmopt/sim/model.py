@@ -9,7 +9,7 @@ the fast engine share every modelling decision except how deals are scheduled.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -193,21 +193,24 @@ EXACT_TRAITS = ("effort_exponent", "tenure_months", "ramp_months", "target_incen
 class RepTypes:
     """Rep types of a segment for the dynamic policy (:func:`rep_types`).
 
-    ``population``: one representative rep per type; ``codes`` (N,): each rep's type;
-    ``effort_scale`` (N,): the rep's effort per unit of its type's effort,
-    (k_t/Q_t)/(k/Q)·(κ_t/κ)^(1/(γ−1));
-    ``base_offset`` (N,): h/Q − h_t/Q_t [annual quota per unit of exposure], the shift of the
-    attainment state that removes base sales (zero unless ``shift_base_sales``).
+    ``population``: one rep per type (the policies solved); each rep's effort is the weighted
+    sum over its C types ``codes`` (N, C) with ``weights`` (N, C) (rows sum to 1; C = 1 when
+    every rep has a type of its own profile) of the type's effort times ``effort_scale``
+    (N, C), (k_t/k)·(Q_t/Q)·(κ_t/κ)^(1/(γ−1)), read at the rep's attainment shifted by
+    ``base_offset`` (N,): h/Q − h_t/Q_t [annual quota per unit of exposure], the shift that
+    removes base sales (zero unless ``shift_base_sales``; one h_t/Q_t for all the rep's types).
     """
 
     population: Population
     codes: np.ndarray
+    weights: np.ndarray
     effort_scale: np.ndarray
     base_offset: np.ndarray
 
 
 def _reduced_traits(population: Population, shift_base_sales: bool):
-    """Exact-match keys (N, ·) and continuous traits (N, ·) of the reduced dynamic problem.
+    """Exact-match keys (N, ·), continuous traits (N, ·) of the reduced dynamic problem and
+    whether each continuous trait is interpolated on a log scale.
 
     Effort enters only as sales k·e at cost c·e^γ/γ, so with u = k·e the problem depends on
     (k, c) only through κ = c/k^γ; base sales h only shift the attainment state (removed when
@@ -217,47 +220,92 @@ def _reduced_traits(population: Population, shift_base_sales: bool):
     quota = frame["quota"].to_numpy(dtype=float)
     keys = frame[[name for name in EXACT_TRAITS if name in frame.columns]].fillna(-1.0)
     kappa = reps.effort_cost / reps.effectiveness**reps.effort_exponent
-    continuous = [kappa, quota, reps.risk_aversion]
+    continuous, log_scale = [kappa, quota, reps.risk_aversion], [True, True, False]
     if "sales_sd" in frame.columns:
         continuous.append(frame["sales_sd"].fillna(-1.0).to_numpy(dtype=float))
+        log_scale.append(False)
     if not shift_base_sales:
         continuous.append(reps.base_sales / quota)
-    return keys.to_numpy(dtype=float), np.column_stack(continuous)
+        log_scale.append(False)
+    return keys.to_numpy(dtype=float), np.column_stack(continuous), np.array(log_scale)
 
 
-def _nested_bins(values: np.ndarray, budget: int) -> np.ndarray:
-    """Equal-count bins nested over the columns of ``values`` (N, d): at most ``budget`` bins,
-    split evenly over the columns that vary (the first column gets the remainder)."""
-    varying = [j for j in range(values.shape[1]) if np.ptp(values[:, j]) > 0]
-    codes = np.zeros(len(values), dtype=np.int64)
-    if not varying or budget <= 1:
-        return codes
-    per = max(1, int(np.floor(budget ** (1.0 / len(varying)) + 1e-9)))
-    splits = [max(1, budget // per ** (len(varying) - 1))] + [per] * (len(varying) - 1)
-    for j, count in zip(varying, splits, strict=True):
-        refined = np.empty_like(codes)
-        for group in np.unique(codes):
-            members = np.flatnonzero(codes == group)
-            order = members[np.argsort(values[members, j], kind="stable")]
-            parts = min(count, len(members))
-            refined[order] = group * count + np.arange(len(members)) * parts // len(members)
-        codes = refined
-    return np.unique(codes, return_inverse=True)[1]
+def _node_counts(varying: int, budget: int, first_doubled: bool = False) -> list[int]:
+    """Nodes per varying trait of a tensor grid of at most ``budget`` nodes: the same count p
+    on every trait and the remainder on the first, or, with ``first_doubled`` (the first is κ,
+    along which effort is the most curved: measured in docs/simulation-model.md), about p² on
+    the first."""
+    if varying == 0:
+        return []
+    power = varying + 1 if first_doubled else varying
+    per = max(1, int(np.floor(budget ** (1.0 / power) + 1e-9)))
+    return [max(1, budget // per ** (varying - 1))] + [per] * (varying - 1)
+
+
+def _tensor_weights(values: np.ndarray, budget: int):
+    """Multilinear interpolation of reps with traits ``values`` (m, d) (already on their
+    interpolation scale) on a tensor grid of at most ``budget`` nodes (:func:`_node_counts`) on
+    each varying trait, halfway between its equal-count quantiles and equal spacing (the
+    extremes included, so no rep is extrapolated).
+
+    Returns (node traits (nodes, d), node index of each rep's corners (m, C), weights (m, C)),
+    with only the nodes some rep uses."""
+    m, d = values.shape
+    varying = [j for j in range(d) if np.ptp(values[:, j]) > 0]
+    counts = _node_counts(len(varying), budget, first_doubled=bool(varying) and varying[0] == 0)
+    axes = [np.array([np.median(values[:, j])]) for j in range(d)]
+    for j, count in zip(varying, counts, strict=True):
+        if count == 1:
+            continue
+        # halfway between equal-count quantiles and equal spacing: dense where reps are, but
+        # not so sparse in the tails (where the effort is most curved, e.g. at low κ)
+        position = np.linspace(0.0, 1.0, count)
+        low, high = values[:, j].min(), values[:, j].max()
+        nodes = 0.5 * (np.quantile(values[:, j], position) + low + (high - low) * position)
+        axes[j] = np.unique(nodes)
+    corners_index = [np.zeros((m, 1), dtype=np.intp)]
+    corners_weight = [np.ones((m, 1))]
+    for j in range(d):
+        nodes = axes[j]
+        if nodes.size == 1:
+            index, weight = np.zeros((m, 1), dtype=np.intp), np.ones((m, 1))
+        else:
+            low = np.clip(np.searchsorted(nodes, values[:, j], side="right") - 1, 0, nodes.size - 2)
+            frac = (values[:, j] - nodes[low]) / (nodes[low + 1] - nodes[low])
+            frac = np.clip(frac, 0.0, 1.0)
+            index = np.column_stack([low, low + 1])
+            weight = np.column_stack([1.0 - frac, frac])
+        corners_index.append(index)
+        corners_weight.append(weight)
+    shape = tuple(axis.size for axis in axes)
+    flat = np.zeros((m, 1), dtype=np.intp)
+    weights = np.ones((m, 1))
+    for j in range(d):
+        flat = (flat[:, :, None] * shape[j] + corners_index[j + 1][:, None, :]).reshape(m, -1)
+        weights = (weights[:, :, None] * corners_weight[j + 1][:, None, :]).reshape(m, -1)
+    used, codes = np.unique(flat, return_inverse=True)
+    grid = np.stack(np.unravel_index(used, shape), axis=1)
+    node_traits = np.column_stack([axes[j][grid[:, j]] for j in range(d)])
+    return node_traits, codes.reshape(m, -1), weights
 
 
 def rep_types(population: Population, max_types: int, shift_base_sales: bool = False) -> RepTypes:
-    """At most ``max_types`` representative reps for the dynamic policy, and each rep's type.
+    """At most ``max_types`` rep types for the dynamic policy, and how each rep reads them.
 
     The dynamic problem is solved in reduced traits: κ = c/k^γ instead of (k, c) (exact: a rep's
     effort is its type's scaled by k_t/k) and, with ``shift_base_sales`` (exact when nothing
     couples the measurement periods), without base sales, which only shift the attainment
     state. Up to ``max_types`` distinct profiles (all behaviour traits), each profile is its own
     type, solved as it is; otherwise reps whose reduced traits are identical share a type
-    exactly (up to the grid's interpolation of the shift). Beyond ``max_types``
-    distinct profiles, reps are split into equal-count bins nested over κ, quota, risk
-    aversion, sales sd (and h/Q when base sales are not shifted) within each combination of the
-    exact traits (effort exponent, tenure, ramp, target incentive), with the bin's median
-    traits — an approximation (``docs/simulation-model.md``, "Policies and rep types").
+    exactly (up to the grid's interpolation of the shift). Beyond ``max_types`` distinct
+    reduced profiles, each combination of the exact traits (effort exponent, tenure, ramp,
+    target incentive) gets a share of ``max_types`` in proportion to its reps; within it, types
+    sit on a tensor grid over κ (log), quota (log), risk aversion, sales sd (and h/Q when base
+    sales are not shifted), about p² nodes on κ and p on each other trait, placed halfway
+    between equal-count quantiles and equal spacing; a rep's effort interpolates
+    multilinearly between the 2^d types around it, each corrected to first order for the rep's
+    own κ and quota — an approximation (``docs/simulation-model.md``, "Policies and rep
+    types").
     """
     frame = population.frame
     reps = population.arrays
@@ -267,65 +315,89 @@ def rep_types(population: Population, max_types: int, shift_base_sales: bool = F
     if len(uniques) <= max_types:  # one type per distinct profile, solved as it is
         first_of_type = pd.Series(np.arange(count)).groupby(codes).first().to_numpy()
         representatives = Population(frame.iloc[first_of_type].reset_index(drop=True))
-        return RepTypes(representatives, codes.astype(np.int64), np.ones(count), np.zeros(count))
+        return RepTypes(
+            representatives,
+            codes.astype(np.int64)[:, None],
+            np.ones((count, 1)),
+            np.ones((count, 1)),
+            np.zeros(count),
+        )
     quota = frame["quota"].to_numpy(dtype=float)
-    keys, continuous = _reduced_traits(population, shift_base_sales)
+    keys, continuous, log_scale = _reduced_traits(population, shift_base_sales)
     magnitude = 10.0 ** np.floor(np.log10(np.where(continuous != 0, np.abs(continuous), 1.0)))
     rounded = np.round(continuous / magnitude, 11) * magnitude  # κ equal up to rounding
+    scaled = np.where(log_scale, np.log(np.where(rounded > 0, rounded, 1.0)), rounded)
     exact_codes, uniques = pd.factorize(
         pd.MultiIndex.from_arrays(np.column_stack([keys, rounded]).T)
     )
-    if len(uniques) <= max_types:
-        codes = exact_codes.astype(np.int64)
-    else:
-        groups, group_names = (
-            pd.factorize(pd.MultiIndex.from_arrays(keys.T))
-            if keys.shape[1]
-            else (np.zeros(len(frame), dtype=np.int64), [0])
-        )
-        sizes = np.bincount(groups)
-        budgets = np.maximum(1, (max_types * sizes) // len(frame))
-        codes = np.empty(len(frame), dtype=np.int64)
-        offset = 0
-        for group, budget in enumerate(budgets):
-            members = np.flatnonzero(groups == group)
-            inner = _nested_bins(continuous[members], int(budget))
-            codes[members] = offset + inner
-            offset += inner.max() + 1
-    first_of_type = pd.Series(np.arange(len(frame))).groupby(codes).first().to_numpy()
-    representatives = frame.iloc[first_of_type].reset_index(drop=True)
-
-    def median(values):
-        return pd.Series(values).groupby(codes).median().sort_index().to_numpy()
-
-    k_t = median(reps.effectiveness)
-    q_t = median(quota)
-    kappa_t = median(continuous[:, 0])
-    gamma_t = median(reps.effort_exponent)
-    ratio_t = median(reps.base_sales / quota)
+    exact_everywhere = len(uniques) <= max_types
+    groups = (
+        pd.factorize(pd.MultiIndex.from_arrays(keys.T))[0]
+        if keys.shape[1]
+        else np.zeros(count, dtype=np.int64)
+    )
+    sizes = np.bincount(groups)
+    budgets = np.maximum(1, (max_types * sizes) // count)
+    ratio = reps.base_sales / quota
+    gamma = reps.effort_exponent
+    rows, type_traits, type_ratio, type_k = [], [], [], []
+    width = 1 if exact_everywhere else 2 ** continuous.shape[1]
+    type_codes = np.zeros((count, width), dtype=np.int64)
+    weights = np.zeros((count, width))
+    offset = 0
+    for group, budget in enumerate(budgets):
+        members = np.flatnonzero(groups == group)
+        inner, distinct = np.unique(exact_codes[members], return_inverse=True)
+        if exact_everywhere or inner.size <= budget:  # one type per reduced profile
+            first = members[np.unique(distinct, return_index=True)[1]]
+            nodes = scaled[first]
+            corner, weight = distinct[:, None], np.ones((members.size, 1))
+        else:
+            nodes, corner, weight = _tensor_weights(scaled[members], int(budget))
+        type_codes[members, : corner.shape[1]] = offset + corner
+        weights[members, : weight.shape[1]] = weight
+        offset += len(nodes)
+        rows.extend([members[0]] * len(nodes))
+        type_traits.append(nodes)
+        # under the shift every type of the group has the group's median h/Q (the rep's own is
+        # reached through its offset); otherwise h/Q is a trait of the grid
+        type_ratio.append(np.full(len(nodes), np.median(ratio[members])))
+        type_k.append(np.full(len(nodes), np.median(reps.effectiveness[members])))
+    type_traits = np.where(log_scale, np.exp(np.vstack(type_traits)), np.vstack(type_traits))
+    if not shift_base_sales:
+        type_ratio = [type_traits[:, -1]]
+    representatives = frame.iloc[rows].reset_index(drop=True)
+    representatives["rep_id"] = [f"type-{t}" for t in range(len(rows))]
+    kappa_t, q_t, r_t = type_traits[:, 0], type_traits[:, 1], type_traits[:, 2]
+    k_t, ratio_t = np.concatenate(type_k), np.concatenate(type_ratio)
+    gamma_t = gamma[rows]
     representatives["effectiveness"] = k_t
     representatives["effort_cost"] = kappa_t * k_t**gamma_t
     representatives["quota"] = q_t
     representatives["base_sales"] = ratio_t * q_t
-    representatives["risk_aversion"] = median(reps.risk_aversion)
+    representatives["risk_aversion"] = r_t
     if "sales_sd" in frame.columns:
-        representatives["sales_sd"] = median(frame["sales_sd"].to_numpy(dtype=float))
-    effort_scale = (k_t / q_t)[codes] / (reps.effectiveness / quota)
-    # first-order correction for κ within a bin: with V locally linear the effort FOC gives
-    # k·e ∝ κ^(−1/(γ−1)) (exact for a linear plan, measured otherwise: docs)
-    effort_scale = effort_scale * (kappa_t[codes] / continuous[:, 0]) ** (
-        1 / (reps.effort_exponent - 1)
+        representatives["sales_sd"] = type_traits[:, 3]
+    # a rep's effort is its type's scaled by k_t/k (exact at equal κ), corrected to first order
+    # for κ and Q: with V locally linear the effort FOC gives k·e ∝ κ^(−1/(γ−1)) (exact for a
+    # linear plan), and a pay curve in attainment pays ∝ 1/Q per sale, so e ∝ 1/Q; the
+    # interpolation between the types takes the rest (docs/simulation-model.md)
+    kappa = continuous[:, 0][:, None]
+    effort_scale = (
+        (k_t * q_t)[type_codes]
+        / (reps.effectiveness * quota)[:, None]
+        * (kappa_t[type_codes] / kappa) ** (1 / (gamma[:, None] - 1))
     )
-    base_offset = (
-        reps.base_sales / quota - ratio_t[codes] if shift_base_sales else np.zeros(len(frame))
-    )
-    return RepTypes(Population(representatives), codes, effort_scale, base_offset)
+    effort_scale = np.where(weights > 0, effort_scale, 0.0)
+    base_offset = ratio - ratio_t[type_codes[:, 0]] if shift_base_sales else np.zeros(count)
+    return RepTypes(Population(representatives), type_codes, weights, effort_scale, base_offset)
 
 
 class _TypedPolicy:
     """A dynamic policy solved for rep types, answering for reps: a rep at attainment a reads
-    its type's policy at a + (h/Q − h_t/Q_t)·(exposure left in the period)/s_q and scales the
-    effort by (k_t/Q_t)/(k/Q) (:class:`RepTypes`)."""
+    each of its types' policies at a + (h/Q − h_t/Q_t)·(exposure left in the period)/s_q and
+    sums their efforts scaled by ``effort_scale`` with the interpolation weights
+    (:class:`RepTypes`)."""
 
     def __init__(self, policy, types: RepTypes, productivity: np.ndarray):
         self._policy = policy
@@ -342,6 +414,8 @@ class _TypedPolicy:
             share = policy.period_shares[month // period]
             remaining[:, month] = productivity[:, start:end].sum(axis=1) / share
         self._remaining = remaining
+        # the corners some rep uses (rows of zero weight are skipped)
+        self._corners = [c for c in range(types.weights.shape[1]) if types.weights[:, c].any()]
 
     @property
     def size(self) -> int:
@@ -349,14 +423,27 @@ class _TypedPolicy:
 
     def effort(self, rep_index, month, attainment) -> np.ndarray:
         rep_index = np.asarray(rep_index)
-        types = self._types.codes[rep_index]
-        shift = self._types.base_offset[rep_index] * self._remaining[types, np.asarray(month)]
-        effort = self._policy.effort(types, month, np.asarray(attainment, float) + shift)
-        return effort * self._types.effort_scale[rep_index]
+        month = np.asarray(month)
+        attainment = np.asarray(attainment, float)
+        offset = self._types.base_offset[rep_index]
+        effort = None
+        for corner in self._corners:
+            types = self._types.codes[rep_index, corner]
+            shift = offset * self._remaining[types, month]
+            value = self._policy.effort(types, month, attainment + shift)
+            value = value * self._types.effort_scale[rep_index, corner]
+            if len(self._corners) > 1:
+                value = value * self._types.weights[rep_index, corner]
+            effort = value if effort is None else effort + value
+        return effort
 
 
 def decide_year(
-    model: SimulationModel, quotas: np.ndarray, tenure_months=None, max_types: int | None = None
+    model: SimulationModel,
+    quotas: np.ndarray,
+    tenure_months=None,
+    max_types: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> YearDecisions:
     """Solve every seat's effort policy for a plan year with the given annual ``quotas``.
 
@@ -366,7 +453,8 @@ def decide_year(
     certainty equivalent (which sets the quit hazard) are solved rep by rep (vectorised, about
     1 s per 10,000 reps); the dynamic policy, ~100× dearer per rep, is solved for at most
     ``max_types`` rep types per segment (default: the model's ``policy_types``; see
-    :func:`rep_types`).
+    :func:`rep_types`). ``progress(done, total)`` is called as seats' policies are solved (a
+    dynamic segment's seats in proportion to its types solved), ``total`` the number of seats.
     """
     max_types = model.policy_types if max_types is None else max_types
     behaviour = model.behaviour
@@ -378,9 +466,15 @@ def decide_year(
     certainty_equivalent = np.zeros(n)
     target_incentive = np.zeros(n)
     base_salary = np.zeros(n)
+    done = 0
     for name, seats in model.segment_seats().items():
         if seats.size == 0:
             continue
+
+        def report(types_done, types, before=done, count=seats.size):
+            if progress is not None:
+                progress(before + (count * types_done) // max(types, 1), n)
+
         segment = model.segments[name]
         members = population.select(np.isin(np.arange(n), seats))
         technology, members = behaviour_technology(segment.technology, members)
@@ -405,12 +499,15 @@ def decide_year(
                 seasonality=segment.seasonality,
                 ramp=model.ramp,
             )
-            policy = _TypedPolicy(behaviour.effort.solve(situation), types, situation.productivity)
+            solved = behaviour.effort.solve(situation, progress=report)
+            policy = _TypedPolicy(solved, types, situation.productivity)
         else:  # vectorised over reps and cheap: every rep solved exactly
             policy = behaviour.effort.solve(situations[name])
         policies[name] = (seats, policy)
         target_incentive[seats] = situations[name].target_incentive
         base_salary[seats] = situations[name].base_salary
+        done += seats.size
+        report(1, 1)
     outside = population.column("outside_option").astype(float)
     sensitivity = population.column("attrition_sensitivity").astype(float)
     hazard = behaviour.attrition.monthly_hazard(certainty_equivalent, outside, sensitivity)

@@ -231,7 +231,9 @@ class DynamicBestResponse(EffortModel):
             integer=True,
         )
 
-    def solve(self, situation: Situation) -> DynamicPolicy:
+    def solve(self, situation: Situation, progress=None) -> DynamicPolicy:
+        """The policy of every rep in ``situation``; ``progress(done, total)`` is called as
+        batches of reps (types) are solved."""
         sales = situation.sales
         if not getattr(sales, "location_family", False):
             raise SpmoptInputError(
@@ -245,7 +247,7 @@ class DynamicBestResponse(EffortModel):
                 f"behaviour.effort.cadence: expected a review at least once per measurement "
                 f"period ({period} months); got '{self.cadence}'"
             )
-        return _solve(self, situation, period, block)
+        return _solve(self, situation, period, block, progress)
 
 
 _CHUNK = 2_000_000  # elements per temporary array: rows are processed in chunks of this size
@@ -257,7 +259,21 @@ def _row_chunks(rows: int, width: int):
         yield slice(start, min(start + size, rows))
 
 
-def _solve(model: DynamicBestResponse, situation: Situation, period: int, block: int):
+_BATCH_CELLS = 1_000_000  # (type, year-to-date, attainment) cells solved per batch of types
+
+
+def _type_batches(types: int, cells_per_type: int):
+    """Batches of type indices solved one after the other (progress is reported per batch):
+    about :data:`_BATCH_CELLS` cells each, and at least 20 batches when there are as many
+    types."""
+    size = max(1, min(_BATCH_CELLS // max(cells_per_type, 1), -(-types // 20)))
+    for start in range(0, types, size):
+        yield np.arange(start, min(start + size, types))
+
+
+def _solve(
+    model: DynamicBestResponse, situation: Situation, period: int, block: int, progress=None
+):
     reps = situation.reps
     n_reps = len(reps)
     h, k, c = reps.base_sales, reps.effectiveness, reps.effort_cost
@@ -344,70 +360,65 @@ def _solve(model: DynamicBestResponse, situation: Situation, period: int, block:
     weights = weights / weights.sum()
     effort_table = np.empty((n_blocks, n_reps, years, n))
     value_table = np.empty((n_blocks, n_reps, years, n))
-    continuation = None  # (N, years): value at the start of the next period, a = 0
-    for q in range(n_periods - 1, -1, -1):
-        # rows: (type, year-to-date start) pairs; the first period starts at 0 only
-        starts = 1 if q == 0 else years
-        kind = np.repeat(np.arange(n_reps), starts)
-        year_start = year_grid[q, :, :starts].ravel()
-        rows = kind.size
-        grid = grid_lo[kind, None] + step[kind, None] * np.arange(n)
-        terminal = period_pays[q].take(kind)
-        if years > 1:
-            future = (
-                annual_y
-                if q == n_periods - 1
-                else StackedPay.interpolant(year_grid[q + 1], continuation)
-            )
-            terminal = terminal + future.take(kind).compose_affine(year_start, shares[q])
-        elif continuation is not None:
-            terminal = terminal + StackedPay.linear(np.zeros(rows), continuation[kind, 0])
-        next_value = None
-        for b in range((q + 1) * blocks_per_period - 1, q * blocks_per_period - 1, -1):
-            sd = (sd_annual * np.sqrt(exposure[:, b]) / (quota * shares[q]))[kind]
-            v = np.empty((rows, n))
-            if next_value is None:  # last block of the period: closed form against T
-                safe = np.where(sd > 0, sd, 1.0)
-                for part in _row_chunks(rows, n * terminal.n_pieces):
-                    pay = terminal.take(np.arange(rows)[part])
-                    _, v[part] = normal_pay_moments(
-                        grid[part],
-                        safe[part, None],
-                        pay.breakpoints[:, None, :],
-                        pay.upper_ends()[:, None, :],
-                        pay.intercepts[:, None, :],
-                        pay.slopes[:, None, :],
-                        np.broadcast_to(r[kind][part, None], (part.stop - part.start, n)),
-                    )
-                    deterministic = sd[part] == 0
-                    if deterministic.any():
-                        v[part] = np.where(deterministic[:, None], pay(grid[part]), v[part])
-            else:
-                for part in _row_chunks(rows, n * nodes.size):
-                    shocked = grid[part, :, None] + sd[part, None, None] * nodes
-                    v[part] = _certainty_equivalent(
-                        _interp(grid_lo[kind][part], step[kind][part], next_value[part], shocked),
-                        weights,
-                        r[kind][part],
-                    )
-            effort = np.empty((rows, n))
-            value = np.empty((rows, n))
-            for part in _row_chunks(rows, n * 16):
-                effort[part], value[part] = _maximise(
-                    v[part],
-                    grid[part],
-                    step[kind][part],
-                    drift[kind, b][part],
-                    h[kind][part],
-                    k[kind][part],
-                    cost_scale[kind][part, None],
-                    gamma[kind][part],
-                    e_hi[kind][part],
+    done = 0
+    for batch in _type_batches(n_reps, years * n):
+        # the backward induction of a batch of types (rows of different types never interact)
+        continuation = None  # (batch, years): value at the start of the next period, a = 0
+        for q in range(n_periods - 1, -1, -1):
+            # rows: (type, year-to-date start) pairs; the first period starts at 0 only
+            starts = 1 if q == 0 else years
+            local = np.repeat(np.arange(batch.size), starts)
+            kind = batch[local]
+            year_start = year_grid[q, batch, :starts].ravel()
+            rows = kind.size
+            grid = grid_lo[kind, None] + step[kind, None] * np.arange(n)
+            terminal = period_pays[q].take(kind)
+            if years > 1:
+                future = (
+                    annual_y.take(batch)
+                    if q == n_periods - 1
+                    else StackedPay.interpolant(year_grid[q + 1, batch], continuation)
                 )
-            effort_table[b] = effort.reshape(n_reps, starts, n)
-            value_table[b] = value.reshape(n_reps, starts, n)
-            next_value = value
-        continuation = value_table[q * blocks_per_period][:, :, below]  # a = 0
+                terminal = terminal + future.take(local).compose_affine(year_start, shares[q])
+            elif continuation is not None:
+                terminal = terminal + StackedPay.linear(np.zeros(rows), continuation[local, 0])
+            next_value = None
+            for b in range((q + 1) * blocks_per_period - 1, q * blocks_per_period - 1, -1):
+                sd = (sd_annual * np.sqrt(exposure[:, b]) / (quota * shares[q]))[kind]
+                v = np.empty((rows, n))
+                if next_value is None:  # last block of the period: closed form against T
+                    _terminal_value(v, terminal, grid, sd, r[kind])
+                else:
+                    for part in _row_chunks(rows, n * nodes.size):
+                        shocked = grid[part, :, None] + sd[part, None, None] * nodes
+                        v[part] = _certainty_equivalent(
+                            _interp(
+                                grid_lo[kind][part], step[kind][part], next_value[part], shocked
+                            ),
+                            weights,
+                            r[kind][part],
+                        )
+                effort = np.empty((rows, n))
+                value = np.empty((rows, n))
+                for part in _row_chunks(rows, n * 16):
+                    effort[part], value[part] = _maximise(
+                        v[part],
+                        grid[part],
+                        step[kind][part],
+                        drift[kind, b][part],
+                        h[kind][part],
+                        k[kind][part],
+                        cost_scale[kind][part, None],
+                        gamma[kind][part],
+                        e_hi[kind][part],
+                    )
+                effort_table[b, batch] = effort.reshape(batch.size, starts, n)
+                value_table[b, batch] = value.reshape(batch.size, starts, n)
+                next_value = value
+            continuation = value_table[q * blocks_per_period, batch][:, :, below]  # a = 0
+        done += batch.size
+        if progress is not None:
+            progress(done, n_reps)
     policy = DynamicPolicy(
         grid_lo=grid_lo,
         step=step,
@@ -439,6 +450,27 @@ def _solve(model: DynamicBestResponse, situation: Situation, period: int, block:
             position = position + shares[q] * attainment
         object.__setattr__(policy, "typical_year_start", typical)
     return policy
+
+
+def _terminal_value(v, terminal, grid, sd, r):
+    """Fill ``v`` (rows, n) with CE[T(a + ε)], ε ~ N(0, sd²) per row, in closed form against the
+    piecewise-linear terminal functions ``terminal`` (exact with jumps; T itself when sd = 0)."""
+    rows, n = v.shape
+    safe = np.where(sd > 0, sd, 1.0)
+    for part in _row_chunks(rows, n * terminal.n_pieces):
+        pay = terminal.take(np.arange(rows)[part])
+        _, v[part] = normal_pay_moments(
+            grid[part],
+            safe[part, None],
+            pay.breakpoints[:, None, :],
+            pay.upper_ends()[:, None, :],
+            pay.intercepts[:, None, :],
+            pay.slopes[:, None, :],
+            np.broadcast_to(r[part, None], (part.stop - part.start, n)),
+        )
+        deterministic = sd[part] == 0
+        if deterministic.any():
+            v[part] = np.where(deterministic[:, None], pay(grid[part]), v[part])
 
 
 def _maximise(v, grid, step, drift, h, k, cost_scale, gamma, e_hi):
