@@ -793,6 +793,7 @@ def planned_runs(
     runs = [("candidates", "fast", options.replications, rounds)]
     if options.refine and options.refine_budget:
         runs.append(("refinement", "fast", options.replications, options.refine_budget))
+        rounds += options.refine_budget  # at most: the gap batches simulate every candidate
     if not validate:
         return runs
     if options.unit == "segment" and options.selection_size >= 2:

@@ -158,16 +158,20 @@ def test_optimise_estimates_its_run_up_front_and_refuses_one_beyond_the_machine(
     err = capsys.readouterr().err
     assert "estimate:" in err and "--force" in err and "memory" in err
     assert not (tmp_path / "out").exists()
-    # six candidates (the incumbent and five rates); 30 replications each, twice (choice and
-    # optimality-gap batches); 30 re-simulating the incumbent and the choice, and up to five
-    # configurations in ranking and selection
+    # six candidates (the incumbent and five rates) and at most refine_budget more from the
+    # search beyond the grid; 30 replications each, twice (choice and optimality-gap batches);
+    # 30 re-simulating the incumbent and the choice, and up to five configurations in ranking
+    # and selection
     scenario = as_scenario(path)
-    runs = planned_runs(scenario, OptimiseOptions.from_scenario(scenario))
+    options = OptimiseOptions.from_scenario(scenario)
+    budget = options.refine_budget
+    runs = planned_runs(scenario, options)
     assert runs == [
         ("candidates", "fast", 30, 6),
+        ("refinement", "fast", 30, budget),
         ("selection", "fast", 30, 5),
         ("validation", "fast", 30, 2),
-        ("gap", "fast", 30, 6),
+        ("gap", "fast", 30, 6 + budget),
     ]
 
 
