@@ -9,29 +9,14 @@ from pathlib import Path
 def add_parser(commands) -> None:
     """Add the ``accrue`` subcommand to ``commands``."""
     from spmopt.cli import _OUT_HELP, _as_of
+    from spmopt.commands import add_plans_credits_roster
 
     accrue = commands.add_parser(
         "accrue",
         help="monthly commission accruals (rate-based, expected-attainment) and the ASC 340-40 "
         "capitalisation/amortisation waterfall",
     )
-    accrue.add_argument(
-        "--plan",
-        required=True,
-        action="append",
-        type=Path,
-        metavar="PLAN.toml",
-        help="plan file (required; repeat for several plans; the roster's plan_id assigns reps)",
-    )
-    accrue.add_argument(
-        "--credits", required=True, type=Path, metavar="CREDITS.csv", help="credits file (required)"
-    )
-    accrue.add_argument(
-        "--roster",
-        type=Path,
-        metavar="ROSTER.csv",
-        help="roster: quotas and salaries per rep (default: the plans' values for every rep in the credits)",
-    )
+    add_plans_credits_roster(accrue)
     accrue.add_argument(
         "--as-of",
         type=_as_of,

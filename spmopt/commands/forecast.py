@@ -9,29 +9,14 @@ from pathlib import Path
 def add_parser(commands) -> None:
     """Add the ``forecast`` subcommand to ``commands``."""
     from spmopt.cli import _OUT_HELP, _as_of, _count, _seed
+    from spmopt.commands import add_plans_credits_roster
 
     forecast = commands.add_parser(
         "forecast",
         help="forecast each rep's year-end payout and attainment (P10/P50/P90, P(quota)) from "
         "the credits to an as-of date",
     )
-    forecast.add_argument(
-        "--plan",
-        required=True,
-        action="append",
-        type=Path,
-        metavar="PLAN.toml",
-        help="plan file (required; repeat for several plans; the roster's plan_id assigns reps)",
-    )
-    forecast.add_argument(
-        "--credits", required=True, type=Path, metavar="CREDITS.csv", help="credits file (required)"
-    )
-    forecast.add_argument(
-        "--roster",
-        type=Path,
-        metavar="ROSTER.csv",
-        help="roster: quotas and salaries per rep (default: the plans' values for every rep in the credits)",
-    )
+    add_plans_credits_roster(forecast)
     forecast.add_argument(
         "--as-of",
         required=True,
