@@ -395,18 +395,7 @@ def _check_optimise_size(args: argparse.Namespace, scenario) -> None:
     from spmopt.optimise.pipeline import OptimiseOptions, planned_runs
     from spmopt.run.estimate import check_fits, combine, estimate_run
 
-    options = OptimiseOptions.from_scenario(
-        scenario,
-        unit=args.unit,
-        replications=args.replications,
-        validation_replications=args.validation_replications,
-        mode=args.mode,
-        gap_rel=args.gap,
-        time_limit_s=args.time_limit,
-        solver=args.solver,
-        validate_engine=args.validate_engine,
-        participation=args.participation,
-    )
+    options = OptimiseOptions.from_scenario(scenario, **_optimise_settings(args))
     months = 12 * scenario.spec.scenario.years
     reps = len(scenario.population)
     estimates = [
@@ -418,6 +407,25 @@ def _check_optimise_size(args: argparse.Namespace, scenario) -> None:
     if not args.quiet:
         print(f"estimate: {estimate.describe()}", file=sys.stderr)
     check_fits(estimate, None, force=args.force)
+
+
+def _optimise_settings(args: argparse.Namespace) -> dict:
+    """The optimiser settings given on the command line (None: the scenario's), used alike for
+    the up-front estimate and the run."""
+    return {
+        "unit": args.unit,
+        "replications": args.replications,
+        "validation_replications": args.validation_replications,
+        "mode": args.mode,
+        "gap_rel": args.gap,
+        "time_limit_s": args.time_limit,
+        "solver": args.solver,
+        "validate_engine": args.validate_engine,
+        "participation": args.participation,
+        "refine": args.refine,
+        "resolution": args.resolution,
+        "refine_budget": args.refine_budget,
+    }
 
 
 def _optimise(args: argparse.Namespace) -> int:
@@ -445,23 +453,7 @@ def _optimise(args: argparse.Namespace) -> int:
         if done >= total:
             bars[stage].close()
 
-    result = optimise(
-        scenario,
-        unit=args.unit,
-        replications=args.replications,
-        validation_replications=args.validation_replications,
-        mode=args.mode,
-        gap_rel=args.gap,
-        time_limit_s=args.time_limit,
-        solver=args.solver,
-        seed=args.seed,
-        validate_engine=args.validate_engine,
-        participation=args.participation,
-        refine=args.refine,
-        resolution=args.resolution,
-        refine_budget=args.refine_budget,
-        progress=progress,
-    )
+    result = optimise(scenario, seed=args.seed, progress=progress, **_optimise_settings(args))
     from spmopt.optimise.frontier import incumbent_point
 
     frontier = result.frontier(points=args.frontier) if args.frontier else None
