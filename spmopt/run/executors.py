@@ -91,6 +91,7 @@ def run_on_client(client, tasks, progress=None, on_result=None) -> list:
     """Run ``tasks`` on a connected :class:`dask.distributed.Client`; results in task order."""
     from dask.distributed import as_completed as dask_completed
 
+    tasks = _scatter_shared(client, tasks)
     futures = [client.submit(function, *arguments, pure=False) for function, arguments in tasks]
     index = {future.key: position for position, future in enumerate(futures)}
     finished = ((index[future.key], future.result()) for future in dask_completed(futures))
@@ -98,6 +99,33 @@ def run_on_client(client, tasks, progress=None, on_result=None) -> list:
         return _collect(finished, len(tasks), progress, on_result)
     finally:
         client.cancel(futures)
+
+
+_UNSHARED = (int, float, complex, str, bytes, bool, type(None))
+
+
+def _scatter_shared(client, tasks: Sequence[tuple[Callable, tuple]]) -> list:
+    """``tasks`` with every argument object that several tasks share (the same scenario, say)
+    sent to all workers once and replaced by its Dask future.
+
+    Without this, Dask pickles a shared argument again into every task message: a bench task is
+    about half a second of work on field-sales, and resending the scenario with each one cost a
+    visible share of it. Scalars and strings are passed as they are.
+    """
+    uses: dict[int, int] = {}
+    for _, arguments in tasks:
+        for argument in arguments:
+            if not isinstance(argument, _UNSHARED):
+                uses[id(argument)] = uses.get(id(argument), 0) + 1
+    shared: dict[int, object] = {}
+    for _, arguments in tasks:
+        for argument in arguments:
+            if uses.get(id(argument), 0) > 1 and id(argument) not in shared:
+                shared[id(argument)] = client.scatter([argument], broadcast=True, hash=False)[0]
+    return [
+        (function, tuple(shared.get(id(argument), argument) for argument in arguments))
+        for function, arguments in tasks
+    ]
 
 
 @contextmanager
