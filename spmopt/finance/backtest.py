@@ -266,10 +266,10 @@ def annual_attainment(
     quarter or month), this compares the whole year across plans.
     """
     from spmopt.plan.earnings import Quotas
-    from spmopt.plan.statements import _clawback_window, _roster_terms
+    from spmopt.plan.terms import counted_credits, roster_terms
 
-    terms = _roster_terms(plan, roster, source)
-    counts = _clawback_window(plan, credits)
+    terms = roster_terms(plan, roster, source)
+    counts = counted_credits(plan, credits)
     amount = np.where(counts, credits["amount"].to_numpy(), 0.0)
     ids = roster["rep_id"].to_numpy()
     attainment = np.zeros(len(roster))
