@@ -90,14 +90,7 @@ def test_quota_to_date_follows_the_quota_schedule():
     assert row["attainment_year"] == pytest.approx(0.24)
 
 
-CAPPED = """
-[[plan.components]]
-id = "bookings"
-measure = "bookings"
-quota = 1000000
-tiers = [{ from = 0.0, rate = 0.1 }]
-cap = 1.2
-"""
+CAPPED = SIMPLE + "cap = 1.2\n"
 
 
 def test_a_rep_already_at_the_cap_has_nothing_at_stake():
