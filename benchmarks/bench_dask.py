@@ -44,9 +44,9 @@ def _noop(value: int) -> int:
 
 
 def _tasks(scenario_path: str, plan: str, replications: int, block: int):
-    from spmopt.run.suite import Task, _load_scenario, run_block
+    from spmopt.run.suite import Task, load_scenario_cached, run_block
 
-    scenario = _load_scenario(Path(scenario_path))
+    scenario = load_scenario_cached(Path(scenario_path))
     engine = scenario.spec.scenario.engine
     return [
         (

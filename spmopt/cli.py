@@ -44,32 +44,24 @@ def _money_table(frame: pd.DataFrame, money: Sequence[str]) -> str:
 
 # ------------------------------------------------------------------------------------ commands
 def _payouts(args: argparse.Namespace) -> int:
-    from spmopt.plan import Plan, read_credits, read_roster, statements
+    from spmopt.commands import load_plans_credits_roster
+    from spmopt.plan import statements
     from spmopt.plan.select import select_for_plans
 
-    plans = [Plan.load(path) for path in args.plan]
-    credits = read_credits(args.credits)
-    roster = read_roster(args.roster) if args.roster else None
+    inputs = load_plans_credits_roster(args)
+    plans = inputs.plans
     credits, roster, notes = select_for_plans(
         plans,
-        credits,
-        roster,
+        inputs.credits,
+        inputs.roster,
         by_roster="roster" in (args.select or ()),
         by_measure="measure" in (args.select or ()),
         reps_of=args.reps_of,
-        roster_source=str(args.roster) if args.roster else "roster",
-        credits_source=str(args.credits),
+        **inputs.sources,
     )
     for note in notes:
         print(f"note: {note}")
-    result = statements(
-        plans if len(plans) > 1 else plans[0],
-        credits,
-        roster,
-        credits_source=str(args.credits),
-        roster_source=str(args.roster) if args.roster else "roster",
-        as_of=args.as_of,
-    )
+    result = statements(inputs.plan, credits, roster, **inputs.sources, as_of=args.as_of)
     with staged_output(args.out, "payouts") as staging:
         result.write(staging)
         if args.report:

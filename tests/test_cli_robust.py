@@ -58,6 +58,31 @@ def test_payouts_refuses_a_rep_total_beyond_the_cents_range(tmp_path, capsys):
     assert status == 2 and "line 13: rep 'R001'" in err
 
 
+# ------------------------------------------- payouts, accrue, backtest: the file at fault is named
+PAYING = {
+    "payouts": ["payouts", "--plan", PLANS / "saas-ae.toml"],
+    "accrue": ["accrue", "--plan", PLANS / "saas-ae.toml"],
+    "backtest": ["backtest", "--plan", PLANS / "saas-ae.toml"]
+    + ["--plan", PLANS / "capped-decelerator.toml"],
+}
+
+
+@pytest.mark.parametrize("command", PAYING)
+def test_errors_found_after_reading_name_the_credits_or_roster_file(tmp_path, capsys, command):
+    """Problems only the statements engine sees (a credit before the rep starts, a roster quota
+    column of no component) name the user's file, as read by load_plans_credits_roster."""
+    credits = tmp_path / "my-credits.csv"
+    credits.write_text("rep_id,date,measure,amount\nR001,2027-03-04,bookings,100\n")
+    roster = tmp_path / "my-roster.csv"
+    argv = [*PAYING[command], "--credits", credits, "--roster", roster, "--out", tmp_path / "o"]
+    roster.write_text("rep_id,start_date\nR001,2027-06-01\n")
+    status, _, err = run(argv, capsys)
+    assert status == 2 and f"{credits}: line 2: credit dated 2027-03-04 is before" in err
+    roster.write_text("rep_id,quota_nosuch\nR001,5\n")
+    status, _, err = run(argv, capsys)
+    assert status == 2 and f"{roster}: column quota_nosuch names no component" in err
+
+
 # ------------------------------------------------------------------ staged --out: all or nothing
 def parse_failure(argv, capsys) -> tuple[int, str]:
     """Exit status and stderr of an argument the parser refuses."""

@@ -60,7 +60,7 @@ def test_the_standard_suite_loads_with_every_classic_design():
     }
     assert len(suite.scenarios) == 4
     ratcheted = next(d for d in suite.designs if d.name == "ratcheted-quotas")
-    scenario = suite_module._load_scenario(suite.scenarios[0].path)
+    scenario = suite_module.load_scenario_cached(suite.scenarios[0].path)
     assert suite_module.with_ratchet(scenario, ratcheted.ratchet).behaviour.ratchet is not None
 
 

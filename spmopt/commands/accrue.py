@@ -85,22 +85,22 @@ def _months(text: str) -> int:
 
 def _accrue(args: argparse.Namespace) -> int:
     from spmopt.cli import staged_output
-    from spmopt.plan import Plan, read_credits, read_roster
+    from spmopt.commands import load_plans_credits_roster
     from spmopt.plan.accruals import accruals
 
-    plans = [Plan.load(path) for path in args.plan]
+    inputs = load_plans_credits_roster(args)
+    plans = inputs.plans
     result = accruals(
-        plans if len(plans) > 1 else plans[0],
-        read_credits(args.credits),
-        read_roster(args.roster) if args.roster else None,
+        inputs.plan,
+        inputs.credits,
+        inputs.roster,
         as_of=args.as_of,
         expected_attainment=args.expected_attainment,
         amortisation_months=args.amortisation_months,
         practical_expedient=not args.no_practical_expedient,
         capitalise=args.capitalise,
         floor_at_earned=args.floor_at_earned,
-        credits_source=str(args.credits),
-        roster_source=str(args.roster) if args.roster else "roster",
+        **inputs.sources,
     )
     with staged_output(args.out, "accrue") as staging:
         written = result.write(staging, xlsx=args.xlsx)

@@ -82,15 +82,16 @@ def add_parser(commands) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``spmopt backtest``; returns the exit status."""
     from spmopt.cli import staged_output
+    from spmopt.commands import load_plans_credits_roster
     from spmopt.errors import SpmoptInputError
     from spmopt.finance.backtest import backtest
-    from spmopt.plan import Plan
 
     if len(args.plan) != 2:
         raise SpmoptInputError(
             f"give --plan exactly twice (the old plan, then the new one); got {len(args.plan)}"
         )
-    old, new = (Plan.load(path) for path in args.plan)
+    inputs = load_plans_credits_roster(args)
+    old, new = inputs.plans
     if args.scenario is None and (args.segment or args.seed is not None):
         raise SpmoptInputError("--segment and --seed need --scenario (the behavioural view)")
     if not args.quiet and args.scenario is not None:
@@ -102,13 +103,14 @@ def run(args: argparse.Namespace) -> int:
     result = backtest(
         old,
         new,
-        args.credits,
-        args.roster,
+        inputs.credits,
+        inputs.roster,
         scenario=args.scenario,
         segment=args.segment,
         replications=args.replications,
         seed=args.seed,
         revenue_measures=args.revenue_measure,
+        **inputs.sources,
     )
     with staged_output(args.out, "backtest") as staging:
         written = result.write(staging)

@@ -266,10 +266,10 @@ def annual_attainment(
     quarter or month), this compares the whole year across plans.
     """
     from spmopt.plan.earnings import Quotas
-    from spmopt.plan.statements import _clawback_window, _roster_terms
+    from spmopt.plan.terms import counted_credits, roster_terms
 
-    terms = _roster_terms(plan, roster, source)
-    counts = _clawback_window(plan, credits)
+    terms = roster_terms(plan, roster, source)
+    counts = counted_credits(plan, credits)
     amount = np.where(counts, credits["amount"].to_numpy(), 0.0)
     ids = roster["rep_id"].to_numpy()
     attainment = np.zeros(len(roster))
@@ -456,6 +456,8 @@ def backtest(
     replications: int = 100,
     seed: int | None = None,
     revenue_measures: Sequence[str] | None = None,
+    credits_source: str | None = None,
+    roster_source: str | None = None,
 ) -> Backtest:
     """Replay historical credits through an old and a new plan, and (given a scenario) simulate
     the same reps responding to each.
@@ -476,6 +478,9 @@ def backtest(
         Simulated years per plan in the behavioural view, and its seed (default: the scenario's).
     revenue_measures:
         Measures whose credits are revenue (default: every paid measure not named ``*margin*``).
+    credits_source, roster_source:
+        Where the tables came from, for error messages (default: the file path, or
+        ``"credits"`` / ``"roster"`` for a table).
 
     Returns
     -------
@@ -492,8 +497,12 @@ def backtest(
 
     old_plan = old_plan if isinstance(old_plan, Plan) else Plan.load(old_plan)
     new_plan = new_plan if isinstance(new_plan, Plan) else Plan.load(new_plan)
-    credits_source = "credits" if isinstance(credits, pd.DataFrame) else str(credits)
-    roster_source = "roster" if roster is None or isinstance(roster, pd.DataFrame) else str(roster)
+    if credits_source is None:
+        credits_source = "credits" if isinstance(credits, pd.DataFrame) else str(credits)
+    if roster_source is None:
+        roster_source = (
+            "roster" if roster is None or isinstance(roster, pd.DataFrame) else str(roster)
+        )
     if not isinstance(credits, pd.DataFrame):
         credits = read_credits(credits)
     if roster is not None and not isinstance(roster, pd.DataFrame):

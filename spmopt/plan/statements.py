@@ -39,8 +39,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from spmopt.errors import SpmoptInputError
 from spmopt.plan.audit import audit_lines
@@ -57,6 +55,7 @@ from spmopt.plan.inputs import describe_row, is_validated, validate_credits, val
 from spmopt.plan.model import MONTHS_PER_PERIOD
 from spmopt.plan.plan import Plan
 from spmopt.plan.position import POSITION_COLUMNS, AsOf, position_frame
+from spmopt.plan.terms import counted_credits, roster_terms
 
 STATEMENT_COLUMNS = (
     "rep_id",
@@ -290,96 +289,6 @@ def _assign_plans(roster: pd.DataFrame, by_id: dict[str, Plan], source: str) -> 
 
 
 # --------------------------------------------------------------------------------------- one plan
-def _roster_terms(plan: Plan, roster: pd.DataFrame, source: str) -> RepTerms:
-    """Each rep's start month, target incentive and explicit quotas from the roster."""
-    year_start = plan.year_start
-    count = len(roster)
-    start_month = np.zeros(count, dtype=int)
-    if "start_date" in roster.columns:
-        starts = roster["start_date"]
-        given = starts.notna().to_numpy()
-        months = np.where(
-            given, month_index(starts.fillna(pd.Timestamp(year_start)), year_start), 0
-        )
-        late = given & (months >= MONTHS_PER_YEAR)
-        if late.any():
-            position = int(np.flatnonzero(late)[0])
-            raise SpmoptInputError(
-                f"{describe_row(roster, position)}: start_date {starts.iloc[position].date()} is after "
-                f"the plan year ({year_start} to {year_end(year_start)}); expected a rep employed "
-                "during the year",
-                source,
-            )
-        start_month = np.maximum(months, 0).astype(int)
-    employed = np.arange(MONTHS_PER_YEAR)[None, :] >= start_month[:, None]
-    months_employed = employed.sum(axis=1)
-    target_incentive = plan.target_incentive * months_employed / MONTHS_PER_YEAR
-    if "target_incentive" in roster.columns:
-        explicit = roster["target_incentive"].to_numpy(dtype=float)
-        target_incentive = np.where(np.isnan(explicit), target_incentive, explicit)
-    component_ids = {component.id for component in plan.components}
-    stray = [
-        column
-        for column in roster.columns
-        if column.startswith("quota_") and column.removeprefix("quota_") not in component_ids
-    ]
-    if stray:
-        raise SpmoptInputError(
-            f"column {stray[0]} names no component of plan '{plan.id}' "
-            f"(components: {', '.join(sorted(component_ids))})",
-            source,
-        )
-    explicit_quota = {}
-    for component in plan.components:
-        quota = np.full(count, np.nan)
-        for column in ("quota", f"quota_{component.id}"):
-            if column in roster.columns:
-                values = roster[column].to_numpy(dtype=float)
-                quota = np.where(np.isnan(values), quota, values)
-        explicit_quota[component.id] = quota
-    return RepTerms(
-        ids=roster["rep_id"].to_numpy().astype(str),
-        start_month=start_month,
-        target_incentive=target_incentive,
-        explicit_quota=explicit_quota,
-    )
-
-
-def _clawback_window(plan: Plan, credits: pd.DataFrame) -> np.ndarray:
-    """Mask of credits that count: cancellations older than the clawback window do not."""
-    counts = np.ones(len(credits), dtype=bool)
-    if plan.clawback is None:
-        return counts
-    negative = credits["amount"].to_numpy() < 0
-    has_deal = (credits["deal_id"].to_numpy() != "") & negative
-    if not has_deal.any():
-        return counts
-    deal_ids = credits["deal_id"].to_numpy()
-    bookings = (credits["amount"].to_numpy() > 0) & _is_in(deal_ids, deal_ids[has_deal])
-    originals = (
-        credits.loc[bookings, ["rep_id", "deal_id", "measure", "date"]]
-        .groupby(["rep_id", "deal_id", "measure"], sort=False)["date"]
-        .min()
-        .rename("booked")
-    )
-    cancels = credits.loc[has_deal, ["rep_id", "deal_id", "measure", "date"]]
-    booked = cancels.join(originals, on=["rep_id", "deal_id", "measure"])["booked"]
-    age_days = (cancels["date"] - booked).dt.days.to_numpy()
-    outside = ~np.isnan(age_days.astype(float)) & (age_days > plan.clawback.window_days)
-    counts[np.flatnonzero(has_deal)[outside]] = False
-    return counts
-
-
-def _is_in(texts: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """Whether each of ``texts`` (strings) is among ``candidates``: hashed by pyarrow (a fifth
-    of the CPU of pandas' ``isin`` on Python strings), by pandas when they are not all strings."""
-    try:
-        found = pc.is_in(pa.array(texts, pa.string()), value_set=pa.array(candidates, pa.string()))
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return pd.Series(texts).isin(candidates).to_numpy()
-    return found.to_numpy(zero_copy_only=False)
-
-
 def _ledgers(plan: Plan, earned: np.ndarray, employed_period: np.ndarray, start_period: np.ndarray):
     """Clawback carry and draws, period by period (vectorised over reps). All money in cents."""
     count, periods = earned.shape
@@ -436,7 +345,7 @@ def _plan_statements(
     """Statements of the reps on one plan; ``rep_index`` gives each credit's row in ``roster``;
     with ``as_of``, the periods up to the one containing it, and the position to date."""
     year_start: dt.date = plan.year_start
-    reps = _roster_terms(plan, roster, roster_source)
+    reps = roster_terms(plan, roster, roster_source)
     count = len(reps.ids)
     month = np.asarray(month_index(credits["date"], year_start), dtype=np.int64)
     measure_code = _check_credits(plan, credits, month, credits_source)
@@ -448,7 +357,7 @@ def _plan_statements(
             f"is before rep {credits['rep_id'].iloc[position]!r} starts (roster start_date)",
             credits_source,
         )
-    counts = _clawback_window(plan, credits)
+    counts = counted_credits(plan, credits)
     cents = np.where(counts, to_cents(credits["amount"].to_numpy()), 0).astype(float)
     rows_by_measure = {}
     for code, name in enumerate(plan.measures):

@@ -16,7 +16,7 @@ import pandas as pd
 
 from spmopt.errors import SpmoptInputError
 from spmopt.plan.plan import Plan
-from spmopt.run.suite import Design, Suite, SuiteScenario, _load_scenario, run_suite
+from spmopt.run.suite import Design, Suite, SuiteScenario, load_scenario_cached, run_suite
 from spmopt.sim.results import summarise
 
 
@@ -41,7 +41,7 @@ def suite_from_scenarios(
         raise SpmoptInputError(f"block must be a positive number of replications, not {block}")
     if replications is not None and replications < 1:
         raise SpmoptInputError(f"replications must be positive, not {replications}")
-    loaded = [(Path(path), _load_scenario(Path(path))) for path in scenarios]
+    loaded = [(Path(path), load_scenario_cached(Path(path))) for path in scenarios]
     _check_plans(loaded, plans, on_skip)
     names: dict[str, None] = {}
     for _, scenario in loaded:

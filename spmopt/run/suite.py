@@ -154,10 +154,15 @@ class Suite:
         """Load every scenario and check every design applies to at least one of them."""
         for design in self.designs:
             if design.plan is None and not any(
-                design.plan_name in _load_scenario(entry.path).plans for entry in self.scenarios
+                design.plan_name in load_scenario_cached(entry.path).plans
+                for entry in self.scenarios
             ):
                 available = sorted(
-                    {name for entry in self.scenarios for name in _load_scenario(entry.path).plans}
+                    {
+                        name
+                        for entry in self.scenarios
+                        for name in load_scenario_cached(entry.path).plans
+                    }
                 )
                 raise SpmoptInputError(
                     f"design '{design.name}': no scenario of the suite has a plan "
@@ -165,7 +170,7 @@ class Suite:
                     self.source,
                 )
         for entry in self.scenarios:
-            _load_scenario(entry.path)
+            load_scenario_cached(entry.path)
 
 
 def _keys(prefix: str, table, allowed: set[str], source: str) -> None:
@@ -208,7 +213,7 @@ def _suite_scenario(entry, position: int, source: str, base: Path) -> SuiteScena
             raise SpmoptInputError(f"{key}{name}: expected a positive ratio, got {value!r}", source)
         scales[name] = float(value)
     try:
-        _load_scenario(path)
+        load_scenario_cached(path)
     except SpmoptInputError as error:
         raise SpmoptInputError(f"{key}path: {error}", source) from None
     return SuiteScenario(path, **scales)
@@ -255,7 +260,7 @@ def is_suite_file(path: str | Path) -> bool:
         return False
 
 
-def _load_scenario(path: Path) -> Scenario:
+def load_scenario_cached(path: Path) -> Scenario:
     """The scenario at ``path``, loaded once per version of the file (its modification time)."""
     path = Path(path)
     try:
@@ -392,7 +397,7 @@ def suite_size(suite: Suite) -> list[tuple[Scenario, str, int, int]]:
     suite on it (before looking at the cache) — for an estimate before any task is planned."""
     sizes = []
     for entry in suite.scenarios:
-        scenario = _load_scenario(entry.path)
+        scenario = load_scenario_cached(entry.path)
         engine = suite.engine or scenario.spec.scenario.engine
         total = suite.replications or scenario.replications
         designs = sum(
@@ -409,7 +414,7 @@ def plan_tasks(
     """Every (scenario, task) of the suite, in a stable order (scenario, design, seed, block)."""
     pairs = []
     for entry in suite.scenarios:
-        scenario = _load_scenario(entry.path)
+        scenario = load_scenario_cached(entry.path)
         engine = suite.engine or scenario.spec.scenario.engine
         total = suite.replications or scenario.replications
         missing = [
@@ -619,8 +624,10 @@ def bench(
     suite = suite if isinstance(suite, Suite) else Suite.load(suite)
     suite = with_plan_files(suite, plan_files)
     if scenarios is not None:
-        kept = tuple(e for e in suite.scenarios if _load_scenario(e.path).id in set(scenarios))
-        known = [_load_scenario(entry.path).id for entry in suite.scenarios]
+        kept = tuple(
+            e for e in suite.scenarios if load_scenario_cached(e.path).id in set(scenarios)
+        )
+        known = [load_scenario_cached(entry.path).id for entry in suite.scenarios]
         unknown = sorted(set(scenarios) - set(known))
         if unknown:
             raise SpmoptInputError(
@@ -681,6 +688,6 @@ def _budgets(suite: Suite) -> dict[str, float | None]:
     """Each scenario's annual comp budget (base + incentive) [currency]."""
     budgets = {}
     for entry in suite.scenarios:
-        scenario = _load_scenario(entry.path)
+        scenario = load_scenario_cached(entry.path)
         budgets[scenario.id] = scenario.spec.finance.comp_budget
     return budgets

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from plan_helpers import credits as credit_table
+from plan_helpers import monthly_credits
 
 import spmopt
 from spmopt.errors import SpmoptInputError
@@ -30,21 +32,6 @@ tiers = [{ from = 0.0, rate = 0.10 }, { from = 1.0, rate = 0.15 }]
 PLAN = spmopt.Plan.from_toml(PLAN_TEXT)
 
 
-def monthly_credits(rep: str, amounts) -> list[tuple]:
-    return [
-        (rep, f"2027-{month:02d}-15", "bookings", float(amount), "")
-        for month, amount in enumerate(amounts, start=1)
-        if amount
-    ]
-
-
-def frame(*rows) -> pd.DataFrame:
-    return pd.DataFrame(
-        [row for group in rows for row in group],
-        columns=["rep_id", "date", "measure", "amount", "deal_id"],
-    )
-
-
 def at(result, rep, method, month):
     rows = result.accruals
     row = rows[(rows["rep_id"] == rep) & (rows["method"] == method) & (rows["month"] == month)]
@@ -58,7 +45,7 @@ def test_a_rep_at_a_steady_150_percent_pace():
     By June (900k): rate-based 90,000, expected 105,000, earned 90,000. The year: earned 210,000;
     rate-based accrued 180,000 (true-up 30,000), expected 210,000 (true-up 0). Actual allocated
     by credits = 17,500 × month; rate-based misses it by 2,500 × month: mean 2,500 × 6.5."""
-    result = accruals(PLAN, frame(monthly_credits("a", [150_000] * 12)))
+    result = accruals(PLAN, credit_table(*monthly_credits("a", [150_000] * 12)))
     june_rate, june_expected = (
         at(result, "a", "rate", "2027-06"),
         at(result, "a", "expected", "2027-06"),
@@ -83,7 +70,7 @@ def test_a_rep_at_a_steady_150_percent_pace():
 def test_as_of_mid_year_and_a_given_expected_attainment():
     """As of June with expected attainment 1.0: the year completes at 1.2M for 120,000 (10%), so
     the expected method accrues 90,000 on 900k; the accruals stop at June; no true-up."""
-    credits = frame(monthly_credits("a", [150_000] * 12))
+    credits = credit_table(*monthly_credits("a", [150_000] * 12))
     result = accruals(PLAN, credits, as_of="2027-06-30", expected_attainment=1.0)
     assert not result.year_complete
     assert result.accruals["month"].max() == "2027-06"
@@ -100,9 +87,9 @@ def test_a_rep_at_the_cap_and_a_rep_far_below_the_threshold():
     plan = spmopt.Plan.from_toml(
         PLAN_TEXT.replace("quota = 1200000", "quota = 1200000\ncap = 1.2\nthreshold = 0.5")
     )
-    credits = frame(
-        monthly_credits("capped", [0, 0, 1_500_000] + [0] * 9),
-        monthly_credits("below", [20_000] * 12),
+    credits = credit_table(
+        *monthly_credits("capped", [0, 0, 1_500_000] + [0] * 9),
+        *monthly_credits("below", [20_000] * 12),
     )
     floored = accruals(plan, credits, as_of="2027-03-31", floor_at_earned=True)
     pure = accruals(plan, credits, as_of="2027-03-31")
@@ -140,7 +127,7 @@ def test_practical_expedient_expenses_a_one_year_period_as_incurred():
 
 
 def test_journal_and_files(tmp_path):
-    credits = frame(monthly_credits("a", [150_000] * 12))
+    credits = credit_table(*monthly_credits("a", [150_000] * 12))
     result = accruals(PLAN, credits, amortisation_months=24, practical_expedient=True)
     journal = result.journal
     capitalised = journal.loc[journal["entry"] == "capitalise", "amount"].sum()
@@ -164,4 +151,4 @@ def test_journal_and_files(tmp_path):
 )
 def test_bad_parameters_are_input_errors(keywords):
     with pytest.raises(SpmoptInputError):
-        accruals(PLAN, frame(monthly_credits("a", [1.0])), **keywords)
+        accruals(PLAN, credit_table(*monthly_credits("a", [1.0])), **keywords)

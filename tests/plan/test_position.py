@@ -10,39 +10,10 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from plan_helpers import SIMPLE, credits, make_plan
 
 import spmopt
 from spmopt.errors import SpmoptInputError
-
-
-def make_plan(components: str, payout: str = "quarter") -> spmopt.Plan:
-    return spmopt.Plan.from_toml(
-        f"""
-schema_version = 1
-[plan]
-id = "test"
-year_start = "2027-01-01"
-payout_frequency = "{payout}"
-base_salary = 90000
-target_incentive = 100000
-{components}
-"""
-    )
-
-
-SIMPLE = """
-[[plan.components]]
-id = "bookings"
-measure = "bookings"
-quota = 1000000
-tiers = [{ from = 0.0, rate = 0.1 }]
-"""
-
-
-def credits(*rows) -> pd.DataFrame:
-    return pd.DataFrame(
-        [(*row, "") for row in rows], columns=["rep_id", "date", "measure", "amount", "deal_id"]
-    )
 
 
 def position_of(result, rep="a") -> pd.Series:
@@ -119,14 +90,7 @@ def test_quota_to_date_follows_the_quota_schedule():
     assert row["attainment_year"] == pytest.approx(0.24)
 
 
-CAPPED = """
-[[plan.components]]
-id = "bookings"
-measure = "bookings"
-quota = 1000000
-tiers = [{ from = 0.0, rate = 0.1 }]
-cap = 1.2
-"""
+CAPPED = SIMPLE + "cap = 1.2\n"
 
 
 def test_a_rep_already_at_the_cap_has_nothing_at_stake():

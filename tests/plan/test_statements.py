@@ -13,42 +13,10 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from plan_helpers import SIMPLE, credits, make_plan
 
 import spmopt
 from spmopt.errors import SpmoptInputError
-
-
-def make_plan(
-    components: str, extra: str = "", payout: str = "quarter", ti: float = 90000
-) -> spmopt.Plan:
-    return spmopt.Plan.from_toml(
-        f"""
-schema_version = 1
-[plan]
-id = "test"
-year_start = "2027-01-01"
-payout_frequency = "{payout}"
-base_salary = 90000
-target_incentive = {ti}
-{components}
-{extra}
-"""
-    )
-
-
-SIMPLE = """
-[[plan.components]]
-id = "bookings"
-measure = "bookings"
-quota = 1000000
-tiers = [{ from = 0.0, rate = 0.1 }]
-"""
-
-
-def credits(*rows) -> pd.DataFrame:
-    columns = ["rep_id", "date", "measure", "amount", "deal_id"]
-    rows = [row if len(row) == 5 else (*row, "") for row in rows]
-    return pd.DataFrame(rows, columns=columns)
 
 
 def paid_by_period(result, rep="a") -> dict[str, float]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+
 import spmopt
 from spmopt.reps.population import Population, Rep
 from spmopt.sim.streams import RandomStreams
@@ -81,3 +84,16 @@ def one_rep(**traits):
     defaults = {"base_sales": 700_000.0, "effectiveness": 300_000.0, "effort_cost": 100_000.0}
     defaults.update(traits)
     return Rep(**defaults)
+
+
+def reps_with_base_sales(base_sales, **traits) -> Population:
+    """The population ``Population.from_reps([one_rep(base_sales=h, **traits) for h in
+    base_sales])`` builds (rep_ids rep-1, rep-2, …), validated once as a table rather than rep by
+    rep (each ``Rep`` validates a one-row table: ~15 ms apiece)."""
+    row = one_rep(**traits)._row()
+    count = len(base_sales)
+    frame = pd.DataFrame([row] * count).assign(
+        base_sales=np.asarray(base_sales, dtype=float),
+        rep_id=[f"rep-{i + 1}" for i in range(count)],
+    )
+    return Population(frame)

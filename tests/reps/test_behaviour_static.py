@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from reps_helpers import QUOTA, bonus_plan, commission_plan, make_plan, one_rep, reps_population
+from reps_helpers import (
+    QUOTA,
+    bonus_plan,
+    commission_plan,
+    make_plan,
+    one_rep,
+    reps_population,
+    reps_with_base_sales,
+)
 from scipy import optimize, special
 
 from spmopt.reps.behaviour.static import best_response
@@ -341,12 +349,7 @@ def test_work_or_give_up_tie_sweep_matches_brute_force(sigma, r):
     efforts on [0, 4] evaluated with the closed-form CE above (independent of the engine)."""
     bonus = 50_000.0
     gaps = np.linspace(0.0, 700_000.0, 701)
-    reps = Population.from_reps(
-        [
-            one_rep(base_sales=QUOTA - gap, effectiveness=K, effort_cost=C, risk_aversion=r)
-            for gap in gaps
-        ]
-    )
+    reps = reps_with_base_sales(QUOTA - gaps, effectiveness=K, effort_cost=C, risk_aversion=r)
     result = best_response(bonus_plan(bonus), reps, NormalSales(sigma=sigma))
     grid = np.linspace(0.0, 4.0, 8001)
     h = (QUOTA - gaps)[:, None]
