@@ -189,13 +189,18 @@ def forecast(
 @dataclass(frozen=True)
 class RateModel:
     """Per measure: each rep's monthly quota (R, 12) [currency], posterior mean and variance of
-    the rate θ (R,) [attainment per unit of quota], the pace (R,) and the pooled spread ``cv``."""
+    the rate θ (R,) [attainment per unit of quota], the pace (R,), the pooled idiosyncratic
+    month-to-month spread ``cv``, the variance ``common`` of a month's common (company-wide)
+    shock and the variance ``level`` of the common shocks' average in the months to date (the
+    part of every rep's pace that is the market of those months) [attainment² per month]."""
 
     quota: np.ndarray
     mean: np.ndarray
     variance: np.ndarray
     pace: np.ndarray
     cv: float
+    common: float = 0.0
+    level: float = 0.0
 
 
 def estimate_rates(monthly_cents: np.ndarray, quota: np.ndarray, elapsed: np.ndarray) -> RateModel:
@@ -224,13 +229,46 @@ def estimate_rates(monthly_cents: np.ndarray, quota: np.ndarray, elapsed: np.nda
         between = max(float(pace[known].var(ddof=1) - sampling[known].mean()), 0.0)
     else:
         centre, between = float(pace[known].mean()) if known.any() else 1.0, 0.0
+    common, level = _common_shock(monthly_cents, quota, elapsed, cv)
+    if common > 0:  # the pooled residuals hold the common shocks too: cv² ≈ σ² + σ_c²
+        cv = float(np.sqrt(max(cv**2 - common, 0.0)))
     finite_sampling = np.where(known, sampling, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         weight = np.where(known, between / (between + finite_sampling), 0.0)
     weight = np.nan_to_num(weight, nan=0.0)  # no spread at all: the pace is the rate
     mean = centre + weight * (pace - centre)
     variance = np.where(known, weight * finite_sampling, between)
-    return RateModel(quota=quota, mean=mean, variance=variance, pace=pace, cv=cv)
+    return RateModel(
+        quota=quota, mean=mean, variance=variance, pace=pace, cv=cv, common=common, level=level
+    )
+
+
+def _common_shock(
+    monthly_cents: np.ndarray, quota: np.ndarray, elapsed: np.ndarray, cv: float
+) -> tuple[float, float]:
+    """Variance of the common month shock σ_c² and of its average over the months to date.
+
+    The force's mean pace of each fully observed month, ȳ_t = Σ_i credited_it / Σ_i q_it, varies
+    between months by the common shock and by the reps' own spread averaged over the force:
+    var_t(ȳ_t) ≈ σ_c² + σ²·h_t with h_t = Σ_i q_it²/(Σ_i q_it)² and σ² = cv² − σ_c² (the
+    pooled residuals around each rep's pace hold both). Hence
+    σ_c² = max(var_t(ȳ_t) − cv²·h̄, 0)/(1 − h̄) (sample variance over months, ddof 1; 0 with
+    fewer than three observed months). The level variance is σ_c²·Σ_t w_t², w_t the months'
+    shares of the quota to date: every rep's pace carries that average of the common shocks.
+    Returns (σ_c², level variance) [(attainment per unit of monthly quota)²]."""
+    full = elapsed >= 1.0
+    month_quota = quota[:, full].sum(axis=0)
+    usable = month_quota > 0
+    if usable.sum() < 3:
+        return 0.0, 0.0
+    credited = monthly_cents[:, full].sum(axis=0)[usable] / 100.0
+    force_pace = credited / month_quota[usable]
+    herfindahl = float(((quota[:, full][:, usable] / month_quota[usable]) ** 2).sum(axis=0).mean())
+    between = float(force_pace.var(ddof=1))
+    common = max(between - cv**2 * herfindahl, 0.0) / max(1.0 - herfindahl, 1e-12)
+    observed = quota * elapsed[None, :]
+    weights = observed.sum(axis=0) / observed.sum()
+    return common, common * float((weights**2).sum())
 
 
 # --------------------------------------------------------------------------------- simulation
@@ -269,8 +307,20 @@ def _plan_forecast(state: PlanState, as_of: AsOf, replications: int, streams: Ra
                 for i in range(replications)
             ]
         )
-        theta = model.mean + np.sqrt(model.variance) * theta_z
-        shocks = model.cv * month_z / np.sqrt(np.where(remaining > 0, remaining, 1.0))
+        common_z = np.stack(
+            [
+                streams.generator(f"forecast_common:{measure}", i).standard_normal(
+                    MONTHS_PER_YEAR + 1
+                )
+                for i in range(replications)
+            ]
+        )
+        # the market of the months to date (in every pace) and of each month to come
+        level = np.sqrt(model.level) * common_z[:, :1]
+        theta = model.mean + np.sqrt(model.variance) * theta_z - level
+        scale = np.sqrt(np.where(remaining > 0, remaining, 1.0))
+        common = np.sqrt(model.common) * common_z[:, None, 1:]
+        shocks = (model.cv * month_z + common) / scale
         simulated = model.quota[None] * remaining[None, None, :] * (theta[:, :, None] + shocks)
         cents = np.rint(simulated * 100.0)
         base = np.broadcast_to(state.monthly_by_measure[measure], cents.shape)
