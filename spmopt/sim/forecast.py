@@ -66,6 +66,9 @@ FORECAST_REP_COLUMNS = (
     "run_rate_payout",
     "run_rate_attainment",
     "target_incentive",
+    "replay_payout",
+    "replay_attainment",
+    "replay_basis",
 )
 FORECAST_TOTAL_COLUMNS = (
     "plan_id",
@@ -79,6 +82,8 @@ FORECAST_TOTAL_COLUMNS = (
     "budget",
     "p_over_budget",
     "expected_share_at_quota",
+    "replay_payout",
+    "replay_from_last_year",
 )
 
 
@@ -132,6 +137,8 @@ def forecast(
     budget: float | None = None,
     credits_source: str = "credits",
     roster_source: str = "roster",
+    last_year: pd.DataFrame | None = None,
+    last_year_roster: pd.DataFrame | None = None,
 ) -> Forecast:
     """Forecast each rep's year-end payout and attainment from the credits to ``as_of``.
 
@@ -147,6 +154,12 @@ def forecast(
         Root seed of the forecast's random streams.
     budget:
         The year's incentive budget for all reps [currency]; default: their target incentives.
+    last_year, last_year_roster:
+        Optional credits of the previous plan year (the credits format) and its roster: the
+        **replay** comparison completes each rep's year with their own credits of the same
+        months last year, scaled by this year's over last year's roster ``quota`` where both
+        are given (:func:`replay_last_year`); reps without credits last year are completed at
+        their run rate (``replay_basis``).
 
     Examples
     --------
@@ -172,7 +185,12 @@ def forecast(
                 f"as-of date {result.as_of} is the end of plan '{state.plan.id}''s year: nothing "
                 "is left to forecast"
             )
-        frame, sample = _plan_forecast(state, point, replications, streams)
+        replay = None
+        if last_year is not None:
+            replay = replay_last_year(
+                state, point, last_year, roster, last_year_roster, credits_source
+            )
+        frame, sample = _plan_forecast(state, point, replications, streams, replay)
         frames.append(frame)
         samples.append(sample)
     reps = pd.concat(frames, ignore_index=True)
@@ -281,8 +299,15 @@ def _tile(reps: RepTerms, times: int) -> RepTerms:
     )
 
 
-def _plan_forecast(state: PlanState, as_of: AsOf, replications: int, streams: RandomStreams):
-    """Forecast rows and payout samples (replications, R) of one plan's reps."""
+def _plan_forecast(
+    state: PlanState,
+    as_of: AsOf,
+    replications: int,
+    streams: RandomStreams,
+    replay: tuple[dict, np.ndarray] | None = None,
+):
+    """Forecast rows and payout samples (replications, R) of one plan's reps; ``replay`` the
+    last year's remaining months and which reps have them (:func:`replay_last_year`)."""
     plan, reps, count = state.plan, state.reps, len(state.reps.ids)
     elapsed = as_of.elapsed()
     remaining = 1.0 - elapsed
@@ -344,6 +369,27 @@ def _plan_forecast(state: PlanState, as_of: AsOf, replications: int, streams: Ra
         plan, reps, state.monthly_by_measure, state.rows_by_measure, run_rate
     )
     run_rate_attainment = _attainment(plan, reps, run_rate, 1)[0]
+    replay_payout = np.full(count, np.nan)
+    replay_attainment = np.full(count, np.nan)
+    replay_basis = np.full(count, "", dtype=object)
+    if replay is not None:
+        future, known = replay
+        replayed = {
+            measure: np.where(
+                known[:, None],
+                state.monthly_by_measure[measure] + future[measure],
+                run_rate[measure],
+            )
+            for measure in models
+        }
+        replay_payout = (
+            completed_earnings(
+                plan, reps, state.monthly_by_measure, state.rows_by_measure, replayed
+            )
+            / 100.0
+        )
+        replay_attainment = _attainment(plan, reps, replayed, 1)[0]
+        replay_basis = np.where(known, "last_year", "run_rate").astype(object)
     ytd = _attainment(plan, reps, state.monthly_by_measure, 1)[0]
     frame = pd.DataFrame(
         {
@@ -364,6 +410,9 @@ def _plan_forecast(state: PlanState, as_of: AsOf, replications: int, streams: Ra
             "run_rate_payout": run_rate_payout / 100.0,
             "run_rate_attainment": run_rate_attainment,
             "target_incentive": reps.target_incentive,
+            "replay_payout": replay_payout,
+            "replay_attainment": replay_attainment,
+            "replay_basis": replay_basis,
         },
         columns=list(FORECAST_REP_COLUMNS),
     )
@@ -373,6 +422,66 @@ def _plan_forecast(state: PlanState, as_of: AsOf, replications: int, streams: Ra
 def _weighted_pace(plan: Plan, models: dict[str, RateModel]) -> np.ndarray:
     """Σ weight × pace over the plan's components (each on its measure's pace)."""
     return sum(c.weight * models[c.measure].pace for c in plan.components)
+
+
+def replay_last_year(
+    state: PlanState,
+    as_of: AsOf,
+    last_year: pd.DataFrame,
+    roster: pd.DataFrame | None,
+    last_year_roster: pd.DataFrame | None,
+    source: str = "last year's credits",
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Last year's credits of the months still to come, per measure (R, 12) [cents], and which
+    reps have any credit in last year's plan year (R,) bool.
+
+    Each rep's credits of the same month one year earlier; the as-of month's share still to
+    come (1 − elapsed share of it) of that month's credits; earlier months 0. Scaled by this
+    year's roster ``quota`` ÷ last year's where a rep has both (the quota changed), unscaled
+    otherwise (the plan's quota both years, or no record)."""
+    from spmopt.plan.inputs import validate_credits
+
+    plan, reps = state.plan, state.reps
+    credits = last_year if last_year.attrs.get("validated") else validate_credits(last_year, source)
+    start = pd.Timestamp(plan.year_start)
+    dates = pd.to_datetime(credits["date"])
+    month = (dates.dt.year - (start.year - 1)) * MONTHS_PER_YEAR + dates.dt.month - start.month
+    inside = (month >= 0) & (month < MONTHS_PER_YEAR)
+    position = pd.Series(np.arange(len(reps.ids)), index=reps.ids)
+    rep_index = credits["rep_id"].astype(str).map(position)
+    inside &= rep_index.notna() & credits["measure"].isin(plan.measures)
+    known = np.zeros(len(reps.ids), dtype=bool)
+    known[rep_index[inside].astype(int).to_numpy()] = True
+    scale = _quota_ratio(reps.ids, roster, last_year_roster)
+    to_come = (1.0 - as_of.elapsed())[None, :] * scale[:, None]
+    future = {}
+    for measure in plan.measures:
+        rows = inside & (credits["measure"] == measure)
+        cents = np.zeros((len(reps.ids), MONTHS_PER_YEAR))
+        np.add.at(
+            cents,
+            (rep_index[rows].astype(int).to_numpy(), month[rows].astype(int).to_numpy()),
+            credits.loc[rows, "amount"].to_numpy() * 100.0,
+        )
+        future[measure] = np.rint(cents * to_come)
+    return future, known
+
+
+def _quota_ratio(ids, roster, last_year_roster) -> np.ndarray:
+    """This year's roster quota ÷ last year's per rep (R,); 1 where either is not given."""
+    ratio = np.ones(len(ids))
+    if roster is None or last_year_roster is None:
+        return ratio
+    if "quota" not in roster.columns or "quota" not in last_year_roster.columns:
+        return ratio
+    now = roster.assign(rep_id=roster["rep_id"].astype(str)).set_index("rep_id")["quota"]
+    then = last_year_roster.assign(rep_id=last_year_roster["rep_id"].astype(str))
+    then = then.set_index("rep_id")["quota"]
+    now = pd.to_numeric(now.reindex(ids), errors="coerce").to_numpy(float)
+    then = pd.to_numeric(then.reindex(ids), errors="coerce").to_numpy(float)
+    changed = np.isfinite(now) & np.isfinite(then) & (then > 0)
+    ratio[changed] = now[changed] / then[changed]
+    return ratio
 
 
 def _tile_rows(rows, count: int, times: int):
@@ -425,6 +534,10 @@ def _totals(reps: pd.DataFrame, sample: np.ndarray, budget: float | None) -> pd.
                 "budget": limit,
                 "p_over_budget": float((total > limit).mean()),
                 "expected_share_at_quota": float(reps.loc[members, "p_quota"].mean()),
+                "replay_payout": float(reps.loc[members, "replay_payout"].sum(min_count=1)),
+                "replay_from_last_year": int(
+                    (reps.loc[members, "replay_basis"] == "last_year").sum()
+                ),
             }
         )
     return pd.DataFrame(rows, columns=list(FORECAST_TOTAL_COLUMNS))
@@ -433,6 +546,7 @@ def _totals(reps: pd.DataFrame, sample: np.ndarray, budget: float | None) -> pd.
 # ---------------------------------------------------------------------------------- backtest
 BACKTEST_COLUMNS = (
     "history",
+    "year",
     "reps",
     "actual_total",
     "forecast_total",
@@ -443,21 +557,32 @@ BACKTEST_COLUMNS = (
     "run_rate_payout_mae",
     "payout_coverage_80",
     "attainment_coverage_80",
+    "replay_total",
+    "replay_payout_mae",
+    "replay_reps",
 )
 
 
-def history_credits(rep_periods: pd.DataFrame, plan: Plan) -> dict[int, tuple]:
+def history_credits(
+    rep_periods: pd.DataFrame, plan: Plan, year: int | None = None, *, shift_years: int = 0
+) -> dict[int, tuple]:
     """Credits and roster of each simulated history (replication) in a ``rep_periods`` table:
     one credit per rep and month (dated the 15th) on the plan's first measure, for the seats
-    occupied all year by one rep (no quit, no hire); the roster gives each seat's annual quota."""
+    occupied all year by one rep (no quit, no hire); the roster gives each seat's annual quota.
+
+    ``year``: the plan year of the horizon (1, 2, …; default: all rows, a one-year horizon);
+    ``shift_years``: dates moved by this many years from the plan's year (−1 for last year's
+    credits of a forecast year)."""
     table = rep_periods[rep_periods["plan_id"].astype(str) == plan.id]
+    if year is not None:
+        table = table[table["year"].astype(int) == year]
     keys = ["replication", "rep_id"]
     whole = table.groupby(keys, observed=True).agg(
         occupied=("occupied", "all"), quit=("quit", "any"), hired=("hired", "any")
     )
     whole = whole[whole["occupied"] & ~whole["quit"] & ~whole["hired"]].index
     table = table.set_index(keys).loc[whole].reset_index()
-    start = pd.Timestamp(plan.year_start)
+    start = pd.Timestamp(plan.year_start) + pd.DateOffset(years=shift_years)
     dates = start + pd.to_timedelta(14, unit="D")
     months = table["month"].astype(int).to_numpy() - 1
     histories = {}
@@ -491,41 +616,65 @@ def backtest(
     """Forecast each simulated history at ``as_of``, then reveal its rest of the year.
 
     ``rep_periods`` comes from :func:`spmopt.simulate` (a scenario whose segments are paid by
-    ``plan``); see :func:`history_credits` for the reps kept. One row per history
-    (:data:`BACKTEST_COLUMNS`): the actual year's incentive total against the forecast (mean,
-    P10, P90) and the run rate; per rep the mean absolute error of the forecast and the run rate,
-    and the share of reps whose actual payout and attainment fall inside the forecast's P10–P90.
+    ``plan``); see :func:`history_credits` for the reps kept. Every plan year of every
+    replication is a history; from the second year on, the previous year's credits of the seats
+    held all that year by one rep are the **replay** of last year (the other reps fall back to
+    their run rate). One row per history and year (:data:`BACKTEST_COLUMNS`): the actual
+    year's incentive total against the forecast (mean, P10, P90), the run rate and the replay;
+    per rep the mean absolute error of the forecast, the run rate and the replay, and the share
+    of reps whose actual payout and attainment fall inside the forecast's P10–P90.
     """
+    years = sorted(rep_periods["year"].astype(int).unique()) if "year" in rep_periods else [None]
     rows = []
-    for history, (credits, roster) in history_credits(rep_periods, plan).items():
-        actual = statements(plan, credits, roster).summary().set_index("rep_id")
-        result = forecast(
-            plan, credits, roster, as_of=as_of, replications=replications, seed=seed + history
-        )
-        reps = result.reps.set_index("rep_id")
-        paid = actual.loc[reps.index, "earned"]
-        credited = actual.loc[reps.index, "credited"]
-        attained = credited / roster.set_index("rep_id").loc[reps.index, "quota"]
-        total = result.samples.sum(axis=1)
-        rows.append(
-            {
-                "history": history,
-                "reps": len(reps),
-                "actual_total": float(paid.sum()),
-                "forecast_total": float(total.mean()),
-                "total_p10": float(np.quantile(total, 0.1)),
-                "total_p90": float(np.quantile(total, 0.9)),
-                "run_rate_total": float(reps["run_rate_payout"].sum()),
-                "payout_mae": float((reps["expected_payout"] - paid).abs().mean()),
-                "run_rate_payout_mae": float((reps["run_rate_payout"] - paid).abs().mean()),
-                "payout_coverage_80": float(
-                    ((reps["payout_p10"] <= paid) & (paid <= reps["payout_p90"])).mean()
-                ),
-                "attainment_coverage_80": float(
-                    (
-                        (reps["attainment_p10"] <= attained) & (attained <= reps["attainment_p90"])
-                    ).mean()
-                ),
-            }
-        )
+    previous: dict[int, tuple] = {}
+    for year in years:
+        histories = history_credits(rep_periods, plan, year)
+        for history, (credits, roster) in histories.items():
+            last = previous.get(history)
+            rows.append(
+                _backtest_row(plan, credits, roster, last, as_of, replications, seed + history)
+                | {"history": history, "year": 1 if year is None else year}
+            )
+        if year is not None:
+            previous = history_credits(rep_periods, plan, year, shift_years=-1)
     return pd.DataFrame(rows, columns=list(BACKTEST_COLUMNS))
+
+
+def _backtest_row(plan, credits, roster, last, as_of, replications, seed) -> dict:
+    """Forecast one history at ``as_of`` (with last year's credits and roster ``last`` when
+    given) and score it against the whole year (:data:`BACKTEST_COLUMNS`)."""
+    actual = statements(plan, credits, roster).summary().set_index("rep_id")
+    result = forecast(
+        plan,
+        credits,
+        roster,
+        as_of=as_of,
+        replications=replications,
+        seed=seed,
+        last_year=None if last is None else last[0],
+        last_year_roster=None if last is None else last[1],
+    )
+    reps = result.reps.set_index("rep_id")
+    paid = actual.loc[reps.index, "earned"]
+    credited = actual.loc[reps.index, "credited"]
+    attained = credited / roster.set_index("rep_id").loc[reps.index, "quota"]
+    total = result.samples.sum(axis=1)
+    return {
+        "reps": len(reps),
+        "actual_total": float(paid.sum()),
+        "forecast_total": float(total.mean()),
+        "total_p10": float(np.quantile(total, 0.1)),
+        "total_p90": float(np.quantile(total, 0.9)),
+        "run_rate_total": float(reps["run_rate_payout"].sum()),
+        "payout_mae": float((reps["expected_payout"] - paid).abs().mean()),
+        "run_rate_payout_mae": float((reps["run_rate_payout"] - paid).abs().mean()),
+        "payout_coverage_80": float(
+            ((reps["payout_p10"] <= paid) & (paid <= reps["payout_p90"])).mean()
+        ),
+        "attainment_coverage_80": float(
+            ((reps["attainment_p10"] <= attained) & (attained <= reps["attainment_p90"])).mean()
+        ),
+        "replay_total": float(reps["replay_payout"].sum(min_count=1)),
+        "replay_payout_mae": float((reps["replay_payout"] - paid).abs().mean()),
+        "replay_reps": int((reps["replay_basis"] == "last_year").sum()),
+    }

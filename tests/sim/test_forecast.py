@@ -187,3 +187,87 @@ def test_common_shock_is_recovered_when_reps_move_together():
     assert model.common == pytest.approx(common.var(ddof=1), rel=1e-9)
     assert model.cv == pytest.approx(0.0, abs=1e-6)
     assert model.level == pytest.approx(common.var(ddof=1) / 6, rel=1e-9)
+
+
+def test_replay_of_last_years_second_half():
+    """Known answers of the replay (10% below quota, 15% above, quota 1.2M). ``hist``: 100k a
+    month to June, last year 50k a month in July–December (and 1M in its first half, not
+    replayed) → 600k + 300k = 900k → 90,000 (run rate: 1.2M → 120,000). ``grown``: quota
+    raised from 1.2M to 2.4M, 200k a month to June, last year 100k a month → scaled ×2 →
+    2.4M → 240,000 (unscaled it would be 1.8M → 180,000). ``new``: no history → its run rate,
+    110k a month → 138,000. ``gone`` (last year only) is ignored."""
+    plan = spmopt.Plan.from_toml(PLAN_TEXT)
+    credits = frame(
+        monthly("hist", [100_000] * 6)
+        + monthly("grown", [200_000] * 6)
+        + monthly("new", [110_000] * 6)
+    )
+    last = frame(
+        monthly("hist", [1_000_000] * 6 + [50_000] * 6)
+        + monthly("grown", [0] * 6 + [100_000] * 6)
+        + monthly("gone", [500_000] * 12)
+    )
+    last["date"] = last["date"].str.replace("2027-", "2026-")
+    roster = pd.DataFrame({"rep_id": ["hist", "grown", "new"], "quota": [np.nan, 2.4e6, np.nan]})
+    last_roster = pd.DataFrame({"rep_id": ["grown", "gone"], "quota": [1.2e6, 1.2e6]})
+    result = forecast(
+        plan,
+        credits,
+        roster,
+        as_of="2027-06-30",
+        replications=20,
+        last_year=last,
+        last_year_roster=last_roster,
+    )
+    rows = result.reps.set_index("rep_id")
+    assert rows["replay_payout"].to_dict() == pytest.approx(
+        {"hist": 90_000.0, "grown": 240_000.0, "new": 138_000.0}, abs=0.01
+    )
+    assert rows["replay_attainment"].to_dict() == pytest.approx(
+        {"hist": 0.75, "grown": 1.0, "new": 1.1}, rel=1e-9
+    )
+    assert rows["replay_basis"].to_dict() == {
+        "hist": "last_year",
+        "grown": "last_year",
+        "new": "run_rate",
+    }
+    totals = result.totals.iloc[0]
+    assert totals["replay_payout"] == pytest.approx(468_000.0, abs=0.05)
+    assert totals["replay_from_last_year"] == 2
+    # mid-month: as of 15 June (30 days), half of last June's credits are still to come
+    mid = forecast(plan, credits, as_of="2027-06-15", replications=5, last_year=last)
+    row = mid.reps.set_index("rep_id").loc["hist"]
+    assert row["replay_attainment"] == pytest.approx((600_000 + 500_000 + 300_000) / 1.2e6)
+
+
+def test_backtest_replays_the_previous_year():
+    """Two plan years of one seat credited 50k a month in January–June and 150k in July–December
+    (quota 1.2M): at June the run rate sees 600k (60,000), the year is 1.2M (120,000). The
+    second year's replay of the first's second half is exact; the first year has no replay."""
+    from spmopt.sim.forecast import backtest
+
+    rows = [
+        {
+            "plan_id": "fc",
+            "replication": 0,
+            "rep_id": "s",
+            "year": year,
+            "month": month,
+            "occupied": True,
+            "quit": False,
+            "hired": False,
+            "credited": 50_000.0 if month <= 6 else 150_000.0,
+            "quota": 1_200_000.0,
+        }
+        for year in (1, 2)
+        for month in range(1, 13)
+    ]
+    plan = spmopt.Plan.from_toml(PLAN_TEXT)
+    table = backtest(plan, pd.DataFrame(rows), as_of="2027-06-30", replications=10)
+    assert table["year"].tolist() == [1, 2]
+    assert table["actual_total"].tolist() == pytest.approx([120_000.0] * 2)
+    assert table["run_rate_total"].tolist() == pytest.approx([60_000.0] * 2)
+    assert table["replay_reps"].tolist() == [0, 1]
+    assert np.isnan(table.loc[0, "replay_total"])
+    assert table.loc[1, "replay_total"] == pytest.approx(120_000.0, abs=0.01)
+    assert table.loc[1, "replay_payout_mae"] == pytest.approx(0.0, abs=0.01)
