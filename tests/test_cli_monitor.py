@@ -102,3 +102,19 @@ def test_forecast_replays_last_year(tmp_path, capsys):
         earned.loc[mine].to_numpy(), abs=0.01
     )
     assert reps.loc["R001", "replay_attainment"] > reps.loc["R001", "attainment_ytd"] + 0.5
+
+
+def test_forecast_with_behaviour(tmp_path, capsys):
+    """--behaviour: the saas-ae plan's reps respond through the scenario's dynamic policy (a
+    rate factor per rep); the multi-measure plan stays statistical (no factor)."""
+    argv = ["forecast", "--plan", PLANS / "saas-ae.toml", "--plan", PLANS / "multi-measure.toml"]
+    argv += ["--credits", DATA / "credits.csv", "--roster", DATA / "roster.csv"]
+    argv += ["--as-of", "2027-06-30", "--replications", "20"]
+    argv += ["--behaviour", ROOT / "scenarios" / "saas-ae.toml", "--out", tmp_path]
+    status, out, err = run(argv, capsys)
+    assert status == 0, err
+    assert "rate ×" in out
+    reps = pd.read_csv(tmp_path / "forecast_reps.csv")
+    saas = reps["plan_id"] == "saas-ae"
+    assert reps.loc[saas, "behaviour_factor"].notna().all()
+    assert reps.loc[~saas, "behaviour_factor"].isna().all()

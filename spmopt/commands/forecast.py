@@ -55,6 +55,19 @@ def add_parser(commands) -> None:
         help="last year's roster (its quota column scales the replay where the quota changed)",
     )
     forecast.add_argument(
+        "--behaviour",
+        type=Path,
+        metavar="SCENARIO.toml",
+        help="let each rep's remaining months respond to their plan position (give up far below "
+        "a threshold, coast at a cap) through the dynamic effort policy of a typical rep of a "
+        "segment of this scenario (effort model 'dynamic'); single-measure plans only",
+    )
+    forecast.add_argument(
+        "--behaviour-segment",
+        metavar="NAME",
+        help="the scenario segment whose reps the forecast's reps behave like (default: the first)",
+    )
+    forecast.add_argument(
         "--show", type=int, default=10, metavar="N", help="reps to print per plan (default: 10)"
     )
     forecast.add_argument("--out", required=True, type=Path, metavar="DIR", help=_OUT_HELP)
@@ -81,6 +94,8 @@ def _forecast(args: argparse.Namespace) -> int:
         roster_source=str(args.roster) if args.roster else "roster",
         last_year=read_credits(args.last_year) if args.last_year else None,
         last_year_roster=read_roster(args.last_year_roster) if args.last_year_roster else None,
+        behaviour=args.behaviour,
+        behaviour_segment=args.behaviour_segment,
     )
     with staged_output(args.out, "forecast") as staging:
         written = result.write(staging)
@@ -106,6 +121,11 @@ def _forecast(args: argparse.Namespace) -> int:
                         + rows["replay_basis"].map({"last_year": "", "run_rate": "*"})
                     }
                     if args.last_year
+                    else {}
+                ),
+                **(
+                    {"rate ×": rows["behaviour_factor"].map("{:.2f}".format)}
+                    if args.behaviour and rows["behaviour_factor"].notna().any()
                     else {}
                 ),
                 "year attainment P50": rows["attainment_p50"].map(percent),

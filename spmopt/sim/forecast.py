@@ -11,18 +11,26 @@ months observed:
   the plan's mean pace by the between-rep variance τ² against the pace's sampling variance
   s² = cv² Σq²/(Σq)²: ``m = p̄ + τ²/(τ² + s²)·(p − p̄)``, ``v = τ²s²/(τ² + s²)``.
 
-Each replication draws θ once per rep, then each remaining month's credits
-``q_j·(θ + cv·z_j)`` (z standard normal; the as-of month's unobserved part scaled by its
-remaining share). Year-end payouts are the plan's exact earnings (:mod:`spmopt.plan.earnings`)
+* a **common month shock** c ~ N(0, σ_c²) shared by the plan's reps, σ_c² from the
+  between-month variance of the force's mean pace (:func:`_common_shock`); every pace carries
+  the average L of the shocks to date.
+
+Each replication draws θ once per rep, L and one c_j per remaining month, then each remaining
+month's credits ``q_j·(θ − L + c_j + σ·z_j)`` (z standard normal, σ² = cv² − σ_c²; the as-of
+month's unobserved part scaled by its remaining share). Year-end payouts are the plan's exact earnings (:mod:`spmopt.plan.earnings`)
 of the actual credits plus the simulated rest of the year, so thresholds, accelerators, caps and
 bonuses act on each simulated year; the **run-rate** comparison completes every rep's year at
 exactly its pace to date.
 
-This model does not let effort respond to the plan position (give-up below a threshold,
-coasting at a cap, quarter-end timing); the behavioural forecast that does is not built yet.
+Optional comparisons and responses: a **replay** of each rep's own rest of last year
+(:func:`replay_last_year`), and a **behavioural** forecast in which the remaining months' rate
+responds to the plan position through a scenario's dynamic effort policy
+(:class:`BehaviourModel`: give-up below a threshold, coasting at a cap; quarter-end timing is
+not modelled).
 
 Random numbers come from :class:`~spmopt.sim.streams.RandomStreams` (stream ``forecast_rate`` for
-θ and ``forecast_sales`` for the months, keyed by replication), so forecasts are reproducible and
+θ, ``forecast_common`` for the common shocks and ``forecast_sales`` for the months, keyed by
+replication), so forecasts are reproducible and
 do not depend on how the replications are batched.
 """
 
@@ -69,6 +77,7 @@ FORECAST_REP_COLUMNS = (
     "replay_payout",
     "replay_attainment",
     "replay_basis",
+    "behaviour_factor",
 )
 FORECAST_TOTAL_COLUMNS = (
     "plan_id",
@@ -139,6 +148,8 @@ def forecast(
     roster_source: str = "roster",
     last_year: pd.DataFrame | None = None,
     last_year_roster: pd.DataFrame | None = None,
+    behaviour=None,
+    behaviour_segment: str | None = None,
 ) -> Forecast:
     """Forecast each rep's year-end payout and attainment from the credits to ``as_of``.
 
@@ -160,6 +171,12 @@ def forecast(
         months last year, scaled by this year's over last year's roster ``quota`` where both
         are given (:func:`replay_last_year`); reps without credits last year are completed at
         their run rate (``replay_basis``).
+    behaviour, behaviour_segment:
+        Optional scenario (path or :class:`~spmopt.scenario.Scenario`) and one of its segments
+        (default: the first) with the dynamic effort model: each rep's remaining months' rate
+        responds to their position through that segment's policy on this plan
+        (:func:`behaviour_model`). Plans with several measures stay statistical
+        (``behaviour_factor`` empty).
 
     Examples
     --------
@@ -190,9 +207,16 @@ def forecast(
             replay = replay_last_year(
                 state, point, last_year, roster, last_year_roster, credits_source
             )
-        frame, sample = _plan_forecast(state, point, replications, streams, replay)
+        response = None
+        if behaviour is not None and len(state.plan.measures) == 1:
+            response = behaviour_model(behaviour, state.plan, behaviour_segment)
+        frame, sample = _plan_forecast(state, point, replications, streams, replay, response)
         frames.append(frame)
         samples.append(sample)
+    if behaviour is not None and all(len(p.plan.measures) > 1 for p in result.plan_states):
+        raise SpmoptInputError(
+            "the behavioural forecast needs a plan with one measure; every plan given has several"
+        )
     reps = pd.concat(frames, ignore_index=True)
     sample = np.concatenate(samples, axis=1)
     return Forecast(
@@ -305,9 +329,11 @@ def _plan_forecast(
     replications: int,
     streams: RandomStreams,
     replay: tuple[dict, np.ndarray] | None = None,
+    response: BehaviourModel | None = None,
 ):
     """Forecast rows and payout samples (replications, R) of one plan's reps; ``replay`` the
-    last year's remaining months and which reps have them (:func:`replay_last_year`)."""
+    last year's remaining months and which reps have them (:func:`replay_last_year`);
+    ``response`` the behavioural model (:func:`behaviour_model`)."""
     plan, reps, count = state.plan, state.reps, len(state.reps.ids)
     elapsed = as_of.elapsed()
     remaining = 1.0 - elapsed
@@ -317,6 +343,12 @@ def _plan_forecast(
         models[measure] = estimate_rates(monthly, quota, elapsed)
     # simulated rests of the year, every replication stacked (row = replication·R + rep)
     completed, actual = {}, {}
+    factor = np.full(count, np.nan)
+    if response is not None and len(models) != 1:
+        raise SpmoptInputError(
+            f"the behavioural forecast needs a plan with one measure; plan '{plan.id}' has "
+            f"{len(models)}"
+        )
     for measure, model in models.items():
         theta_z = np.stack(
             [
@@ -346,7 +378,14 @@ def _plan_forecast(
         scale = np.sqrt(np.where(remaining > 0, remaining, 1.0))
         common = np.sqrt(model.common) * common_z[:, None, 1:]
         shocks = (model.cv * month_z + common) / scale
-        simulated = model.quota[None] * remaining[None, None, :] * (theta[:, :, None] + shocks)
+        rate = np.broadcast_to(theta[:, :, None], shocks.shape)
+        if response is not None:
+            multiplier = response.multipliers(
+                state.monthly_by_measure[measure], model.quota, as_of, theta, shocks
+            )
+            rate = rate * multiplier
+            factor = _mean_factor(multiplier, remaining)
+        simulated = model.quota[None] * remaining[None, None, :] * (rate + shocks)
         cents = np.rint(simulated * 100.0)
         base = np.broadcast_to(state.monthly_by_measure[measure], cents.shape)
         completed[measure] = (base + cents).reshape(-1, MONTHS_PER_YEAR)
@@ -413,6 +452,7 @@ def _plan_forecast(
             "replay_payout": replay_payout,
             "replay_attainment": replay_attainment,
             "replay_basis": replay_basis,
+            "behaviour_factor": factor,
         },
         columns=list(FORECAST_REP_COLUMNS),
     )
@@ -422,6 +462,130 @@ def _plan_forecast(
 def _weighted_pace(plan: Plan, models: dict[str, RateModel]) -> np.ndarray:
     """Σ weight × pace over the plan's components (each on its measure's pace)."""
     return sum(c.weight * models[c.measure].pace for c in plan.components)
+
+
+@dataclass(frozen=True)
+class BehaviourModel:
+    """A typical rep's dynamic effort policy on the forecast's plan, and their expected sales
+    per year at zero effort (``base_sales``) and per unit of effort (``effectiveness``)
+    [currency/year]."""
+
+    policy: object
+    base_sales: float
+    effectiveness: float
+
+    def sales(self, effort: np.ndarray) -> np.ndarray:
+        """Expected sales rate at ``effort``, h + k·e [currency/year]."""
+        return self.base_sales + self.effectiveness * effort
+
+    def multipliers(
+        self,
+        observed: np.ndarray,
+        quota: np.ndarray,
+        as_of: AsOf,
+        theta: np.ndarray,
+        shocks: np.ndarray,
+    ) -> np.ndarray:
+        """Each remaining month's rate multiplier (replications, R, 12); 1 before the as-of month.
+
+        The rep's rate θ was measured while they worked the policy's effort at their positions
+        to date, ē = mean over observed months of e(m, a_m). A remaining month j at position a_j
+        (attainment of the measurement period at its review, on the path simulated so far) runs
+        at θ × S(e(j, a_j)) / S(ē), S(e) = h + k·e. ``observed`` credited cents (R, 12),
+        ``quota`` monthly quotas (R, 12), ``theta`` (replications, R) and the month ``shocks``
+        (replications, R, 12) of the statistical forecast."""
+        policy = self.policy
+        remaining = 1.0 - as_of.elapsed()
+        count = quota.shape[0]
+        period_months, block = policy.period_months, policy.block_months
+        period_quota = np.add.reduceat(quota, np.arange(0, MONTHS_PER_YEAR, period_months), axis=1)
+        annual = quota.sum(axis=1)
+        rows = np.zeros(count, dtype=np.intp)
+
+        def position(credited_before: np.ndarray, month: int):
+            """Period and year-to-date attainment at the start of ``month`` from credits per
+            month before it (..., R, month) [currency]."""
+            start = (month // period_months) * period_months
+            in_period = credited_before[..., start:month].sum(axis=-1)
+            share = period_quota[:, month // period_months]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                period = np.where(share > 0, in_period / share, 0.0)
+                year = np.where(annual > 0, credited_before.sum(axis=-1) / annual, 0.0)
+            return period, year
+
+        actual = observed / 100.0
+        first = as_of.month + int(as_of.month_closed)
+        seen = []
+        for month in range(first):
+            review = (month // block) * block
+            period, year = position(actual[:, :review], review)
+            seen.append(policy.effort(rows, review, period, year))
+        reference = self.sales(np.mean(seen, axis=0) if seen else policy.effort(rows, 0, 0.0))
+        result = np.ones(shocks.shape)
+        path = np.broadcast_to(actual, shocks.shape).copy()
+        for month in range(as_of.month, MONTHS_PER_YEAR):
+            review = (month // block) * block  # before the as-of month: observed
+            period, year = position(path[..., :review], review)
+            rows_all = np.broadcast_to(rows, period.shape)
+            effort = policy.effort(rows_all, review, period, year)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(reference > 0, self.sales(effort) / reference, 1.0)
+            result[..., month] = ratio
+            path[..., month] += (
+                quota[:, month] * remaining[month] * (theta * ratio + shocks[..., month])
+            )
+        return result
+
+
+def _mean_factor(multiplier: np.ndarray, remaining: np.ndarray) -> np.ndarray:
+    """Mean rate multiplier over replications and remaining months, weighted by the share of
+    each month to come (R,)."""
+    weights = remaining / remaining.sum() if remaining.sum() > 0 else remaining
+    return (multiplier * weights[None, None, :]).sum(axis=2).mean(axis=0)
+
+
+def behaviour_model(scenario, plan: Plan, segment: str | None = None) -> BehaviourModel:
+    """The dynamic effort policy of the typical rep of ``segment`` (default: the scenario's
+    first) of ``scenario`` on ``plan``: the segment's rep of median base sales, fully ramped,
+    with the plan's quota, on the segment's technology (deal sales as their normal equivalent)
+    and seasonality. The scenario's effort model must be ``dynamic`` (its cadence is used)."""
+    from spmopt.reps.behaviour.dynamic import DynamicBestResponse
+    from spmopt.reps.situation import Situation
+    from spmopt.run.simulation import as_scenario
+    from spmopt.sim.model import behaviour_technology
+
+    scenario = as_scenario(scenario)
+    model = scenario.model(plan)
+    seats = model.segment_seats()
+    name = segment or next(iter(seats))
+    if name not in seats:
+        raise SpmoptInputError(
+            f"no segment '{name}' in the behaviour scenario (segments: {', '.join(seats)})"
+        )
+    effort = model.behaviour.effort
+    if not isinstance(effort, DynamicBestResponse):
+        raise SpmoptInputError(
+            "the behavioural forecast needs the scenario's [behaviour] effort model 'dynamic'; "
+            f"got '{getattr(effort, 'name', type(effort).__name__)}'"
+        )
+    members = model.population.select(np.isin(np.arange(model.seats), seats[name]))
+    base = members.arrays.base_sales
+    typical = int(np.argsort(base)[(len(base) - 1) // 2])
+    chosen = np.zeros(len(base), dtype=bool)
+    chosen[typical] = True
+    quota = plan.components[0].quota
+    rep = members.select(chosen).with_columns(
+        quota=np.array([quota]), tenure_months=np.array([1e3])
+    )
+    target = model.segments[name]
+    technology, rep = behaviour_technology(target.technology, rep)
+    situation = Situation(plan, rep, technology, seasonality=target.seasonality, ramp=model.ramp)
+    arrays = rep.arrays
+    return BehaviourModel(
+        policy=effort.solve(situation),
+        base_sales=float(arrays.base_sales[0]),
+        effectiveness=float(arrays.effectiveness[0]),
+    )
 
 
 def replay_last_year(

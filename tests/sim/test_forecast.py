@@ -271,3 +271,96 @@ def test_backtest_replays_the_previous_year():
     assert np.isnan(table.loc[0, "replay_total"])
     assert table.loc[1, "replay_total"] == pytest.approx(120_000.0, abs=0.01)
     assert table.loc[1, "replay_payout_mae"] == pytest.approx(0.0, abs=0.01)
+
+
+BEHAVIOUR_SCENARIO = """
+schema_version = 1
+[scenario]
+id = "behaviour"
+year_start = "2027-01-01"
+years = 1
+seed = 1
+replications = 1
+engine = "fast"
+[plans.any]
+plan = { schema_version = 1, plan = { id = "any", year_start = "2027-01-01", \
+target_incentive = 120000, components = [ { \
+id = "bookings", measure = "bookings", quota = 1200000, tiers = [ { from = 0.0, rate = 0.1 } ] } \
+] } }
+[segments.ae]
+plan = "any"
+measure = "bookings"
+gross_margin = 0.8
+[segments.ae.technology]
+kind = "normal"
+sigma = 300000
+[segments.ae.reps]
+count = 1
+base_sales = 800000
+effectiveness = 400000
+effort_cost = 80000
+outside_option = 100000
+risk_aversion = 0
+[behaviour]
+effort = { model = "dynamic", cadence = "CADENCE", grid_points = 151 }
+"""
+
+
+def behaviour_pair(plan_text: str, cadence: str = "month"):
+    """Statistical and behavioural forecasts (same seed) of 13 reps at 30 June: ``capped`` at
+    300k a month, ``below`` at 20k, and 11 reps around 80–120k (the spread the model needs)."""
+    from spmopt.scenario import Scenario
+
+    generator = RandomStreams(4).generator("test_behaviour")
+    rows = monthly("capped", 300_000 + 30_000 * generator.standard_normal(6))
+    rows += monthly("below", 20_000 + 5_000 * generator.standard_normal(6))
+    for i in range(11):
+        rows += monthly(f"x{i}", 80_000 + 4_000 * i + 25_000 * generator.standard_normal(6))
+    scenario = Scenario.from_toml(BEHAVIOUR_SCENARIO.replace("CADENCE", cadence), source="t")
+    plan = spmopt.Plan.from_toml(plan_text)
+    settings = {"as_of": "2027-06-30", "replications": 400, "seed": 2}
+    statistical = forecast(plan, frame(rows), **settings)
+    behavioural = forecast(plan, frame(rows), **settings, behaviour=scenario)
+    return statistical.reps.set_index("rep_id"), behavioural.reps.set_index("rep_id")
+
+
+def second_half(reps: pd.DataFrame) -> pd.Series:
+    """Expected second-half sales [share of the annual quota]."""
+    return reps["expected_attainment"] - reps["attainment_ytd"]
+
+
+def test_behaviour_at_the_cap_and_far_below_the_threshold():
+    """Plan: 10% of bookings from a 70% threshold to a 120% cap. A rep already past the cap
+    (1.5 of quota by June) has nothing left to earn and stops working (effort 0: sales fall to
+    the base rate h = 800k against h + k·ē with ē their first-half effort); a rep at 10% by June
+    cannot reach the threshold and gives up too. Both forecast lower second-half sales than the
+    statistical forecast, by more than 10% (common random numbers: the difference is the rate
+    factor, whose mean is reported as ``behaviour_factor``); the capped rep's payout is the cap
+    either way. A rep who learns nothing within the year (cadence "year") keeps the effort the
+    rate was measured at: both forecasts agree exactly."""
+    plan_text = PLAN_TEXT.replace("quota = 1200000", "quota = 1200000\nthreshold = 0.7\ncap = 1.2")
+    plan_text = plan_text.replace(", { from = 1.0, rate = 0.15 }", "")
+    statistical, behavioural = behaviour_pair(plan_text)
+    for rep in ("capped", "below"):
+        assert second_half(behavioural)[rep] < 0.9 * second_half(statistical)[rep], rep
+        assert behavioural.loc[rep, "behaviour_factor"] < 0.9
+        assert behavioural.loc[rep, "behaviour_factor"] > 800_000 / (800_000 + 400_000 * 2.0)
+    assert behavioural.loc["capped", "expected_payout"] == pytest.approx(144_000.0)  # 10% × 1.44M
+    assert statistical["behaviour_factor"].isna().all()
+    statistical, yearly = behaviour_pair(plan_text, cadence="year")
+    np.testing.assert_allclose(yearly["behaviour_factor"], 1.0, rtol=1e-12)
+    np.testing.assert_allclose(yearly["expected_attainment"], statistical["expected_attainment"])
+
+
+def test_behaviour_on_an_uncapped_linear_plan_changes_nothing():
+    """10% of every booking, no threshold, no cap, risk-neutral reps: the marginal pay of effort
+    is the same in every position, so effort is k·rate/c = 0.5 everywhere and the behavioural
+    forecast agrees with the statistical one. Tolerance: 2 standard errors of the expected
+    second half (400 replications; the forecasts share their random numbers, so the actual gap
+    is the policy grid's error, far smaller)."""
+    plan_text = PLAN_TEXT.replace(", { from = 1.0, rate = 0.15 }", "")
+    statistical, behavioural = behaviour_pair(plan_text)
+    gap = (second_half(behavioural) - second_half(statistical)).abs()
+    se = (statistical["attainment_p90"] - statistical["attainment_p10"]) / 2.56 / np.sqrt(400)
+    assert (gap < 2 * se).all()
+    np.testing.assert_allclose(behavioural["behaviour_factor"], 1.0, atol=0.01)
