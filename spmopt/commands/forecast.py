@@ -46,13 +46,14 @@ def add_parser(commands) -> None:
         metavar="CREDITS.csv",
         help="credits of the previous plan year: adds a replay of each rep's rest of last year "
         "(scaled to this year's quota where --last-year-roster gives last year's; reps without "
-        "credits last year fall back to their run rate)",
+        "credits last year fall back to their run rate; default: no replay)",
     )
     forecast.add_argument(
         "--last-year-roster",
         type=Path,
         metavar="ROSTER.csv",
-        help="last year's roster (its quota column scales the replay where the quota changed)",
+        help="last year's roster (its quota column scales the replay where the quota changed; "
+        "default: no scaling)",
     )
     forecast.add_argument(
         "--behaviour",
@@ -60,12 +61,13 @@ def add_parser(commands) -> None:
         metavar="SCENARIO.toml",
         help="let each rep's remaining months respond to their plan position (give up far below "
         "a threshold, coast at a cap) through the dynamic effort policy of a typical rep of a "
-        "segment of this scenario (effort model 'dynamic'); single-measure plans only",
+        "segment of this scenario (effort model 'dynamic'); single-measure plans only (default: "
+        "no response, the statistical forecast)",
     )
     forecast.add_argument(
         "--behaviour-segment",
         metavar="NAME",
-        help="the scenario segment whose reps the forecast's reps behave like (default: the first)",
+        help="the scenario segment whose reps the forecast's reps behave like (default: its first)",
     )
     forecast.add_argument(
         "--show", type=int, default=10, metavar="N", help="reps to print per plan (default: 10)"
