@@ -66,3 +66,55 @@ def test_forecast_writes_rep_and_total_tables(tmp_path, capsys):
     assert "P(over budget)" in out
     status, _, err = run([*argv[:-2], "--out", tmp_path / "end", "--as-of", "2027-12-31"], capsys)
     assert status == 2 and "nothing is left" in err
+
+
+def test_forecast_replays_last_year(tmp_path, capsys):
+    """Last year's credits = this year's full-year credits one year earlier, for R001–R010: the
+    replay of R002–R010 is their actual year (the earnings of the full-year statements); R001's
+    last-year quota is half this year's, so its second half counts twice; the others fall back
+    to their run rate."""
+    import spmopt
+
+    credits = pd.read_csv(DATA / "credits.csv")
+    last = credits[credits["rep_id"].isin([f"R{i:03d}" for i in range(1, 11)])].copy()
+    last["date"] = last["date"].str.replace("2027-", "2026-")
+    last.to_csv(tmp_path / "last.csv", index=False)
+    pd.DataFrame({"rep_id": ["R001"], "quota": [600_000]}).to_csv(tmp_path / "lr.csv", index=False)
+    plans = [PLANS / "saas-ae.toml", PLANS / "multi-measure.toml"]
+    argv = ["forecast", "--plan", plans[0], "--plan", plans[1], "--credits", DATA / "credits.csv"]
+    argv += ["--roster", DATA / "roster.csv", "--as-of", "2027-06-30", "--replications", "20"]
+    argv += ["--last-year", tmp_path / "last.csv", "--last-year-roster", tmp_path / "lr.csv"]
+    status, out, err = run([*argv, "--out", tmp_path / "out"], capsys)
+    assert status == 0, err
+    assert "replay of last year" in out and "no credits last year" in out
+    reps = pd.read_csv(tmp_path / "out" / "forecast_reps.csv").set_index("rep_id")
+    assert set(reps.index[reps["replay_basis"] == "last_year"]) == {
+        f"R{i:03d}" for i in range(1, 11)
+    }
+    rest = reps["replay_basis"] == "run_rate"
+    assert (reps.loc[rest, "replay_payout"] == reps.loc[rest, "run_rate_payout"]).all()
+    roster = spmopt.read_roster(DATA / "roster.csv")
+    both = [spmopt.Plan.load(path) for path in plans]
+    year = spmopt.statements(both, spmopt.read_credits(DATA / "credits.csv"), roster)
+    earned = year.summary().set_index("rep_id")["earned"]
+    mine = [f"R{i:03d}" for i in range(2, 11)]
+    assert reps.loc[mine, "replay_payout"].to_numpy() == pytest.approx(
+        earned.loc[mine].to_numpy(), abs=0.01
+    )
+    assert reps.loc["R001", "replay_attainment"] > reps.loc["R001", "attainment_ytd"] + 0.5
+
+
+def test_forecast_with_behaviour(tmp_path, capsys):
+    """--behaviour: the saas-ae plan's reps respond through the scenario's dynamic policy (a
+    rate factor per rep); the multi-measure plan stays statistical (no factor)."""
+    argv = ["forecast", "--plan", PLANS / "saas-ae.toml", "--plan", PLANS / "multi-measure.toml"]
+    argv += ["--credits", DATA / "credits.csv", "--roster", DATA / "roster.csv"]
+    argv += ["--as-of", "2027-06-30", "--replications", "20"]
+    argv += ["--behaviour", ROOT / "scenarios" / "saas-ae.toml", "--out", tmp_path]
+    status, out, err = run(argv, capsys)
+    assert status == 0, err
+    assert "rate ×" in out
+    reps = pd.read_csv(tmp_path / "forecast_reps.csv")
+    saas = reps["plan_id"] == "saas-ae"
+    assert reps.loc[saas, "behaviour_factor"].notna().all()
+    assert reps.loc[~saas, "behaviour_factor"].isna().all()

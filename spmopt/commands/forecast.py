@@ -41,6 +41,35 @@ def add_parser(commands) -> None:
         help="the year's incentive budget for all reps (default: their target incentives)",
     )
     forecast.add_argument(
+        "--last-year",
+        type=Path,
+        metavar="CREDITS.csv",
+        help="credits of the previous plan year: adds a replay of each rep's rest of last year "
+        "(scaled to this year's quota where --last-year-roster gives last year's; reps without "
+        "credits last year fall back to their run rate; default: no replay)",
+    )
+    forecast.add_argument(
+        "--last-year-roster",
+        type=Path,
+        metavar="ROSTER.csv",
+        help="last year's roster (its quota column scales the replay where the quota changed; "
+        "default: no scaling)",
+    )
+    forecast.add_argument(
+        "--behaviour",
+        type=Path,
+        metavar="SCENARIO.toml",
+        help="let each rep's remaining months respond to their plan position (give up far below "
+        "a threshold, coast at a cap) through the dynamic effort policy of a typical rep of a "
+        "segment of this scenario (effort model 'dynamic'); single-measure plans only (default: "
+        "no response, the statistical forecast)",
+    )
+    forecast.add_argument(
+        "--behaviour-segment",
+        metavar="NAME",
+        help="the scenario segment whose reps the forecast's reps behave like (default: its first)",
+    )
+    forecast.add_argument(
         "--show", type=int, default=10, metavar="N", help="reps to print per plan (default: 10)"
     )
     forecast.add_argument("--out", required=True, type=Path, metavar="DIR", help=_OUT_HELP)
@@ -65,6 +94,10 @@ def _forecast(args: argparse.Namespace) -> int:
         budget=args.budget,
         credits_source=str(args.credits),
         roster_source=str(args.roster) if args.roster else "roster",
+        last_year=read_credits(args.last_year) if args.last_year else None,
+        last_year_roster=read_roster(args.last_year_roster) if args.last_year_roster else None,
+        behaviour=args.behaviour,
+        behaviour_segment=args.behaviour_segment,
     )
     with staged_output(args.out, "forecast") as staging:
         written = result.write(staging)
@@ -84,12 +117,27 @@ def _forecast(args: argparse.Namespace) -> int:
                 "P50": rows["payout_p50"].map(money),
                 "P90": rows["payout_p90"].map(money),
                 "run rate": rows["run_rate_payout"].map(money),
+                **(
+                    {
+                        "replay": rows["replay_payout"].map(money)
+                        + rows["replay_basis"].map({"last_year": "", "run_rate": "*"})
+                    }
+                    if args.last_year
+                    else {}
+                ),
+                **(
+                    {"rate ×": rows["behaviour_factor"].map("{:.2f}".format)}
+                    if args.behaviour and rows["behaviour_factor"].notna().any()
+                    else {}
+                ),
                 "year attainment P50": rows["attainment_p50"].map(percent),
                 "P(quota)": rows["p_quota"].map(percent),
             }
         ).head(args.show)
         print(f"Plan '{plan.id}' ({len(rows)} reps), year-end forecast from {result.as_of}:")
         print(shown.to_string(index=False))
+        if args.last_year and (rows["replay_basis"] == "run_rate").any():
+            print("* no credits last year: the replay uses the rep's run rate")
         if len(rows) > args.show:
             print(f"… {len(rows) - args.show} more reps in forecast_reps.csv")
         print()
@@ -98,7 +146,14 @@ def _forecast(args: argparse.Namespace) -> int:
         print(
             f"{label}: year-end incentive cost {money(row.expected_payout)} expected "
             f"(P10 {money(row.payout_p10)}, P50 {money(row.payout_p50)}, P90 "
-            f"{money(row.payout_p90)}); run-rate {money(row.run_rate_payout)}; budget "
+            f"{money(row.payout_p90)}); run-rate {money(row.run_rate_payout)}; "
+            + (
+                f"replay of last year {money(row.replay_payout)} ({row.replay_from_last_year} of "
+                f"{row.reps} reps from their own history); "
+                if args.last_year
+                else ""
+            )
+            + f"budget "
             f"{money(row.budget)}, P(over budget) {row.p_over_budget:.0%}; expected share of reps "
             f"at quota {row.expected_share_at_quota:.0%}"
         )

@@ -11,18 +11,26 @@ months observed:
   the plan's mean pace by the between-rep variance τ² against the pace's sampling variance
   s² = cv² Σq²/(Σq)²: ``m = p̄ + τ²/(τ² + s²)·(p − p̄)``, ``v = τ²s²/(τ² + s²)``.
 
-Each replication draws θ once per rep, then each remaining month's credits
-``q_j·(θ + cv·z_j)`` (z standard normal; the as-of month's unobserved part scaled by its
-remaining share). Year-end payouts are the plan's exact earnings (:mod:`spmopt.plan.earnings`)
+* a **common month shock** c ~ N(0, σ_c²) shared by the plan's reps, σ_c² from the
+  between-month variance of the force's mean pace (:func:`_common_shock`); every pace carries
+  the average L of the shocks to date.
+
+Each replication draws θ once per rep, L and one c_j per remaining month, then each remaining
+month's credits ``q_j·(θ − L + c_j + σ·z_j)`` (z standard normal, σ² = cv² − σ_c²; the as-of
+month's unobserved part scaled by its remaining share). Year-end payouts are the plan's exact earnings (:mod:`spmopt.plan.earnings`)
 of the actual credits plus the simulated rest of the year, so thresholds, accelerators, caps and
 bonuses act on each simulated year; the **run-rate** comparison completes every rep's year at
 exactly its pace to date.
 
-This model does not let effort respond to the plan position (give-up below a threshold,
-coasting at a cap, quarter-end timing); the behavioural forecast that does is not built yet.
+Optional comparisons and responses: a **replay** of each rep's own rest of last year
+(:func:`replay_last_year`), and a **behavioural** forecast in which the remaining months' rate
+responds to the plan position through a scenario's dynamic effort policy
+(:class:`BehaviourModel`: give-up below a threshold, coasting at a cap; quarter-end timing is
+not modelled).
 
 Random numbers come from :class:`~spmopt.sim.streams.RandomStreams` (stream ``forecast_rate`` for
-θ and ``forecast_sales`` for the months, keyed by replication), so forecasts are reproducible and
+θ, ``forecast_common`` for the common shocks and ``forecast_sales`` for the months, keyed by
+replication), so forecasts are reproducible and
 do not depend on how the replications are batched.
 """
 
@@ -66,6 +74,10 @@ FORECAST_REP_COLUMNS = (
     "run_rate_payout",
     "run_rate_attainment",
     "target_incentive",
+    "replay_payout",
+    "replay_attainment",
+    "replay_basis",
+    "behaviour_factor",
 )
 FORECAST_TOTAL_COLUMNS = (
     "plan_id",
@@ -79,6 +91,8 @@ FORECAST_TOTAL_COLUMNS = (
     "budget",
     "p_over_budget",
     "expected_share_at_quota",
+    "replay_payout",
+    "replay_from_last_year",
 )
 
 
@@ -132,6 +146,10 @@ def forecast(
     budget: float | None = None,
     credits_source: str = "credits",
     roster_source: str = "roster",
+    last_year: pd.DataFrame | None = None,
+    last_year_roster: pd.DataFrame | None = None,
+    behaviour=None,
+    behaviour_segment: str | None = None,
 ) -> Forecast:
     """Forecast each rep's year-end payout and attainment from the credits to ``as_of``.
 
@@ -147,6 +165,18 @@ def forecast(
         Root seed of the forecast's random streams.
     budget:
         The year's incentive budget for all reps [currency]; default: their target incentives.
+    last_year, last_year_roster:
+        Optional credits of the previous plan year (the credits format) and its roster: the
+        **replay** comparison completes each rep's year with their own credits of the same
+        months last year, scaled by this year's over last year's roster ``quota`` where both
+        are given (:func:`replay_last_year`); reps without credits last year are completed at
+        their run rate (``replay_basis``).
+    behaviour, behaviour_segment:
+        Optional scenario (path or :class:`~spmopt.scenario.Scenario`) and one of its segments
+        (default: the first) with the dynamic effort model: each rep's remaining months' rate
+        responds to their position through that segment's policy on this plan
+        (:func:`behaviour_model`). Plans with several measures stay statistical
+        (``behaviour_factor`` empty).
 
     Examples
     --------
@@ -172,9 +202,21 @@ def forecast(
                 f"as-of date {result.as_of} is the end of plan '{state.plan.id}''s year: nothing "
                 "is left to forecast"
             )
-        frame, sample = _plan_forecast(state, point, replications, streams)
+        replay = None
+        if last_year is not None:
+            replay = replay_last_year(
+                state, point, last_year, roster, last_year_roster, credits_source
+            )
+        response = None
+        if behaviour is not None and len(state.plan.measures) == 1:
+            response = behaviour_model(behaviour, state.plan, behaviour_segment)
+        frame, sample = _plan_forecast(state, point, replications, streams, replay, response)
         frames.append(frame)
         samples.append(sample)
+    if behaviour is not None and all(len(p.plan.measures) > 1 for p in result.plan_states):
+        raise SpmoptInputError(
+            "the behavioural forecast needs a plan with one measure; every plan given has several"
+        )
     reps = pd.concat(frames, ignore_index=True)
     sample = np.concatenate(samples, axis=1)
     return Forecast(
@@ -189,13 +231,18 @@ def forecast(
 @dataclass(frozen=True)
 class RateModel:
     """Per measure: each rep's monthly quota (R, 12) [currency], posterior mean and variance of
-    the rate θ (R,) [attainment per unit of quota], the pace (R,) and the pooled spread ``cv``."""
+    the rate θ (R,) [attainment per unit of quota], the pace (R,), the pooled idiosyncratic
+    month-to-month spread ``cv``, the variance ``common`` of a month's common (company-wide)
+    shock and the variance ``level`` of the common shocks' average in the months to date (the
+    part of every rep's pace that is the market of those months) [attainment² per month]."""
 
     quota: np.ndarray
     mean: np.ndarray
     variance: np.ndarray
     pace: np.ndarray
     cv: float
+    common: float = 0.0
+    level: float = 0.0
 
 
 def estimate_rates(monthly_cents: np.ndarray, quota: np.ndarray, elapsed: np.ndarray) -> RateModel:
@@ -224,13 +271,46 @@ def estimate_rates(monthly_cents: np.ndarray, quota: np.ndarray, elapsed: np.nda
         between = max(float(pace[known].var(ddof=1) - sampling[known].mean()), 0.0)
     else:
         centre, between = float(pace[known].mean()) if known.any() else 1.0, 0.0
+    common, level = _common_shock(monthly_cents, quota, elapsed, cv)
+    if common > 0:  # the pooled residuals hold the common shocks too: cv² ≈ σ² + σ_c²
+        cv = float(np.sqrt(max(cv**2 - common, 0.0)))
     finite_sampling = np.where(known, sampling, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         weight = np.where(known, between / (between + finite_sampling), 0.0)
     weight = np.nan_to_num(weight, nan=0.0)  # no spread at all: the pace is the rate
     mean = centre + weight * (pace - centre)
     variance = np.where(known, weight * finite_sampling, between)
-    return RateModel(quota=quota, mean=mean, variance=variance, pace=pace, cv=cv)
+    return RateModel(
+        quota=quota, mean=mean, variance=variance, pace=pace, cv=cv, common=common, level=level
+    )
+
+
+def _common_shock(
+    monthly_cents: np.ndarray, quota: np.ndarray, elapsed: np.ndarray, cv: float
+) -> tuple[float, float]:
+    """Variance of the common month shock σ_c² and of its average over the months to date.
+
+    The force's mean pace of each fully observed month, ȳ_t = Σ_i credited_it / Σ_i q_it, varies
+    between months by the common shock and by the reps' own spread averaged over the force:
+    var_t(ȳ_t) ≈ σ_c² + σ²·h_t with h_t = Σ_i q_it²/(Σ_i q_it)² and σ² = cv² − σ_c² (the
+    pooled residuals around each rep's pace hold both). Hence
+    σ_c² = max(var_t(ȳ_t) − cv²·h̄, 0)/(1 − h̄) (sample variance over months, ddof 1; 0 with
+    fewer than three observed months). The level variance is σ_c²·Σ_t w_t², w_t the months'
+    shares of the quota to date: every rep's pace carries that average of the common shocks.
+    Returns (σ_c², level variance) [(attainment per unit of monthly quota)²]."""
+    full = elapsed >= 1.0
+    month_quota = quota[:, full].sum(axis=0)
+    usable = month_quota > 0
+    if usable.sum() < 3:
+        return 0.0, 0.0
+    credited = monthly_cents[:, full].sum(axis=0)[usable] / 100.0
+    force_pace = credited / month_quota[usable]
+    herfindahl = float(((quota[:, full][:, usable] / month_quota[usable]) ** 2).sum(axis=0).mean())
+    between = float(force_pace.var(ddof=1))
+    common = max(between - cv**2 * herfindahl, 0.0) / max(1.0 - herfindahl, 1e-12)
+    observed = quota * elapsed[None, :]
+    weights = observed.sum(axis=0) / observed.sum()
+    return common, common * float((weights**2).sum())
 
 
 # --------------------------------------------------------------------------------- simulation
@@ -243,8 +323,17 @@ def _tile(reps: RepTerms, times: int) -> RepTerms:
     )
 
 
-def _plan_forecast(state: PlanState, as_of: AsOf, replications: int, streams: RandomStreams):
-    """Forecast rows and payout samples (replications, R) of one plan's reps."""
+def _plan_forecast(
+    state: PlanState,
+    as_of: AsOf,
+    replications: int,
+    streams: RandomStreams,
+    replay: tuple[dict, np.ndarray] | None = None,
+    response: BehaviourModel | None = None,
+):
+    """Forecast rows and payout samples (replications, R) of one plan's reps; ``replay`` the
+    last year's remaining months and which reps have them (:func:`replay_last_year`);
+    ``response`` the behavioural model (:func:`behaviour_model`)."""
     plan, reps, count = state.plan, state.reps, len(state.reps.ids)
     elapsed = as_of.elapsed()
     remaining = 1.0 - elapsed
@@ -254,6 +343,12 @@ def _plan_forecast(state: PlanState, as_of: AsOf, replications: int, streams: Ra
         models[measure] = estimate_rates(monthly, quota, elapsed)
     # simulated rests of the year, every replication stacked (row = replication·R + rep)
     completed, actual = {}, {}
+    factor = np.full(count, np.nan)
+    if response is not None and len(models) != 1:
+        raise SpmoptInputError(
+            f"the behavioural forecast needs a plan with one measure; plan '{plan.id}' has "
+            f"{len(models)}"
+        )
     for measure, model in models.items():
         theta_z = np.stack(
             [
@@ -269,9 +364,28 @@ def _plan_forecast(state: PlanState, as_of: AsOf, replications: int, streams: Ra
                 for i in range(replications)
             ]
         )
-        theta = model.mean + np.sqrt(model.variance) * theta_z
-        shocks = model.cv * month_z / np.sqrt(np.where(remaining > 0, remaining, 1.0))
-        simulated = model.quota[None] * remaining[None, None, :] * (theta[:, :, None] + shocks)
+        common_z = np.stack(
+            [
+                streams.generator(f"forecast_common:{measure}", i).standard_normal(
+                    MONTHS_PER_YEAR + 1
+                )
+                for i in range(replications)
+            ]
+        )
+        # the market of the months to date (in every pace) and of each month to come
+        level = np.sqrt(model.level) * common_z[:, :1]
+        theta = model.mean + np.sqrt(model.variance) * theta_z - level
+        scale = np.sqrt(np.where(remaining > 0, remaining, 1.0))
+        common = np.sqrt(model.common) * common_z[:, None, 1:]
+        shocks = (model.cv * month_z + common) / scale
+        rate = np.broadcast_to(theta[:, :, None], shocks.shape)
+        if response is not None:
+            multiplier = response.multipliers(
+                state.monthly_by_measure[measure], model.quota, as_of, theta, shocks
+            )
+            rate = rate * multiplier
+            factor = _mean_factor(multiplier, remaining)
+        simulated = model.quota[None] * remaining[None, None, :] * (rate + shocks)
         cents = np.rint(simulated * 100.0)
         base = np.broadcast_to(state.monthly_by_measure[measure], cents.shape)
         completed[measure] = (base + cents).reshape(-1, MONTHS_PER_YEAR)
@@ -294,6 +408,27 @@ def _plan_forecast(state: PlanState, as_of: AsOf, replications: int, streams: Ra
         plan, reps, state.monthly_by_measure, state.rows_by_measure, run_rate
     )
     run_rate_attainment = _attainment(plan, reps, run_rate, 1)[0]
+    replay_payout = np.full(count, np.nan)
+    replay_attainment = np.full(count, np.nan)
+    replay_basis = np.full(count, "", dtype=object)
+    if replay is not None:
+        future, known = replay
+        replayed = {
+            measure: np.where(
+                known[:, None],
+                state.monthly_by_measure[measure] + future[measure],
+                run_rate[measure],
+            )
+            for measure in models
+        }
+        replay_payout = (
+            completed_earnings(
+                plan, reps, state.monthly_by_measure, state.rows_by_measure, replayed
+            )
+            / 100.0
+        )
+        replay_attainment = _attainment(plan, reps, replayed, 1)[0]
+        replay_basis = np.where(known, "last_year", "run_rate").astype(object)
     ytd = _attainment(plan, reps, state.monthly_by_measure, 1)[0]
     frame = pd.DataFrame(
         {
@@ -314,6 +449,10 @@ def _plan_forecast(state: PlanState, as_of: AsOf, replications: int, streams: Ra
             "run_rate_payout": run_rate_payout / 100.0,
             "run_rate_attainment": run_rate_attainment,
             "target_incentive": reps.target_incentive,
+            "replay_payout": replay_payout,
+            "replay_attainment": replay_attainment,
+            "replay_basis": replay_basis,
+            "behaviour_factor": factor,
         },
         columns=list(FORECAST_REP_COLUMNS),
     )
@@ -323,6 +462,190 @@ def _plan_forecast(state: PlanState, as_of: AsOf, replications: int, streams: Ra
 def _weighted_pace(plan: Plan, models: dict[str, RateModel]) -> np.ndarray:
     """Σ weight × pace over the plan's components (each on its measure's pace)."""
     return sum(c.weight * models[c.measure].pace for c in plan.components)
+
+
+@dataclass(frozen=True)
+class BehaviourModel:
+    """A typical rep's dynamic effort policy on the forecast's plan, and their expected sales
+    per year at zero effort (``base_sales``) and per unit of effort (``effectiveness``)
+    [currency/year]."""
+
+    policy: object
+    base_sales: float
+    effectiveness: float
+
+    def sales(self, effort: np.ndarray) -> np.ndarray:
+        """Expected sales rate at ``effort``, h + k·e [currency/year]."""
+        return self.base_sales + self.effectiveness * effort
+
+    def multipliers(
+        self,
+        observed: np.ndarray,
+        quota: np.ndarray,
+        as_of: AsOf,
+        theta: np.ndarray,
+        shocks: np.ndarray,
+    ) -> np.ndarray:
+        """Each remaining month's rate multiplier (replications, R, 12); 1 before the as-of month.
+
+        The rep's rate θ was measured while they worked the policy's effort at their positions
+        to date, ē = mean over observed months of e(m, a_m). A remaining month j at position a_j
+        (attainment of the measurement period at its review, on the path simulated so far) runs
+        at θ × S(e(j, a_j)) / S(ē), S(e) = h + k·e. ``observed`` credited cents (R, 12),
+        ``quota`` monthly quotas (R, 12), ``theta`` (replications, R) and the month ``shocks``
+        (replications, R, 12) of the statistical forecast."""
+        policy = self.policy
+        remaining = 1.0 - as_of.elapsed()
+        count = quota.shape[0]
+        period_months, block = policy.period_months, policy.block_months
+        period_quota = np.add.reduceat(quota, np.arange(0, MONTHS_PER_YEAR, period_months), axis=1)
+        annual = quota.sum(axis=1)
+        rows = np.zeros(count, dtype=np.intp)
+
+        def position(credited_before: np.ndarray, month: int):
+            """Period and year-to-date attainment at the start of ``month`` from credits per
+            month before it (..., R, month) [currency]."""
+            start = (month // period_months) * period_months
+            in_period = credited_before[..., start:month].sum(axis=-1)
+            share = period_quota[:, month // period_months]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                period = np.where(share > 0, in_period / share, 0.0)
+                year = np.where(annual > 0, credited_before.sum(axis=-1) / annual, 0.0)
+            return period, year
+
+        actual = observed / 100.0
+        first = as_of.month + int(as_of.month_closed)
+        seen = []
+        for month in range(first):
+            review = (month // block) * block
+            period, year = position(actual[:, :review], review)
+            seen.append(policy.effort(rows, review, period, year))
+        reference = self.sales(np.mean(seen, axis=0) if seen else policy.effort(rows, 0, 0.0))
+        result = np.ones(shocks.shape)
+        path = np.broadcast_to(actual, shocks.shape).copy()
+        for month in range(as_of.month, MONTHS_PER_YEAR):
+            review = (month // block) * block  # before the as-of month: observed
+            period, year = position(path[..., :review], review)
+            rows_all = np.broadcast_to(rows, period.shape)
+            effort = policy.effort(rows_all, review, period, year)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(reference > 0, self.sales(effort) / reference, 1.0)
+            result[..., month] = ratio
+            path[..., month] += (
+                quota[:, month] * remaining[month] * (theta * ratio + shocks[..., month])
+            )
+        return result
+
+
+def _mean_factor(multiplier: np.ndarray, remaining: np.ndarray) -> np.ndarray:
+    """Mean rate multiplier over replications and remaining months, weighted by the share of
+    each month to come (R,)."""
+    weights = remaining / remaining.sum() if remaining.sum() > 0 else remaining
+    return (multiplier * weights[None, None, :]).sum(axis=2).mean(axis=0)
+
+
+def behaviour_model(scenario, plan: Plan, segment: str | None = None) -> BehaviourModel:
+    """The dynamic effort policy of the typical rep of ``segment`` (default: the scenario's
+    first) of ``scenario`` on ``plan``: the segment's rep of median base sales, fully ramped,
+    with the plan's quota, on the segment's technology (deal sales as their normal equivalent)
+    and seasonality. The scenario's effort model must be ``dynamic`` (its cadence is used)."""
+    from spmopt.reps.behaviour.dynamic import DynamicBestResponse
+    from spmopt.reps.situation import Situation
+    from spmopt.run.simulation import as_scenario
+    from spmopt.sim.model import behaviour_technology
+
+    scenario = as_scenario(scenario)
+    model = scenario.model(plan)
+    seats = model.segment_seats()
+    name = segment or next(iter(seats))
+    if name not in seats:
+        raise SpmoptInputError(
+            f"no segment '{name}' in the behaviour scenario (segments: {', '.join(seats)})"
+        )
+    effort = model.behaviour.effort
+    if not isinstance(effort, DynamicBestResponse):
+        raise SpmoptInputError(
+            "the behavioural forecast needs the scenario's [behaviour] effort model 'dynamic'; "
+            f"got '{getattr(effort, 'name', type(effort).__name__)}'"
+        )
+    members = model.population.select(np.isin(np.arange(model.seats), seats[name]))
+    base = members.arrays.base_sales
+    typical = int(np.argsort(base)[(len(base) - 1) // 2])
+    chosen = np.zeros(len(base), dtype=bool)
+    chosen[typical] = True
+    quota = plan.components[0].quota
+    rep = members.select(chosen).with_columns(
+        quota=np.array([quota]), tenure_months=np.array([1e3])
+    )
+    target = model.segments[name]
+    technology, rep = behaviour_technology(target.technology, rep)
+    situation = Situation(plan, rep, technology, seasonality=target.seasonality, ramp=model.ramp)
+    arrays = rep.arrays
+    return BehaviourModel(
+        policy=effort.solve(situation),
+        base_sales=float(arrays.base_sales[0]),
+        effectiveness=float(arrays.effectiveness[0]),
+    )
+
+
+def replay_last_year(
+    state: PlanState,
+    as_of: AsOf,
+    last_year: pd.DataFrame,
+    roster: pd.DataFrame | None,
+    last_year_roster: pd.DataFrame | None,
+    source: str = "last year's credits",
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Last year's credits of the months still to come, per measure (R, 12) [cents], and which
+    reps have any credit in last year's plan year (R,) bool.
+
+    Each rep's credits of the same month one year earlier; the as-of month's share still to
+    come (1 − elapsed share of it) of that month's credits; earlier months 0. Scaled by this
+    year's roster ``quota`` ÷ last year's where a rep has both (the quota changed), unscaled
+    otherwise (the plan's quota both years, or no record)."""
+    from spmopt.plan.inputs import validate_credits
+
+    plan, reps = state.plan, state.reps
+    credits = last_year if last_year.attrs.get("validated") else validate_credits(last_year, source)
+    start = pd.Timestamp(plan.year_start)
+    dates = pd.to_datetime(credits["date"])
+    month = (dates.dt.year - (start.year - 1)) * MONTHS_PER_YEAR + dates.dt.month - start.month
+    inside = (month >= 0) & (month < MONTHS_PER_YEAR)
+    position = pd.Series(np.arange(len(reps.ids)), index=reps.ids)
+    rep_index = credits["rep_id"].astype(str).map(position)
+    inside &= rep_index.notna() & credits["measure"].isin(plan.measures)
+    known = np.zeros(len(reps.ids), dtype=bool)
+    known[rep_index[inside].astype(int).to_numpy()] = True
+    scale = _quota_ratio(reps.ids, roster, last_year_roster)
+    to_come = (1.0 - as_of.elapsed())[None, :] * scale[:, None]
+    future = {}
+    for measure in plan.measures:
+        rows = inside & (credits["measure"] == measure)
+        cents = np.zeros((len(reps.ids), MONTHS_PER_YEAR))
+        np.add.at(
+            cents,
+            (rep_index[rows].astype(int).to_numpy(), month[rows].astype(int).to_numpy()),
+            credits.loc[rows, "amount"].to_numpy() * 100.0,
+        )
+        future[measure] = np.rint(cents * to_come)
+    return future, known
+
+
+def _quota_ratio(ids, roster, last_year_roster) -> np.ndarray:
+    """This year's roster quota ÷ last year's per rep (R,); 1 where either is not given."""
+    ratio = np.ones(len(ids))
+    if roster is None or last_year_roster is None:
+        return ratio
+    if "quota" not in roster.columns or "quota" not in last_year_roster.columns:
+        return ratio
+    now = roster.assign(rep_id=roster["rep_id"].astype(str)).set_index("rep_id")["quota"]
+    then = last_year_roster.assign(rep_id=last_year_roster["rep_id"].astype(str))
+    then = then.set_index("rep_id")["quota"]
+    now = pd.to_numeric(now.reindex(ids), errors="coerce").to_numpy(float)
+    then = pd.to_numeric(then.reindex(ids), errors="coerce").to_numpy(float)
+    changed = np.isfinite(now) & np.isfinite(then) & (then > 0)
+    ratio[changed] = now[changed] / then[changed]
+    return ratio
 
 
 def _tile_rows(rows, count: int, times: int):
@@ -375,6 +698,10 @@ def _totals(reps: pd.DataFrame, sample: np.ndarray, budget: float | None) -> pd.
                 "budget": limit,
                 "p_over_budget": float((total > limit).mean()),
                 "expected_share_at_quota": float(reps.loc[members, "p_quota"].mean()),
+                "replay_payout": float(reps.loc[members, "replay_payout"].sum(min_count=1)),
+                "replay_from_last_year": int(
+                    (reps.loc[members, "replay_basis"] == "last_year").sum()
+                ),
             }
         )
     return pd.DataFrame(rows, columns=list(FORECAST_TOTAL_COLUMNS))
@@ -383,6 +710,7 @@ def _totals(reps: pd.DataFrame, sample: np.ndarray, budget: float | None) -> pd.
 # ---------------------------------------------------------------------------------- backtest
 BACKTEST_COLUMNS = (
     "history",
+    "year",
     "reps",
     "actual_total",
     "forecast_total",
@@ -393,21 +721,32 @@ BACKTEST_COLUMNS = (
     "run_rate_payout_mae",
     "payout_coverage_80",
     "attainment_coverage_80",
+    "replay_total",
+    "replay_payout_mae",
+    "replay_reps",
 )
 
 
-def history_credits(rep_periods: pd.DataFrame, plan: Plan) -> dict[int, tuple]:
+def history_credits(
+    rep_periods: pd.DataFrame, plan: Plan, year: int | None = None, *, shift_years: int = 0
+) -> dict[int, tuple]:
     """Credits and roster of each simulated history (replication) in a ``rep_periods`` table:
     one credit per rep and month (dated the 15th) on the plan's first measure, for the seats
-    occupied all year by one rep (no quit, no hire); the roster gives each seat's annual quota."""
+    occupied all year by one rep (no quit, no hire); the roster gives each seat's annual quota.
+
+    ``year``: the plan year of the horizon (1, 2, …; default: all rows, a one-year horizon);
+    ``shift_years``: dates moved by this many years from the plan's year (−1 for last year's
+    credits of a forecast year)."""
     table = rep_periods[rep_periods["plan_id"].astype(str) == plan.id]
+    if year is not None:
+        table = table[table["year"].astype(int) == year]
     keys = ["replication", "rep_id"]
     whole = table.groupby(keys, observed=True).agg(
         occupied=("occupied", "all"), quit=("quit", "any"), hired=("hired", "any")
     )
     whole = whole[whole["occupied"] & ~whole["quit"] & ~whole["hired"]].index
     table = table.set_index(keys).loc[whole].reset_index()
-    start = pd.Timestamp(plan.year_start)
+    start = pd.Timestamp(plan.year_start) + pd.DateOffset(years=shift_years)
     dates = start + pd.to_timedelta(14, unit="D")
     months = table["month"].astype(int).to_numpy() - 1
     histories = {}
@@ -441,41 +780,65 @@ def backtest(
     """Forecast each simulated history at ``as_of``, then reveal its rest of the year.
 
     ``rep_periods`` comes from :func:`spmopt.simulate` (a scenario whose segments are paid by
-    ``plan``); see :func:`history_credits` for the reps kept. One row per history
-    (:data:`BACKTEST_COLUMNS`): the actual year's incentive total against the forecast (mean,
-    P10, P90) and the run rate; per rep the mean absolute error of the forecast and the run rate,
-    and the share of reps whose actual payout and attainment fall inside the forecast's P10–P90.
+    ``plan``); see :func:`history_credits` for the reps kept. Every plan year of every
+    replication is a history; from the second year on, the previous year's credits of the seats
+    held all that year by one rep are the **replay** of last year (the other reps fall back to
+    their run rate). One row per history and year (:data:`BACKTEST_COLUMNS`): the actual
+    year's incentive total against the forecast (mean, P10, P90), the run rate and the replay;
+    per rep the mean absolute error of the forecast, the run rate and the replay, and the share
+    of reps whose actual payout and attainment fall inside the forecast's P10–P90.
     """
+    years = sorted(rep_periods["year"].astype(int).unique()) if "year" in rep_periods else [None]
     rows = []
-    for history, (credits, roster) in history_credits(rep_periods, plan).items():
-        actual = statements(plan, credits, roster).summary().set_index("rep_id")
-        result = forecast(
-            plan, credits, roster, as_of=as_of, replications=replications, seed=seed + history
-        )
-        reps = result.reps.set_index("rep_id")
-        paid = actual.loc[reps.index, "earned"]
-        credited = actual.loc[reps.index, "credited"]
-        attained = credited / roster.set_index("rep_id").loc[reps.index, "quota"]
-        total = result.samples.sum(axis=1)
-        rows.append(
-            {
-                "history": history,
-                "reps": len(reps),
-                "actual_total": float(paid.sum()),
-                "forecast_total": float(total.mean()),
-                "total_p10": float(np.quantile(total, 0.1)),
-                "total_p90": float(np.quantile(total, 0.9)),
-                "run_rate_total": float(reps["run_rate_payout"].sum()),
-                "payout_mae": float((reps["expected_payout"] - paid).abs().mean()),
-                "run_rate_payout_mae": float((reps["run_rate_payout"] - paid).abs().mean()),
-                "payout_coverage_80": float(
-                    ((reps["payout_p10"] <= paid) & (paid <= reps["payout_p90"])).mean()
-                ),
-                "attainment_coverage_80": float(
-                    (
-                        (reps["attainment_p10"] <= attained) & (attained <= reps["attainment_p90"])
-                    ).mean()
-                ),
-            }
-        )
+    previous: dict[int, tuple] = {}
+    for year in years:
+        histories = history_credits(rep_periods, plan, year)
+        for history, (credits, roster) in histories.items():
+            last = previous.get(history)
+            rows.append(
+                _backtest_row(plan, credits, roster, last, as_of, replications, seed + history)
+                | {"history": history, "year": 1 if year is None else year}
+            )
+        if year is not None:
+            previous = history_credits(rep_periods, plan, year, shift_years=-1)
     return pd.DataFrame(rows, columns=list(BACKTEST_COLUMNS))
+
+
+def _backtest_row(plan, credits, roster, last, as_of, replications, seed) -> dict:
+    """Forecast one history at ``as_of`` (with last year's credits and roster ``last`` when
+    given) and score it against the whole year (:data:`BACKTEST_COLUMNS`)."""
+    actual = statements(plan, credits, roster).summary().set_index("rep_id")
+    result = forecast(
+        plan,
+        credits,
+        roster,
+        as_of=as_of,
+        replications=replications,
+        seed=seed,
+        last_year=None if last is None else last[0],
+        last_year_roster=None if last is None else last[1],
+    )
+    reps = result.reps.set_index("rep_id")
+    paid = actual.loc[reps.index, "earned"]
+    credited = actual.loc[reps.index, "credited"]
+    attained = credited / roster.set_index("rep_id").loc[reps.index, "quota"]
+    total = result.samples.sum(axis=1)
+    return {
+        "reps": len(reps),
+        "actual_total": float(paid.sum()),
+        "forecast_total": float(total.mean()),
+        "total_p10": float(np.quantile(total, 0.1)),
+        "total_p90": float(np.quantile(total, 0.9)),
+        "run_rate_total": float(reps["run_rate_payout"].sum()),
+        "payout_mae": float((reps["expected_payout"] - paid).abs().mean()),
+        "run_rate_payout_mae": float((reps["run_rate_payout"] - paid).abs().mean()),
+        "payout_coverage_80": float(
+            ((reps["payout_p10"] <= paid) & (paid <= reps["payout_p90"])).mean()
+        ),
+        "attainment_coverage_80": float(
+            ((reps["attainment_p10"] <= attained) & (attained <= reps["attainment_p90"])).mean()
+        ),
+        "replay_total": float(reps["replay_payout"].sum(min_count=1)),
+        "replay_payout_mae": float((reps["replay_payout"] - paid).abs().mean()),
+        "replay_reps": int((reps["replay_basis"] == "last_year").sum()),
+    }

@@ -146,3 +146,221 @@ def test_backtest_of_steady_histories_is_exact():
     assert table["forecast_total"].tolist() == pytest.approx([210_000.0, 222_000.0], abs=0.1)
     assert table["payout_mae"].max() < 0.1 and table["run_rate_payout_mae"].max() < 0.1
     assert (table["payout_coverage_80"] == 1.0).all()
+
+
+@pytest.mark.slow
+def test_total_interval_covers_histories_with_a_common_shock():
+    """40 sales forces of 30 reps: rate θ ~ N(1, 0.2²) per rep, months N(θ + c_t, 0.3²) with a
+    company-wide shock c_t ~ N(0, 0.15²) per month shared by every rep. Forecast in June, reveal
+    July–December: the total's P10–P90 must hold the actual total for 80% of the forces. With 40
+    forces the share has SE 0.063; the band 0.55–1.0 (4 SE below) fails by chance with probability
+    < 1e-4 (seeds fixed). Here 29 of 40; the forecast without a common shock covered 14 (its
+    interval only holds the reps' own spread, which averages out over the force)."""
+    generator = RandomStreams(20271231).generator("test_common_shock")
+    plan = spmopt.Plan.from_toml(PLAN_TEXT)
+    forces, count, covered = 40, 30, 0
+    for force in range(forces):
+        theta = 1.0 + 0.2 * generator.standard_normal(count)
+        common = 0.15 * generator.standard_normal(12)
+        amounts = (theta[:, None] + common + 0.3 * generator.standard_normal((count, 12))) * 1e5
+        rows = [row for rep in range(count) for row in monthly(f"r{rep:02d}", amounts[rep])]
+        actual = spmopt.statements(plan, frame(rows)).summary()["earned"].sum()
+        result = forecast(plan, frame(rows), as_of="2027-06-30", replications=100, seed=force)
+        total = result.totals.iloc[0]
+        covered += total["payout_p10"] <= actual <= total["payout_p90"]
+    assert 0.55 <= covered / forces <= 1.0
+
+
+def test_common_shock_is_recovered_when_reps_move_together():
+    """Every rep's month is its own rate plus the same company-wide deviation c_t (no spread of
+    its own): the common variance is the sample variance of c_t over the six months (ddof 1),
+    the idiosyncratic spread is 0, and the level variance is σ_c²/6 (even quotas)."""
+    from spmopt.sim.forecast import estimate_rates
+
+    common = np.array([0.1, -0.2, 0.3, 0.0, -0.1, 0.15])
+    rates = np.array([0.6, 0.9, 1.0, 1.3])
+    quota = np.full((4, 12), 100_000.0)
+    elapsed = (np.arange(12) < 6).astype(float)
+    cents = np.zeros((4, 12))
+    cents[:, :6] = np.rint((rates[:, None] + common) * 100_000.0 * 100)
+    model = estimate_rates(cents, quota, elapsed)
+    assert model.common == pytest.approx(common.var(ddof=1), rel=1e-9)
+    assert model.cv == pytest.approx(0.0, abs=1e-6)
+    assert model.level == pytest.approx(common.var(ddof=1) / 6, rel=1e-9)
+
+
+def test_replay_of_last_years_second_half():
+    """Known answers of the replay (10% below quota, 15% above, quota 1.2M). ``hist``: 100k a
+    month to June, last year 50k a month in July–December (and 1M in its first half, not
+    replayed) → 600k + 300k = 900k → 90,000 (run rate: 1.2M → 120,000). ``grown``: quota
+    raised from 1.2M to 2.4M, 200k a month to June, last year 100k a month → scaled ×2 →
+    2.4M → 240,000 (unscaled it would be 1.8M → 180,000). ``new``: no history → its run rate,
+    110k a month → 138,000. ``gone`` (last year only) is ignored."""
+    plan = spmopt.Plan.from_toml(PLAN_TEXT)
+    credits = frame(
+        monthly("hist", [100_000] * 6)
+        + monthly("grown", [200_000] * 6)
+        + monthly("new", [110_000] * 6)
+    )
+    last = frame(
+        monthly("hist", [1_000_000] * 6 + [50_000] * 6)
+        + monthly("grown", [0] * 6 + [100_000] * 6)
+        + monthly("gone", [500_000] * 12)
+    )
+    last["date"] = last["date"].str.replace("2027-", "2026-")
+    roster = pd.DataFrame({"rep_id": ["hist", "grown", "new"], "quota": [np.nan, 2.4e6, np.nan]})
+    last_roster = pd.DataFrame({"rep_id": ["grown", "gone"], "quota": [1.2e6, 1.2e6]})
+    result = forecast(
+        plan,
+        credits,
+        roster,
+        as_of="2027-06-30",
+        replications=20,
+        last_year=last,
+        last_year_roster=last_roster,
+    )
+    rows = result.reps.set_index("rep_id")
+    assert rows["replay_payout"].to_dict() == pytest.approx(
+        {"hist": 90_000.0, "grown": 240_000.0, "new": 138_000.0}, abs=0.01
+    )
+    assert rows["replay_attainment"].to_dict() == pytest.approx(
+        {"hist": 0.75, "grown": 1.0, "new": 1.1}, rel=1e-9
+    )
+    assert rows["replay_basis"].to_dict() == {
+        "hist": "last_year",
+        "grown": "last_year",
+        "new": "run_rate",
+    }
+    totals = result.totals.iloc[0]
+    assert totals["replay_payout"] == pytest.approx(468_000.0, abs=0.05)
+    assert totals["replay_from_last_year"] == 2
+    # mid-month: as of 15 June (30 days), half of last June's credits are still to come
+    mid = forecast(plan, credits, as_of="2027-06-15", replications=5, last_year=last)
+    row = mid.reps.set_index("rep_id").loc["hist"]
+    assert row["replay_attainment"] == pytest.approx((600_000 + 500_000 + 300_000) / 1.2e6)
+
+
+def test_backtest_replays_the_previous_year():
+    """Two plan years of one seat credited 50k a month in January–June and 150k in July–December
+    (quota 1.2M): at June the run rate sees 600k (60,000), the year is 1.2M (120,000). The
+    second year's replay of the first's second half is exact; the first year has no replay."""
+    from spmopt.sim.forecast import backtest
+
+    rows = [
+        {
+            "plan_id": "fc",
+            "replication": 0,
+            "rep_id": "s",
+            "year": year,
+            "month": month,
+            "occupied": True,
+            "quit": False,
+            "hired": False,
+            "credited": 50_000.0 if month <= 6 else 150_000.0,
+            "quota": 1_200_000.0,
+        }
+        for year in (1, 2)
+        for month in range(1, 13)
+    ]
+    plan = spmopt.Plan.from_toml(PLAN_TEXT)
+    table = backtest(plan, pd.DataFrame(rows), as_of="2027-06-30", replications=10)
+    assert table["year"].tolist() == [1, 2]
+    assert table["actual_total"].tolist() == pytest.approx([120_000.0] * 2)
+    assert table["run_rate_total"].tolist() == pytest.approx([60_000.0] * 2)
+    assert table["replay_reps"].tolist() == [0, 1]
+    assert np.isnan(table.loc[0, "replay_total"])
+    assert table.loc[1, "replay_total"] == pytest.approx(120_000.0, abs=0.01)
+    assert table.loc[1, "replay_payout_mae"] == pytest.approx(0.0, abs=0.01)
+
+
+BEHAVIOUR_SCENARIO = """
+schema_version = 1
+[scenario]
+id = "behaviour"
+year_start = "2027-01-01"
+years = 1
+seed = 1
+replications = 1
+engine = "fast"
+[plans.any]
+plan = { schema_version = 1, plan = { id = "any", year_start = "2027-01-01", \
+target_incentive = 120000, components = [ { \
+id = "bookings", measure = "bookings", quota = 1200000, tiers = [ { from = 0.0, rate = 0.1 } ] } \
+] } }
+[segments.ae]
+plan = "any"
+measure = "bookings"
+gross_margin = 0.8
+[segments.ae.technology]
+kind = "normal"
+sigma = 300000
+[segments.ae.reps]
+count = 1
+base_sales = 800000
+effectiveness = 400000
+effort_cost = 80000
+outside_option = 100000
+risk_aversion = 0
+[behaviour]
+effort = { model = "dynamic", cadence = "CADENCE", grid_points = 151 }
+"""
+
+
+def behaviour_pair(plan_text: str, cadence: str = "month"):
+    """Statistical and behavioural forecasts (same seed) of 13 reps at 30 June: ``capped`` at
+    300k a month, ``below`` at 20k, and 11 reps around 80–120k (the spread the model needs)."""
+    from spmopt.scenario import Scenario
+
+    generator = RandomStreams(4).generator("test_behaviour")
+    rows = monthly("capped", 300_000 + 30_000 * generator.standard_normal(6))
+    rows += monthly("below", 20_000 + 5_000 * generator.standard_normal(6))
+    for i in range(11):
+        rows += monthly(f"x{i}", 80_000 + 4_000 * i + 25_000 * generator.standard_normal(6))
+    scenario = Scenario.from_toml(BEHAVIOUR_SCENARIO.replace("CADENCE", cadence), source="t")
+    plan = spmopt.Plan.from_toml(plan_text)
+    settings = {"as_of": "2027-06-30", "replications": 400, "seed": 2}
+    statistical = forecast(plan, frame(rows), **settings)
+    behavioural = forecast(plan, frame(rows), **settings, behaviour=scenario)
+    return statistical.reps.set_index("rep_id"), behavioural.reps.set_index("rep_id")
+
+
+def second_half(reps: pd.DataFrame) -> pd.Series:
+    """Expected second-half sales [share of the annual quota]."""
+    return reps["expected_attainment"] - reps["attainment_ytd"]
+
+
+def test_behaviour_at_the_cap_and_far_below_the_threshold():
+    """Plan: 10% of bookings from a 70% threshold to a 120% cap. A rep already past the cap
+    (1.5 of quota by June) has nothing left to earn and stops working (effort 0: sales fall to
+    the base rate h = 800k against h + k·ē with ē their first-half effort); a rep at 10% by June
+    cannot reach the threshold and gives up too. Both forecast lower second-half sales than the
+    statistical forecast, by more than 10% (common random numbers: the difference is the rate
+    factor, whose mean is reported as ``behaviour_factor``); the capped rep's payout is the cap
+    either way. A rep who learns nothing within the year (cadence "year") keeps the effort the
+    rate was measured at: both forecasts agree exactly."""
+    plan_text = PLAN_TEXT.replace("quota = 1200000", "quota = 1200000\nthreshold = 0.7\ncap = 1.2")
+    plan_text = plan_text.replace(", { from = 1.0, rate = 0.15 }", "")
+    statistical, behavioural = behaviour_pair(plan_text)
+    for rep in ("capped", "below"):
+        assert second_half(behavioural)[rep] < 0.9 * second_half(statistical)[rep], rep
+        assert behavioural.loc[rep, "behaviour_factor"] < 0.9
+        assert behavioural.loc[rep, "behaviour_factor"] > 800_000 / (800_000 + 400_000 * 2.0)
+    assert behavioural.loc["capped", "expected_payout"] == pytest.approx(144_000.0)  # 10% × 1.44M
+    assert statistical["behaviour_factor"].isna().all()
+    statistical, yearly = behaviour_pair(plan_text, cadence="year")
+    np.testing.assert_allclose(yearly["behaviour_factor"], 1.0, rtol=1e-12)
+    np.testing.assert_allclose(yearly["expected_attainment"], statistical["expected_attainment"])
+
+
+def test_behaviour_on_an_uncapped_linear_plan_changes_nothing():
+    """10% of every booking, no threshold, no cap, risk-neutral reps: the marginal pay of effort
+    is the same in every position, so effort is k·rate/c = 0.5 everywhere and the behavioural
+    forecast agrees with the statistical one. Tolerance: 2 standard errors of the expected
+    second half (400 replications; the forecasts share their random numbers, so the actual gap
+    is the policy grid's error, far smaller)."""
+    plan_text = PLAN_TEXT.replace(", { from = 1.0, rate = 0.15 }", "")
+    statistical, behavioural = behaviour_pair(plan_text)
+    gap = (second_half(behavioural) - second_half(statistical)).abs()
+    se = (statistical["attainment_p90"] - statistical["attainment_p10"]) / 2.56 / np.sqrt(400)
+    assert (gap < 2 * se).all()
+    np.testing.assert_allclose(behavioural["behaviour_factor"], 1.0, atol=0.01)
