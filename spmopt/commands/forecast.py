@@ -80,20 +80,21 @@ def _forecast(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from spmopt.cli import staged_output
-    from spmopt.plan import Plan, read_credits, read_roster
+    from spmopt.commands import load_plans_credits_roster
+    from spmopt.plan import read_credits, read_roster
     from spmopt.sim.forecast import forecast
 
-    plans = [Plan.load(path) for path in args.plan]
+    inputs = load_plans_credits_roster(args)
+    plans = inputs.plans
     result = forecast(
-        plans if len(plans) > 1 else plans[0],
-        read_credits(args.credits),
-        read_roster(args.roster) if args.roster else None,
+        inputs.plan,
+        inputs.credits,
+        inputs.roster,
         as_of=args.as_of,
         replications=args.replications,
         seed=args.seed,
         budget=args.budget,
-        credits_source=str(args.credits),
-        roster_source=str(args.roster) if args.roster else "roster",
+        **inputs.sources,
         last_year=read_credits(args.last_year) if args.last_year else None,
         last_year_roster=read_roster(args.last_year_roster) if args.last_year_roster else None,
         behaviour=args.behaviour,
