@@ -105,6 +105,7 @@ def add_parser(commands) -> None:
 def _revise(args: argparse.Namespace) -> int:
     import sys
 
+    import numpy as np
     import pandas as pd
 
     from spmopt.cli import staged_output
@@ -145,6 +146,12 @@ def _revise(args: argparse.Namespace) -> int:
             "in budget": summary["within_budget"].map({True: "yes", False: "no"}),
             "credibility cost": summary["credibility_cost"].map(money),
             "net gain (se)": with_se("net_gain", "net_gain_se"),
+            "pays if ρ <": [
+                "" if hold else "never" if np.isnan(rho) else f"{rho:.3f}"
+                for rho, hold in zip(
+                    summary["break_even_belief"], summary["revision_id"] == "hold", strict=True
+                )
+            ],
             "chosen": summary["chosen"].map({True: "*", False: ""}),
         }
     )

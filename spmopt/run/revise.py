@@ -100,6 +100,7 @@ SUMMARY_COLUMNS = (
     "credibility_cost_se",
     "net_gain",
     "net_gain_se",
+    "break_even_belief",
     "chosen",
 )
 
@@ -187,22 +188,22 @@ def revised_plan(plan: Plan, months: int, revision: Revision) -> tuple[Plan, flo
     return changed, factor
 
 
-def _conversion(model: SimulationModel, revised: SimulationModel, factor: float) -> np.ndarray:
+def _conversion(model: SimulationModel, revised: SimulationModel, factor: np.ndarray) -> np.ndarray:
     """(12, N): attainment the engine sees (credited over the old period quota, spread evenly)
-    → attainment against the revised plan's period quota."""
+    → attainment against the revised plan's period quota; ``factor`` (N,) each seat's Q'/Q."""
     out = np.ones((MONTHS, model.seats))
     for name, seats in model.segment_seats().items():
         plan = revised.segments[name].plan
         component = plan.quota_of_measure(plan.measures[0])
         months = component.months_per_measurement_period
         if months == MONTHS:
-            out[:, seats] = 1.0 / factor
+            out[:, seats] = 1.0 / factor[seats]
             continue
         fractions = np.array(component.monthly_quota_fractions())
         for month in range(MONTHS):
             first = month // months * months
             share = fractions[first : first + months].sum()
-            out[month, seats] = (months / MONTHS) / (factor * share)
+            out[month, seats] = (months / MONTHS) / (factor[seats] * share)
     return out
 
 
@@ -210,7 +211,7 @@ class _SwitchEngine(Engine):
     """The fast engine with a plan switch at month ``switch``: effort, timing and pay follow the
     revised decisions from then on (the engine's month loop is unchanged)."""
 
-    def __init__(self, model, switch, revised_model=None, revised=None, factor=1.0):
+    def __init__(self, model, switch, revised_model=None, revised=None, factor=None):
         super().__init__(model)
         self.switch = switch
         self.revised = revised
@@ -253,7 +254,7 @@ def _simulate(
     revised: tuple | None = None,
 ) -> dict[str, np.ndarray]:
     """One plan year of ``model`` (replications, 12, seats) columns, optionally switching to
-    ``revised`` = (model, decisions, quota factor) from month ``switch``."""
+    ``revised`` = (model, decisions, each seat's quota factor (N,)) from month ``switch``."""
     if revised is None:
         engine = _SwitchEngine(model, MONTHS)
     else:
@@ -324,9 +325,9 @@ def revise_model(
     if progress is not None:
         progress("hold")
     for revision in revisions:
-        plans, factor = {}, 1.0
-        for name, segment in model.segments.items():
-            plans[name], factor = revised_plan(segment.plan, switch, revision)
+        plans, factor = {}, np.ones(model.seats)
+        for name, seats in model.segment_seats().items():
+            plans[name], factor[seats] = revised_plan(model.segments[name].plan, switch, revision)
         revised_model = model.with_plans(plans)
         decisions = decide_year(revised_model, model.initial_quotas() * factor)
         runs[revision.id] = _simulate(
@@ -408,8 +409,9 @@ class RevisionResult:
     ``summary``: one row per candidate (``hold`` first) with the remaining months' revenue,
     incentive cost and profit (mean over replications and standard error), the paired gain over
     holding (``rest_profit_gain``, its SE from the per-replication differences), the year's
-    incentive cost and compensation cost (base included) against the budget, the credibility cost at the chosen belief, the net gain
-    and the chosen candidate. ``credibility``: the credibility cost for each belief ρ (its
+    incentive cost and compensation cost (base included) against the budget, the credibility
+    cost at the chosen belief, the net gain, the belief below which the revision pays
+    (``break_even_belief``; empty when it never does) and the chosen candidate. ``credibility``: the credibility cost for each belief ρ (its
     sensitivity). ``reps``: per candidate and rep, mean effort, revenue and incentive of the
     remaining months and the year's incentive.
     """
@@ -529,7 +531,7 @@ def revise(
     grid = sorted({*(float(b) for b in beliefs), belief})
     credibility = credibility_costs(model, grid, replications, streams)
     at_belief = credibility.loc[credibility["belief"] == belief].iloc[0]
-    summary = _summary(runs, revisions, switch, at_belief, budget)
+    summary = _summary(runs, revisions, switch, at_belief, budget, _cost_per_belief(credibility))
     reps = _rep_table(runs, model, switch)
     return RevisionResult(
         summary=summary,
@@ -542,7 +544,16 @@ def revise(
     )
 
 
-def _summary(runs, revisions, switch, at_belief, budget) -> pd.DataFrame:
+def _cost_per_belief(credibility: pd.DataFrame) -> float:
+    """The credibility cost per unit of ρ: least squares through the origin over the beliefs
+    simulated (the cost is close to linear in ρ: the penalty is)."""
+    rho = credibility["belief"].to_numpy(float)
+    cost = credibility["credibility_cost"].to_numpy(float)
+    scale = float(np.sum(rho * rho))
+    return float(np.sum(rho * cost) / scale) if scale > 0 else float("nan")
+
+
+def _summary(runs, revisions, switch, at_belief, budget, per_belief) -> pd.DataFrame:
     rest = slice(switch, MONTHS)
     hold_rest = _profit(runs["hold"], rest)
     rows = []
@@ -576,6 +587,11 @@ def _summary(runs, revisions, switch, at_belief, budget) -> pd.DataFrame:
         row["net_gain"] = gain - credibility
         # the gain and the cost come from independent simulations: variances add
         row["net_gain_se"] = float(np.hypot(gain_se, credibility_se)) if rows else 0.0
+        # the belief below which the revision pays: gain = ρ·(cost per unit of ρ)
+        if revision.is_hold or gain <= 0 or not per_belief > 0:
+            row["break_even_belief"] = float("nan")  # hold, or a revision that never pays
+        else:
+            row["break_even_belief"] = min(gain / per_belief, 1.0)
         rows.append(row)
     table = pd.DataFrame(rows)
     table.loc[0, "rest_profit_gain_se"] = 0.0

@@ -211,6 +211,15 @@ def test_believed_ratchet_scales_the_penalty_by_the_belief():
     assert below == pytest.approx(-0.3 * 2 * 0.2 * (0.9 + 0.81 * 0.8))
 
 
+def test_break_even_belief_from_the_cost_per_unit_of_belief():
+    """Costs 0, 50, 100 at ρ = 0, 0.5, 1: 100 per unit of ρ, so a gain of 20 pays below ρ = 0.2."""
+    from spmopt.run.revise import _cost_per_belief
+
+    table = pd.DataFrame({"belief": [0.0, 0.5, 1.0], "credibility_cost": [0.0, 50.0, 100.0]})
+    assert _cost_per_belief(table) == pytest.approx(100.0)
+    assert 20 / _cost_per_belief(table) == pytest.approx(0.2)
+
+
 def test_revised_plan_of_a_quarterly_plan_keeps_the_first_half_quotas():
     """Quota 1.2M measured per quarter, H2 quota ×1.5 from July: Q' = 1.2M·1.25 = 1.5M with a
     schedule giving Q1, Q2 300k each and Q3, Q4 450k each."""
