@@ -39,7 +39,7 @@ def _probability(text: str) -> float:
 
 def add_parser(commands) -> None:
     """Add the ``revise`` subcommand to ``commands``."""
-    from spmopt.cli import _OUT_HELP, _QUIET_HELP, _as_of, _count, _seed
+    from spmopt.cli import _OUT_HELP, _as_of, _count, _seed
 
     revise = commands.add_parser(
         "revise",
@@ -55,7 +55,9 @@ def add_parser(commands) -> None:
         help="the month end from which the revision applies (required)",
     )
     revise.add_argument(
-        "--plan", metavar="NAME", help="a plan of the scenario's [plans] for every segment"
+        "--plan",
+        metavar="NAME",
+        help="a plan of the scenario's [plans] for every segment (default: each segment's own)",
     )
     revise.add_argument(
         "--quota-multiples",
@@ -97,7 +99,11 @@ def add_parser(commands) -> None:
         "--replications", type=_count, metavar="N", help="simulated years (default: scenario's)"
     )
     revise.add_argument("--seed", type=_seed, metavar="S", help="random seed (default: scenario's)")
-    revise.add_argument("--quiet", action="store_true", help=_QUIET_HELP)
+    revise.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress lines (default: one per candidate simulated, on stderr)",
+    )
     revise.add_argument("--out", required=True, type=Path, metavar="DIR", help=_OUT_HELP)
     revise.set_defaults(run=_revise)
 

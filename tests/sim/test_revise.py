@@ -298,3 +298,21 @@ def test_cli_bad_input_exits_2(tmp_path, capsys, extra, message):
         status, err = stop.code, capsys.readouterr().err
     assert status == 2 and message in err
     assert not (tmp_path / "o").exists()
+
+
+def test_cli_help_gives_every_option_a_description_and_its_default(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["revise", "--help"])
+    assert stop.value.code == 0
+    entries, current = {}, None
+    for line in capsys.readouterr().out.splitlines():  # as tests/test_cli_robust.py reads help
+        if line.startswith("  --"):
+            current, _, description = line.strip().partition("  ")
+            entries[current] = description.strip()
+        elif line.startswith("   ") and current is not None:
+            entries[current] += " " + line.strip()
+        else:
+            current = None
+    assert len(entries) == 11
+    for invocation, description in entries.items():
+        assert "default" in description or "required" in description, invocation
