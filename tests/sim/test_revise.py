@@ -249,6 +249,14 @@ def test_revised_plan_of_a_quarterly_plan_keeps_the_first_half_quotas():
     np.testing.assert_allclose(quarters * component.quota, [300e3, 300e3, 450e3, 450e3])
 
 
+def test_quarterly_feedback_needs_a_quarter_end():
+    model = make_model(
+        make_plan(ACCELERATED), {"model": "dynamic", "cadence": "quarter", "grid_points": 51}
+    )
+    with pytest.raises(SpmoptInputError, match="review block"):
+        revise_model(model, 5, [Revision(1.1, 1.0)], 2, RandomStreams(1))
+
+
 def test_bad_input_is_one_clear_message():
     model = make_model(make_plan(ACCELERATED), {"model": "fixed_effort", "effort": 1.0})
     with pytest.raises(SpmoptInputError, match="outside the plan year"):
@@ -258,6 +266,7 @@ def test_bad_input_is_one_clear_message():
     with pytest.raises(SpmoptInputError, match="≥ 0"):
         revise(model, "2027-06-30", quota_multiples=[-0.5], replications=2)
     assert months_to_date(model, "2027-06-30") == 6
+    assert spmopt.revise is revise  # the public name
 
 
 def run(argv, capsys):
