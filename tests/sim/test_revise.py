@@ -163,7 +163,8 @@ def test_dynamic_reps_read_their_attainment_against_the_revised_quota():
 def test_an_identity_revision_equals_holding_the_plan():
     """Multiples 1 and 1 through the whole revision path (revised plan, policies solved again,
     the switch, the pay splice) give the held plan's numbers exactly, with noise, timing and
-    attrition on."""
+    attrition on; any revision leaves the months to the as-of date exactly as held (common
+    random numbers: the same as-of state for every candidate)."""
     model = make_model(
         make_plan(ACCELERATED),
         {"model": "dynamic", "cadence": "month", "grid_points": 101},
@@ -172,10 +173,14 @@ def test_an_identity_revision_equals_holding_the_plan():
         timing={"model": "pull_push", "discount": 0.1},
         attrition={"model": "hazard", "annual_turnover": 0.3},
     )
-    runs = revise_model(model, 6, [Revision(1.0, 1.0)], 4, RandomStreams(9))
+    runs = revise_model(model, 6, [Revision(1.0, 1.0), Revision(1.1, 0.9)], 4, RandomStreams(9))
     for name, column in runs["hold"].items():
         np.testing.assert_array_equal(runs["quota=1,rate=1"][name], column, err_msg=name)
+        # a real revision: the months to June (the as-of state) are the held plan's exactly
+        np.testing.assert_array_equal(runs["quota=1.1,rate=0.9"][name][:, :6], column[:, :6])
     assert runs["hold"]["quit"].any()  # attrition did act
+    revised = runs["quota=1.1,rate=0.9"]
+    assert not np.array_equal(revised["effort"][:, 6:], runs["hold"]["effort"][:, 6:])
 
 
 def test_credibility_cost_against_the_closed_form():
