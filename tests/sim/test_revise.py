@@ -9,6 +9,8 @@ month (docs/behaviour.md), so after a revision of the rates by m_r it is m_r·β
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,7 +21,7 @@ from spmopt.errors import SpmoptInputError
 from spmopt.reps.behaviour.registry import behaviour_from_dict
 from spmopt.reps.population import Population
 from spmopt.reps.seasonality import Seasonality
-from spmopt.reps.technology import NormalSales
+from spmopt.reps.technology import DealSales, NormalSales
 from spmopt.run.revise import (
     DEFAULT_RATCHET,
     BelievedRatchet,
@@ -181,6 +183,29 @@ def test_an_identity_revision_equals_holding_the_plan():
     assert runs["hold"]["quit"].any()  # attrition did act
     revised = runs["quota=1.1,rate=0.9"]
     assert not np.array_equal(revised["effort"][:, 6:], runs["hold"]["effort"][:, 6:])
+
+
+def test_timing_after_the_switch_weighs_the_revised_pay():
+    """Deal sales, fixed effort, pull/push timing, a 50,000 club bonus at quota. Under the held
+    quota (1.8M, about 1.55 times the reps' expected 1.16M) few reps are close enough to the bonus
+    at year end to pull deals in; with the second half's quota ×0.2 (Q' = 1.8M·0.6 = 1.08M) many
+    are, so they pull several times as much. Effort is fixed, so without the timing switch the
+    two runs would pull exactly the same."""
+    plan = make_plan([{"from": 0.0, "rate": 0.05}], quota=1_800_000.0).to_dict()
+    plan["plan"]["bonuses"] = [
+        {"id": "club", "measure": "bookings", "at": 1.0, "amount": 50_000, "period": "year"}
+    ]
+    model = make_model(
+        spmopt.Plan.from_dict(plan),
+        {"model": "fixed_effort", "effort": 1.0},
+        count=20,
+        timing={"model": "pull_push", "discount": 0.1, "pull_share": 0.5},
+    )
+    segment = replace(model.segments["ae"], technology=DealSales(deal_size_mean=40_000))
+    model = replace(model, segments={"ae": segment})
+    runs = revise_model(model, 6, [Revision(0.2, 1.0)], 20, RandomStreams(5))
+    held, revised = runs["hold"]["pulled"].sum(), runs["quota=0.2,rate=1"]["pulled"].sum()
+    assert revised > 2 * held > 0
 
 
 def test_credibility_cost_against_the_closed_form():
