@@ -5,6 +5,14 @@ Deterministic reps (σ = 0 or negligible, flat seasonality, no timing, no attrit
 E_old(H1 credits) + E_new(year's credits) − E_new(H1 credits), worked out below from the tier
 tables by hand. Effort under the dynamic policy with a linear commission β is e = β·k/c each
 month (docs/behaviour.md), so after a revision of the rates by m_r it is m_r·β·k/c.
+
+Checked against broken versions of spmopt/run/revise.py (each fails the tests named):
+no pay splice, or the splice a month late — the three pay-by-hand tests; effort not switched —
+the three dynamic-effort tests; the switch a month early — the identity test (months to June
+differ); attainment not converted to the revised quota — the cap test; the belief ignored — the
+credibility closed form and the penalty test; the quota factor 10% off — the pay, quota-effort,
+cap and quarterly-schedule tests; the revised run on other streams — the identity test; timing
+keeping the old plan's pay — the timing test.
 """
 
 from __future__ import annotations
