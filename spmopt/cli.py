@@ -1397,7 +1397,14 @@ def build_parser() -> argparse.ArgumentParser:
 # Commands that live in their own module under spmopt/commands/: each module exposes
 # ``add_parser(commands)``, which adds its subparser and sets ``run``; the modules import what
 # their commands use inside the handler, so that `spmopt --help` stays fast.
-_COMMAND_MODULES: tuple[str, ...] = ("solve_for", "accrue", "forecast", "backtest", "calibrate")
+_COMMAND_MODULES: tuple[str, ...] = (
+    "solve_for",
+    "accrue",
+    "forecast",
+    "backtest",
+    "calibrate",
+    "revise",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

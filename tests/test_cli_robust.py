@@ -431,7 +431,7 @@ def test_sigterm_removes_the_staging_folder(tmp_path):
 # --------------------------------------------------------------------------------------- --help
 COMMANDS = ["payouts", "validate", "curve", "simulate", "optimise", "compare", "bench"]
 COMMANDS += ["backtest", "accrue", "forecast", "solve-for sales", "solve-for budget"]
-COMMANDS += ["solve-for quota", "calibrate"]
+COMMANDS += ["solve-for quota", "calibrate", "revise"]
 
 
 def help_entries(text: str) -> dict[str, str]:
