@@ -27,6 +27,7 @@ _PUBLIC = {
     "quota_for_cost_of_sales": "spmopt.optimise.reverse",
     "sales_for_payout": "spmopt.optimise.reverse",
     "solve_lever": "spmopt.optimise.reverse",
+    "ReportTable": "spmopt.report",
     "write_report": "spmopt.report",
     "CurveFamily": "spmopt.plan",
     "accruals": "spmopt.plan.accruals",
@@ -71,6 +72,7 @@ __all__ = [
     "Ramp",
     "RatchetAnticipation",
     "Rep",
+    "ReportTable",
     "Scenario",
     "Seasonality",
     "SpmoptInputError",
@@ -137,7 +139,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the names as if imported eagerl
         statements,
     )
     from spmopt.plan.accruals import accruals
-    from spmopt.report import write_report
+    from spmopt.report import ReportTable, write_report
     from spmopt.reps.behaviour.attrition import HazardAttrition
     from spmopt.reps.behaviour.ratchet import RatchetAnticipation
     from spmopt.reps.behaviour.registry import behaviour_from_dict, effort_model
