@@ -29,6 +29,7 @@ _PUBLIC = {
     "solve_lever": "spmopt.optimise.reverse",
     "ReportTable": "spmopt.report",
     "write_report": "spmopt.report",
+    "payout_table": "spmopt.plan.plan",
     "CurveFamily": "spmopt.plan",
     "accruals": "spmopt.plan.accruals",
     "PayoutCurve": "spmopt.plan",
@@ -91,6 +92,7 @@ __all__ = [
     "effort_model",
     "forecast",
     "optimise",
+    "payout_table",
     "quota_for_cost_of_sales",
     "read_credits",
     "read_history",
@@ -139,6 +141,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the names as if imported eagerl
         statements,
     )
     from spmopt.plan.accruals import accruals
+    from spmopt.plan.plan import payout_table
     from spmopt.report import ReportTable, write_report
     from spmopt.reps.behaviour.attrition import HazardAttrition
     from spmopt.reps.behaviour.ratchet import RatchetAnticipation
