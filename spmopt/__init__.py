@@ -27,7 +27,9 @@ _PUBLIC = {
     "quota_for_cost_of_sales": "spmopt.optimise.reverse",
     "sales_for_payout": "spmopt.optimise.reverse",
     "solve_lever": "spmopt.optimise.reverse",
+    "ReportTable": "spmopt.report",
     "write_report": "spmopt.report",
+    "payout_table": "spmopt.plan.plan",
     "CurveFamily": "spmopt.plan",
     "accruals": "spmopt.plan.accruals",
     "PayoutCurve": "spmopt.plan",
@@ -72,6 +74,7 @@ __all__ = [
     "Ramp",
     "RatchetAnticipation",
     "Rep",
+    "ReportTable",
     "Scenario",
     "Seasonality",
     "SpmoptInputError",
@@ -90,6 +93,7 @@ __all__ = [
     "effort_model",
     "forecast",
     "optimise",
+    "payout_table",
     "quota_for_cost_of_sales",
     "read_credits",
     "read_history",
@@ -139,7 +143,8 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the names as if imported eagerl
         statements,
     )
     from spmopt.plan.accruals import accruals
-    from spmopt.report import write_report
+    from spmopt.plan.plan import payout_table
+    from spmopt.report import ReportTable, write_report
     from spmopt.reps.behaviour.attrition import HazardAttrition
     from spmopt.reps.behaviour.ratchet import RatchetAnticipation
     from spmopt.reps.behaviour.registry import behaviour_from_dict, effort_model
