@@ -823,7 +823,9 @@ def _after_choice(result: OptimisationResult, by_segment, streams: RandomStreams
     """Ranking and selection among the close configurations (stream ``selection``), the
     out-of-sample prediction and constraint safety (stream ``validation``), and the optimality
     gap's interval (stream ``gap``); each stream is independent of the choice stream."""
-    held = _held_solutions(result)
+    options = result.options
+    needed = options.selection_size >= 2 or options.gap_batches >= 2
+    held = _held_solutions(result) if needed else {}
     result = _select(result, held, by_segment, streams.spawn("selection"), progress)
     chosen = _chosen_candidates(result, by_segment)
     validation, safety = _validate(
