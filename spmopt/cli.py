@@ -586,11 +586,11 @@ def format_optimisation(result) -> str:
         "of the limit), with the chosen plans' activity and slack:"
     )
     if len(priced):
-        lines.append(
-            priced[["constraint", "rhs", "activity", "slack", "shadow_price"]].to_string(
-                index=False, float_format=lambda value: f"{value:,.4g}"
-            )
-        )
+        shown = priced[["constraint", "rhs", "activity", "slack", "shadow_price"]].copy()
+        for column in ("rhs", "activity", "slack"):
+            shown[column] = shown[column].map(_constraint_figure)
+        shown["shadow_price"] = shown["shadow_price"].map(lambda value: f"{value:,.4g}")
+        lines.append(shown.to_string(index=False))
     else:
         lines.append("  none")
     lines.extend(_selection_lines(result))
@@ -599,8 +599,10 @@ def format_optimisation(result) -> str:
         gap = result.optimality_gap
         lines.append(
             f"Optimality gap of the chosen plans (multiple-replication procedure, "
-            f"{gap.batches} independent batches): estimate {gap.mean:,.0f}, 95% upper bound "
-            f"{gap.upper:,.0f} of expected profit among the candidates searched."
+            f"{gap.batches} independent batches of {gap.batch_replications} replications over "
+            f"the {gap.candidates} contending candidates): estimate {gap.mean:,.0f} ± "
+            f"{gap.se:,.0f} (1 se), 95% upper bound {gap.upper:,.0f} of expected profit among "
+            "the contenders."
         )
     breaches = result.breaches
     if breaches:
@@ -611,6 +613,15 @@ def format_optimisation(result) -> str:
         )
         lines.extend(f"  {message}" for message in breaches)
     return "\n".join(lines)
+
+
+def _constraint_figure(value: float) -> str:
+    """A constraint's limit, activity or slack as text: money-sized figures (|value| ≥ 1,000,
+    e.g. a budget) in whole units with thousands separators like the rest of the output,
+    small ones (shares, ratios) to four significant figures."""
+    if value != value:  # NaN
+        return ""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.4g}"
 
 
 def _selection_lines(result) -> list[str]:
@@ -667,13 +678,21 @@ def _validation_lines(result) -> list[str]:
         (validation["configuration"] == "optimised") & (validation["metric"] == "profit")
     ]
     if len(profit):
-        optimism = float(profit["optimism"].iloc[0])
-        lines.append(
-            f"In-sample profit exceeds the prediction by {optimism:,.0f} (z = "
-            f"{float(profit['z'].iloc[0]):.1f}): the choice stream's figures of a plan chosen as "
-            "the best of many are optimistic; report the predicted ones."
-        )
+        lines.append(_optimism_line(float(profit["optimism"].iloc[0]), float(profit["z"].iloc[0])))
     return lines
+
+
+def _optimism_line(optimism: float, z: float) -> str:
+    """The chosen plans' in-sample profit against the prediction, phrased by the sign of
+    ``optimism`` (in-sample − predicted [currency])."""
+    if optimism >= 0:
+        told = f"In-sample profit exceeds the prediction by {optimism:,.0f} (z = {z:.1f})"
+    else:
+        told = f"In-sample profit falls short of the prediction by {-optimism:,.0f} (z = {z:.1f})"
+    return (
+        f"{told}: the choice stream's figures of a plan chosen as the best of many are "
+        "optimistic on average; report the predicted ones."
+    )
 
 
 def _compare(args: argparse.Namespace) -> int:

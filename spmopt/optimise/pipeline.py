@@ -433,9 +433,12 @@ def solve_choice(
     constraints: Constraints,
     options: OptimiseOptions,
     scenario: Scenario,
+    *,
+    diagnose: bool = True,
 ) -> Solution:
     """The programme's choice among the simulated candidates (:func:`spmopt.optimise.lp.solve`);
-    per-rep responses are shrunk towards their segment first (``options.shrinkage``)."""
+    per-rep responses are shrunk towards their segment first (``options.shrinkage``).
+    ``diagnose=False`` skips the infeasibility analysis (re-solves that may fail quietly)."""
     return solve(
         _lp_responses(scenario, responses, samples, options),
         constraints,
@@ -446,6 +449,7 @@ def solve_choice(
         solver=options.solver,
         gap_rel=options.gap_rel,
         time_limit_s=options.time_limit_s,
+        diagnose=diagnose,
     )
 
 
@@ -779,7 +783,8 @@ def planned_runs(
     scenario: Scenario, options: OptimiseOptions, *, validate: bool = True
 ) -> list[tuple[str, str, int, int]]:
     """The simulations :func:`optimise` will run, for an up-front estimate: rows of
-    ``(stage, engine, replications per run, runs)`` — candidates, the optimality-gap batches,
+    ``(stage, engine, replications per run, runs)`` — candidates, the optimality-gap batches
+    (at most: the contending candidates),
     at most ``selection_size`` configurations in ranking and selection, and the validation of
     the incumbent and the chosen plans."""
     rounds = 0
@@ -793,14 +798,17 @@ def planned_runs(
     runs = [("candidates", "fast", options.replications, rounds)]
     if options.refine and options.refine_budget:
         runs.append(("refinement", "fast", options.replications, options.refine_budget))
-        rounds += options.refine_budget  # at most: the gap batches simulate every candidate
+        rounds += options.refine_budget
     if not validate:
         return runs
     if options.unit == "segment" and options.selection_size >= 2:
         runs.append(("selection", "fast", options.validation_replications, options.selection_size))
     runs.append(("validation", options.validate_engine, options.validation_replications, 2))
     if min(options.gap_batches, options.replications // 2) >= 2:
-        runs.append(("gap", "fast", options.replications, rounds))
+        # the contenders (_gap_candidates): per segment the selection_size best and the chosen
+        # one; per-rep choices may choose every candidate somewhere
+        contenders = options.selection_size + 1 if options.unit == "segment" else rounds
+        runs.append(("gap", "fast", options.replications, min(rounds, contenders)))
     return runs
 
 
@@ -815,14 +823,18 @@ def _after_choice(result: OptimisationResult, by_segment, streams: RandomStreams
     """Ranking and selection among the close configurations (stream ``selection``), the
     out-of-sample prediction and constraint safety (stream ``validation``), and the optimality
     gap's interval (stream ``gap``); each stream is independent of the choice stream."""
-    result = _select(result, by_segment, streams.spawn("selection"), progress)
+    options = result.options
+    needed = options.selection_size >= 2 or options.gap_batches >= 2
+    held = _held_solutions(result) if needed else {}
+    result = _select(result, held, by_segment, streams.spawn("selection"), progress)
     chosen = _chosen_candidates(result, by_segment)
     validation, safety = _validate(
         result.scenario, result.options, result, chosen, by_segment, streams, progress
     )
     result = replace(result, validation=validation, safety=safety)
     if result.options.gap_batches >= 2:
-        gap = _optimality_gap(result, by_segment, streams.spawn("gap"), progress)
+        contenders = _gap_candidates(result, held, by_segment)
+        gap = _optimality_gap(result, contenders, streams.spawn("gap"), progress)
         result = replace(result, optimality_gap=gap)
     return result
 
@@ -840,39 +852,43 @@ def _chosen_candidates(result: OptimisationResult, by_segment) -> dict[str, Cand
 
 
 def _solve_again(result: OptimisationResult, responses: pd.DataFrame, samples: pd.DataFrame):
-    """The programme re-solved on another response table (same constraints and options)."""
-    options, constraints = result.options, result.constraints
-    return solve(
-        responses,
-        constraints,
-        samples=samples[["unit", "candidate", "scenario", "comp_cost"]]
-        if constraints.cvar is not None
-        else None,
-        mode=options.mode,
-        solver=options.solver,
-        gap_rel=options.gap_rel,
-        time_limit_s=options.time_limit_s,
-        diagnose=False,
+    """The programme re-solved on another response table as the choice was made
+    (:func:`solve_choice`: same constraints and options, per-rep shrinkage included)."""
+    return solve_choice(
+        responses, samples, result.constraints, result.options, result.scenario, diagnose=False
     )
 
 
-def _shortlist(result: OptimisationResult) -> list[Solution]:
-    """The LP's choice and its closest rivals on the choice stream: for each unit and each other
-    candidate of it, the best configuration with that unit held to that candidate (re-solved,
-    so every rival meets the constraints on the choice stream's estimates); the
-    ``selection_size`` best by expected profit, the LP's choice first."""
+def _held_solutions(result: OptimisationResult) -> dict[tuple[str, str], Solution]:
+    """Per-segment choices: for each unit and each of its candidates, the best configuration
+    with that unit held to that candidate, re-solved on the choice stream (absent when no such
+    configuration meets the constraints there). Empty for per-rep choices (thousands of units
+    times their candidates would each need a solve)."""
+    if result.options.unit != "segment":
+        return {}
     responses, samples = result.responses, result.samples
-    found = {_choice_key(result.solution): result.solution}
     units = responses["unit"].astype(str)
+    held = {}
     for unit, candidate in responses.loc[:, ["unit", "candidate"]].astype(str).itertuples(False):
         keep = (units != unit) | (responses["candidate"].astype(str) == candidate)
         kept_samples = (samples["unit"].astype(str) != unit) | (
             samples["candidate"].astype(str) == candidate
         )
         try:
-            solution = _solve_again(result, responses[keep], samples[kept_samples])
+            held[(unit, candidate)] = _solve_again(result, responses[keep], samples[kept_samples])
         except SpmoptNoSolutionError:
             continue
+    return held
+
+
+def _shortlist(
+    result: OptimisationResult, held: Mapping[tuple[str, str], Solution]
+) -> list[Solution]:
+    """The LP's choice and its closest rivals on the choice stream: the configurations of
+    :func:`_held_solutions` (so every rival meets the constraints on the choice stream's
+    estimates); the ``selection_size`` best by expected profit, the LP's choice first."""
+    found = {_choice_key(result.solution): result.solution}
+    for solution in held.values():
         found.setdefault(_choice_key(solution), solution)
     rivals = sorted(
         (s for key, s in found.items() if key != _choice_key(result.solution)),
@@ -885,9 +901,10 @@ def _choice_key(solution: Solution) -> tuple:
     return tuple(sorted(solution.choice[["unit", "candidate"]].astype(str).itertuples(False)))
 
 
-def _select(result: OptimisationResult, by_segment, streams: RandomStreams, progress):
+def _select(result: OptimisationResult, held, by_segment, streams: RandomStreams, progress):
     """Kim–Nelson selection with common random numbers among the shortlisted configurations
-    (:func:`_shortlist`) on a stream independent of the choice; the winner becomes the choice.
+    (:func:`_shortlist` of ``held``, :func:`_held_solutions`) on a stream independent of the
+    choice; the winner becomes the choice.
 
     Per-rep choices (thousands of units) are not shortlisted: the table notes it."""
     from spmopt.optimise.selection import kim_nelson
@@ -895,7 +912,7 @@ def _select(result: OptimisationResult, by_segment, streams: RandomStreams, prog
     options = result.options
     if options.unit != "segment" or options.selection_size < 2:
         return replace(result, selection=pd.DataFrame())
-    shortlist = _shortlist(result)
+    shortlist = _shortlist(result, held)
     if len(shortlist) < 2:
         return replace(result, selection=pd.DataFrame())
     models = []
@@ -903,19 +920,26 @@ def _select(result: OptimisationResult, by_segment, streams: RandomStreams, prog
         chosen = _chosen_candidates(replace(result, solution=solution), by_segment)
         models.append(_configuration_model(result.scenario, options, chosen, by_segment))
     budget = options.validation_replications
-    done = [0]
+    most = max(budget, 10)
+    profits: dict[int, np.ndarray] = {}
+
+    def profit_of(index: int) -> np.ndarray:
+        """Per-replication profit of configuration ``index`` over all ``most`` replications,
+        simulated in one run when first asked for: the run's cost is mostly solving the reps'
+        policies, once per run, so one run beats one per stage of the procedure (the
+        replications are the same: each uses its own streams)."""
+        if index not in profits:
+            from spmopt.sim.fast import simulate_fast
+
+            simulated = simulate_fast(models[index], most, streams)
+            metrics = simulated.replication_metrics().sort_values("replication")
+            profits[index] = metrics["profit"].to_numpy(dtype=float)
+        return profits[index]
 
     def sample(first: int, count: int, alive: np.ndarray) -> np.ndarray:
-        from spmopt.sim.fast import simulate_fast
-
-        columns = []
-        for index in alive:
-            simulated = simulate_fast(models[index], count, streams, first_replication=first)
-            metrics = simulated.replication_metrics().sort_values("replication")
-            columns.append(metrics["profit"].to_numpy(dtype=float))
-        done[0] = first + count
+        columns = [profit_of(index)[first : first + count] for index in alive]
         if progress:
-            progress("selection", min(done[0], budget), budget)
+            progress("selection", min(first + count, budget), budget)
         return np.column_stack(columns)
 
     incumbent_profit = abs(float(shortlist[0].objective))
@@ -926,7 +950,7 @@ def _select(result: OptimisationResult, by_segment, streams: RandomStreams, prog
         delta=delta,
         n0=max(2, min(10, budget)),
         batch=10,
-        max_replications=max(budget, 10),
+        max_replications=most,
     )
     if progress:
         progress("selection", budget, budget)
@@ -1106,12 +1130,12 @@ def constraint_safety(
 
 def _batch_responses(frame: pd.DataFrame, part: pd.DataFrame) -> pd.DataFrame:
     """The response table of one batch of replications: revenue, comp cost, profit and share
-    at quota are the batch's means; base pay, discounts, certainty equivalents and attrition
-    keep the whole run's means (comp cost is split so that base + incentive is the batch's)."""
-    means = part.groupby("unit", sort=False)[
-        ["comp_cost", "revenue", "profit", "reps_at_quota"]
-    ].mean()
-    means = means.reindex(frame["unit"].astype(str))
+    at quota are the batch's means per unit and candidate; base pay, discounts, certainty
+    equivalents and attrition keep the whole run's means (comp cost is split so that base +
+    incentive is the batch's)."""
+    keys = ["unit", "candidate"]
+    means = part.groupby(keys, sort=False)[["comp_cost", "revenue", "profit", "reps_at_quota"]]
+    means = means.mean().reindex(pd.MultiIndex.from_frame(frame[keys].astype(str)))
     batch = frame.copy()
     batch["revenue"] = means["revenue"].to_numpy()
     batch["incentive_cost"] = means["comp_cost"].to_numpy() - frame["base_cost"].to_numpy()
@@ -1125,11 +1149,53 @@ def _batch_responses(frame: pd.DataFrame, part: pd.DataFrame) -> pd.DataFrame:
     return batch
 
 
-def _optimality_gap(result: OptimisationResult, by_segment, streams: RandomStreams, progress):
-    """Mak–Morton–Wood multiple-replication procedure: every candidate simulated again on a
-    stream independent of the choice, split into ``gap_batches`` batches of replications; in
-    each, the programme re-solved gives v*_g and the chosen plans' profit v_g(x̂); the batch
-    gaps G_g = v*_g − v_g(x̂) give a one-sided 95% interval of the optimality gap."""
+def _gap_candidates(
+    result: OptimisationResult, held: Mapping[tuple[str, str], Solution], by_segment
+) -> dict[str, list[Candidate]]:
+    """The candidates the optimality-gap batches re-simulate, per segment: those the programme
+    could pick — per unit the ``selection_size`` best by the choice stream's profit with the
+    unit held to them (:func:`_held_solutions`; per-rep choices: by the segment's total LP
+    profit over its reps, and the incumbent the shrinkage needs) — and the chosen ones."""
+    options = result.options
+    keep: dict[str, set[str]] = {segment: set() for segment in by_segment}
+    for candidate in _chosen_candidates(result, by_segment).values():
+        keep[candidate.segment].add(candidate.id)
+    if options.unit == "segment":
+        for unit in keep:
+            ranked = sorted(
+                (-solution.objective, candidate)
+                for (held_unit, candidate), solution in held.items()
+                if held_unit == unit
+            )
+            keep[unit].update(candidate for _, candidate in ranked[: options.selection_size])
+    else:
+        seat_segment = result.scenario.population.frame.set_index("rep_id")["segment"]
+        seat_segment.index = seat_segment.index.astype(str)
+        table = result.responses.astype({"unit": str, "candidate": str})
+        profit = table["margin"] - table["incentive_cost"] - table["base_cost"]
+        profit = (
+            (profit - table["discount_cost"])
+            .groupby([seat_segment.reindex(table["unit"]).to_numpy(), table["candidate"]])
+            .sum()
+        )
+        for segment in keep:
+            if segment in profit.index.get_level_values(0):
+                best = profit.loc[segment].sort_values(ascending=False, kind="stable")
+                keep[segment].update(best.index[: options.selection_size])
+            keep[segment].add(INCUMBENT)
+    return {
+        segment: [candidate for candidate in made if candidate.id in keep[segment]]
+        for segment, made in by_segment.items()
+    }
+
+
+def _optimality_gap(result: OptimisationResult, contenders, streams: RandomStreams, progress):
+    """Mak–Morton–Wood multiple-replication procedure on the contending candidates
+    (:func:`_gap_candidates`), simulated again on a stream independent of the choice and split
+    into ``gap_batches`` batches of replications; in each, the programme re-solved as the choice
+    was (:func:`solve_choice`, shrinkage included) gives v*_g and the chosen plans' profit in
+    the same table v_g(x̂); the batch gaps G_g = v*_g − v_g(x̂) give a one-sided 95% interval of
+    the optimality gap among the contenders."""
     from spmopt.optimise.selection import optimality_gap_interval
 
     options, scenario = result.options, result.scenario
@@ -1137,36 +1203,21 @@ def _optimality_gap(result: OptimisationResult, by_segment, streams: RandomStrea
     if batches < 2:
         return None
     size = options.replications // batches
-    rounds = max(len(made) for made in by_segment.values())
-    frames: dict[int, list] = {g: [] for g in range(batches)}
-    seat_segment = scenario.population.frame.set_index("rep_id")["segment"]
-    for position in range(rounds):
-        chosen = {s: made[position] for s, made in by_segment.items() if position < len(made)}
-        simulated = _run(_model_for(scenario, chosen), "fast", size * batches, streams)
-        frame, samples = _responses_of(simulated, scenario, chosen, options.unit)
-        ids = {segment: candidate.id for segment, candidate in chosen.items()}
-        for table in (frame, samples):
-            if options.unit == "segment":
-                table["candidate"] = table["unit"].map(ids)
-            else:
-                table["candidate"] = seat_segment.reindex(table["unit"]).map(ids).to_numpy()
-        samples["batch"] = samples["scenario"] // size
-        for g, part in samples.groupby("batch", sort=True):
-            frames[int(g)].append((_batch_responses(frame, part), part))
-        if progress:
-            progress("gap", position + 1, rounds)
+    run = replace(options, replications=size * batches)
+    responses, samples = simulate_candidates(
+        scenario, run, contenders, streams, progress, stage="gap"
+    )
+    samples["batch"] = samples["scenario"] // size
     choice = result.solution.choice[["unit", "candidate"]].astype(str)
     gaps = []
-    for g in range(batches):
-        responses = pd.concat([f for f, _ in frames[g]], ignore_index=True)
-        samples = pd.concat([s for _, s in frames[g]], ignore_index=True)
+    for _, part in samples.groupby("batch", sort=True):
+        batch = _batch_responses(responses, part)
         try:
-            best = _solve_again(result, responses, samples).objective
+            best = _solve_again(result, batch, part).objective
         except SpmoptNoSolutionError:
             continue
-        mine = responses.astype({"unit": str, "candidate": str}).merge(
-            choice, on=["unit", "candidate"]
-        )
+        seen = _lp_responses(scenario, batch, part, options)
+        mine = seen.astype({"unit": str, "candidate": str}).merge(choice, on=["unit", "candidate"])
         value = float(
             (
                 mine["margin"] - mine["incentive_cost"] - mine["base_cost"] - mine["discount_cost"]
@@ -1175,4 +1226,6 @@ def _optimality_gap(result: OptimisationResult, by_segment, streams: RandomStrea
         gaps.append(best - value)
     if len(gaps) < 2:
         return None
-    return optimality_gap_interval(gaps, alpha=0.05)
+    interval = optimality_gap_interval(gaps, alpha=0.05)
+    counted = sum(len(made) for made in contenders.values())
+    return replace(interval, batch_replications=size, candidates=counted)

@@ -148,7 +148,9 @@ class GapInterval:
     """The multiple-replication procedure's estimate of the optimality gap [objective units].
 
     ``mean`` Ḡ and ``se`` s_G/√n_g over ``batches`` batch gaps; ``upper`` is the one-sided
-    (1 − α) upper confidence limit, the interval being [0, upper].
+    (1 − α) upper confidence limit, the interval being [0, upper]. The optimiser also records
+    ``batch_replications`` (replications per batch) and ``candidates`` (the contending
+    candidates re-simulated, over all segments); 0 when not given.
     """
 
     mean: float
@@ -156,6 +158,8 @@ class GapInterval:
     upper: float
     batches: int
     alpha: float
+    batch_replications: int = 0
+    candidates: int = 0
 
     def as_dict(self) -> dict[str, float]:
         """The figures as one record."""
@@ -165,6 +169,8 @@ class GapInterval:
             "gap_upper": self.upper,
             "batches": self.batches,
             "alpha": self.alpha,
+            "batch_replications": self.batch_replications,
+            "candidates": self.candidates,
         }
 
 

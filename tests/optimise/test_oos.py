@@ -159,9 +159,9 @@ def test_optimise_estimates_its_run_up_front_and_refuses_one_beyond_the_machine(
     assert "estimate:" in err and "--force" in err and "memory" in err
     assert not (tmp_path / "out").exists()
     # six candidates (the incumbent and five rates) and at most refine_budget more from the
-    # search beyond the grid; 30 replications each, twice (choice and optimality-gap batches);
-    # 30 re-simulating the incumbent and the choice, and up to five configurations in ranking
-    # and selection
+    # search beyond the grid, 30 replications each; 30 re-simulating the incumbent and the
+    # choice, and up to five configurations in ranking and selection; the optimality-gap
+    # batches re-simulate at most the five best contenders and the chosen plan
     scenario = as_scenario(path)
     options = OptimiseOptions.from_scenario(scenario)
     budget = options.refine_budget
@@ -171,7 +171,7 @@ def test_optimise_estimates_its_run_up_front_and_refuses_one_beyond_the_machine(
         ("refinement", "fast", 30, budget),
         ("selection", "fast", 30, 5),
         ("validation", "fast", 30, 2),
-        ("gap", "fast", 30, 6 + budget),
+        ("gap", "fast", 30, 6),
     ]
 
 
@@ -208,3 +208,128 @@ def test_selection_and_optimality_gap_on_the_holmstrom_milgrom_segment(tmp_path)
     assert 0 <= gap.mean <= gap.upper < 100_000
     assert {"in_sample", "predicted", "optimism"} <= set(result.validation.columns)
     assert result.constraints_safe
+
+
+def test_optimality_gap_batches_re_simulate_only_the_contenders(tmp_path, monkeypatch):
+    """With ``selection_size = 2`` the gap batches re-simulate the two best candidates by the
+    choice stream's profit with the segment held to them, and the chosen one: at most 3 of the
+    grid's 6 (they used to re-simulate all 6), the chosen β = 0.5 among them, and the up-front
+    estimate counts no fewer runs than are made."""
+    from spmopt.optimise.pipeline import OptimiseOptions, planned_runs
+
+    text = HOLMSTROM_MILGROM.replace("[optimise]", "[optimise]\nselection_size = 2")
+    path = write(tmp_path, text)
+    totals = {}
+    result = optimise(
+        path, refine=False, progress=lambda stage, done, total: totals.update({stage: total})
+    )
+    chosen = result.solution.choice["candidate"].iloc[0]
+    assert chosen == "rate=5.0"
+    assert 1 <= totals["gap"] <= 3
+    gap = result.optimality_gap
+    assert gap is not None and gap.batches == 10 and 0 <= gap.mean <= gap.upper
+    options = OptimiseOptions.from_scenario(result.scenario, refine=False)
+    planned = {stage: runs for stage, _, _, runs in planned_runs(result.scenario, options)}
+    assert planned["gap"] >= totals["gap"]
+
+
+def test_per_rep_optimality_gap_batches_shrink_as_the_choice_did(tmp_path, monkeypatch):
+    """Per-rep choices are made on responses shrunk towards the segment; the gap batches'
+    re-solves must see the same shrinkage (they solved the raw batch means): every batch
+    shrinks its table after the batches are simulated."""
+    text = HOLMSTROM_MILGROM.replace("participation = true", 'participation = true\nunit = "rep"')
+    text = text.replace("count = 100,", "count = 20,")
+    text = text.replace("[optimise]", "[optimise]\ngap_batches = 3")
+    events = []
+    shrunk = pipeline._shrunk
+
+    def counting(*args, **kwargs):
+        events.append("shrunk")
+        return shrunk(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_shrunk", counting)
+    result = optimise(
+        write(tmp_path, text), refine=False, progress=lambda stage, *_: events.append(stage)
+    )
+    assert result.optimality_gap is not None and result.optimality_gap.batches == 3
+    after_gap_runs = events[len(events) - events[::-1].index("gap") :]
+    assert after_gap_runs.count("shrunk") >= 3
+
+
+@pytest.mark.parametrize(
+    ("options", "refine", "budget", "resolution"),
+    [
+        (["--refine-budget", "3", "--resolution", "0.05"], True, 3, 0.05),
+        (["--no-refine", "--refine-budget", "3"], False, 3, 0.01),
+    ],
+)
+def test_optimise_estimate_counts_the_search_options_of_the_command_line(
+    tmp_path, monkeypatch, capsys, options, refine, budget, resolution
+):
+    """The up-front estimate is made with the options the run gets: ``--refine-budget 3``
+    plans 3 search runs (not the scenario's 6), ``--no-refine`` none, and ``--resolution``
+    reaches the options the estimate is built from. Nothing is simulated (the run is stopped
+    at its first simulation)."""
+    planned = []
+    real = pipeline.planned_runs
+
+    def recording(scenario, settings, **kwargs):
+        planned.append((settings, real(scenario, settings, **kwargs)))
+        return planned[-1][1]
+
+    monkeypatch.setattr(pipeline, "planned_runs", recording)
+    monkeypatch.setattr(pipeline, "_run", _no_simulation)
+    path = write(tmp_path, HOLMSTROM_MILGROM)
+    with pytest.raises(AssertionError, match="simulated before"):
+        main(["optimise", str(path), "--out", str(tmp_path / "out"), "--quiet", *options])
+    ((settings, runs),) = planned
+    assert (settings.refine, settings.refine_budget, settings.resolution) == (
+        refine,
+        budget,
+        resolution,
+    )
+    search = [count for stage, _, _, count in runs if stage == "refinement"]
+    assert search == ([budget] if refine else [])
+
+
+def test_optimise_output_formats_money_limits_and_phrases_optimism_by_sign():
+    """A 30M budget reads "30,000,000" in the constraint table (it read "3e+07"), shares keep
+    four significant figures; negative optimism reads "falls short of … by 169,331" (it read
+    "exceeds the prediction by -169,331")."""
+    from spmopt.cli import _constraint_figure, _optimism_line
+
+    assert _constraint_figure(3e7) == "30,000,000"
+    assert _constraint_figure(2.041e5) == "204,100"
+    assert _constraint_figure(0.1234567) == "0.1235"
+    assert "falls short of the prediction by 169,331 (z = -0.3)" in _optimism_line(-169_331, -0.3)
+    assert "exceeds the prediction by 2,000 (z = 1.2)" in _optimism_line(2_000, 1.2)
+
+
+def test_ranking_and_selection_simulates_each_configuration_once(tmp_path, monkeypatch):
+    """Kim–Nelson asks for 10 replications at a time; each configuration is simulated in one
+    run of ``validation_replications`` (a run's cost is mostly solving the reps' policies) and
+    the procedure reads its stages from it (it ran one simulation per configuration and stage:
+    three for a close race over 30 replications). Rates 0.49, 0.5 and 0.51 are within 10 per
+    rep of each other (1e5·(β − β²)), far inside the noise, and the indifference zone is tiny,
+    so the race lasts all 30."""
+    from spmopt.sim import fast
+
+    text = HOLMSTROM_MILGROM.replace("rate = [3.0, 4.0, 5.0, 6.0, 7.0]", "rate = [4.9, 5.0, 5.1]")
+    text = text.replace("[optimise]", "[optimise]\ngap_batches = 0\nindifference_rel = 1e-9")
+    events = []
+    simulate = fast.simulate_fast
+
+    def counting(*args, **kwargs):
+        events.append("run")
+        return simulate(*args, **kwargs)
+
+    monkeypatch.setattr(fast, "simulate_fast", counting)
+    result = optimise(
+        write(tmp_path, text), refine=False, progress=lambda stage, *_: events.append(stage)
+    )
+    table = result.selection
+    assert len(table) >= 2 and table["replications"].max() == 30
+    first = events.index("selection")
+    start = max(i for i, event in enumerate(events[:first]) if event != "run") + 1
+    end = len(events) - events[::-1].index("selection")
+    assert events[start:end].count("run") == len(table)
