@@ -218,6 +218,7 @@ def calibrate(
         names=parameters,
         moment_names=moment_names(years),
         max_evaluations=max_evaluations,
+        omega_draws=bootstrap,
         progress=progress,
     )
     singular, informative = identification(fit, scale)
