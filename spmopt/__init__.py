@@ -11,6 +11,7 @@ and the ``spmopt`` command start without loading pandas, SciPy, PuLP, SimPy or m
 from __future__ import annotations
 
 import importlib
+import types
 from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
@@ -19,6 +20,7 @@ _PUBLIC = {
     "SpmoptInputError": "spmopt.errors",
     "SpmoptNoSolutionError": "spmopt.errors",
     "calibrate": "spmopt.calibrate.fit",
+    "calibrated_scenario": "spmopt.calibrate.report",
     "read_history": "spmopt.calibrate.history",
     "Constraints": "spmopt.optimise.constraints",
     "CVaRLimit": "spmopt.optimise.constraints",
@@ -89,6 +91,7 @@ __all__ = [
     "best_response",
     "budget_for_share_at_quota",
     "calibrate",
+    "calibrated_scenario",
     "compare",
     "effort_model",
     "forecast",
@@ -114,7 +117,17 @@ def __getattr__(name: str):
         raise AttributeError(f"module 'spmopt' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
+    _unshadow()
     return value
+
+
+def _unshadow() -> None:
+    """Re-bind public functions that share their name with a subpackage (``calibrate``): the
+    first import of ``spmopt.calibrate.<module>`` sets ``spmopt.calibrate`` to the package, so
+    ``spmopt.read_history`` then ``spmopt.calibrate(...)`` would call a module."""
+    for public, module in _PUBLIC.items():
+        if isinstance(globals().get(public), types.ModuleType):
+            globals()[public] = getattr(importlib.import_module(module), public)
 
 
 def __dir__() -> list[str]:
@@ -124,6 +137,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # for type checkers and IDEs: the names as if imported eagerly
     from spmopt.calibrate.fit import calibrate
     from spmopt.calibrate.history import read_history
+    from spmopt.calibrate.report import calibrated_scenario
     from spmopt.errors import SpmoptInputError, SpmoptNoSolutionError
     from spmopt.optimise.constraints import Constraints, CVaRLimit
     from spmopt.optimise.pipeline import optimise

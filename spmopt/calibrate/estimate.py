@@ -10,6 +10,13 @@ data). Objective Q(θ) = g(θ)ᵀ W g(θ).
   G = ∂m/∂θ at θ̂ by central differences on the same fixed draws;
 * J-test: J = g(θ̂)ᵀ Ω⁻¹ g(θ̂) / (1 + 1/S) ~ χ²(K − P) under correct specification.
 
+When Ω̂ is estimated from B draws (the bootstrap), Ω̂⁻¹ is biased upwards by (B − 1)/(B − K − 2)
+and the weights it gives are noisy; with ``omega_draws = B`` both are corrected (Gaussian
+results, :func:`estimated_covariance_factors`): J is multiplied by the Hartlap factor
+(B − K − 2)/(B − 1), and V by (B − 1)/(B − K + P − 1) (the mean of (GᵀΩ̂⁻¹G)⁻¹) times the
+Dodelson–Schneider factor 1 + (K − P)(B − K − 2)/((B − K − 1)(B − K − 4)) (the extra variance of
+θ̂ from noisy weights).
+
 The search is :func:`scipy.optimize.least_squares` on the whitened residual L⁻¹g (Ω or its
 diagonal = LLᵀ) in scaled coordinates u = (θ − θ₀)/scale, with forward-difference Jacobians of a fixed step of a
 fifth of a scale (coarse enough to step over the small jumps that discrete events — quits,
@@ -25,7 +32,13 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, optimize, stats
 
-__all__ = ["SmmFit", "smm_fit", "bootstrap_covariance", "jacobian"]
+__all__ = [
+    "SmmFit",
+    "smm_fit",
+    "bootstrap_covariance",
+    "estimated_covariance_factors",
+    "jacobian",
+]
 
 #: finite-difference step in units of a parameter's scale (search and standard errors)
 STEP_SCALES = 0.2
@@ -95,6 +108,28 @@ def bootstrap_covariance(
     return np.cov(samples, rowvar=False)
 
 
+def estimated_covariance_factors(draws: int | None, moments: int, parameters: int):
+    """(J factor, variance factor) for a weighting Ω̂⁻¹ from an Ω̂ estimated on ``draws`` = B
+    samples of K = ``moments`` moments, P = ``parameters`` (Gaussian results; (1, 1) when
+    ``draws`` is None).
+
+    * J: Hartlap, Simon & Schneider (2007): E[Ω̂⁻¹] = Ω⁻¹·(B − 1)/(B − K − 2), so J is multiplied
+      by (B − K − 2)/(B − 1);
+    * V: E[(GᵀΩ̂⁻¹G)⁻¹] = (GᵀΩ⁻¹G)⁻¹·(B − K + P − 1)/(B − 1) (a P×P block of an inverse Wishart),
+      and noisy weights add variance to θ̂ by 1 + (K − P)(B − K − 2)/((B − K − 1)(B − K − 4))
+      (Dodelson & Schneider 2013); the factor is their product's correction.
+    Needs B > K + 4."""
+    if draws is None:
+        return 1.0, 1.0
+    b, k, p = float(draws), float(moments), float(parameters)
+    if b <= k + 4:
+        raise ValueError(f"omega_draws = {draws} must exceed moments + 4 = {moments + 4}")
+    j_factor = (b - k - 2) / (b - 1)
+    mean_inverse = (b - 1) / (b - k + p - 1)
+    noisy_weights = 1.0 + (k - p) * (b - k - 2) / ((b - k - 1) * (b - k - 4))
+    return j_factor, mean_inverse * noisy_weights
+
+
 def _whitener(covariance: np.ndarray) -> np.ndarray:
     """R = L⁻¹ with LLᵀ = ``covariance``, so that RᵀR = covariance⁻¹ (the weighting) and R·g
     is g in standard-error units. A ridge of 10⁻⁹·diag keeps the Cholesky defined."""
@@ -135,6 +170,7 @@ def smm_fit(
     names=None,
     moment_names=None,
     max_evaluations: int = 200,
+    omega_draws: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> SmmFit:
     """Fit θ by two-step simulated method of moments.
@@ -152,6 +188,9 @@ def smm_fit(
     max_evaluations:
         Bound on the search iterations' residual evaluations per step (each iteration adds P
         simulator calls for its Jacobian).
+    omega_draws:
+        B, the draws Ω̂ was estimated from (bootstrap resamples): corrects J and the covariance
+        for the noise of Ω̂ (:func:`estimated_covariance_factors`); None: Ω̂ taken as exact.
     """
     start, low, high, scale = (np.asarray(a, dtype=float) for a in (start, low, high, scale))
     data_moments = np.asarray(data_moments, dtype=float)
@@ -214,11 +253,14 @@ def smm_fit(
     correction = 1.0 + 1.0 / replications
     bread = np.linalg.pinv(g_matrix.T @ optimal @ g_matrix)
     meat = g_matrix.T @ optimal @ omega @ optimal @ g_matrix
-    covariance = correction * bread @ meat @ bread
+    dof = len(data_moments) - len(start)
+    j_factor, variance_factor = estimated_covariance_factors(
+        omega_draws, len(data_moments), len(start)
+    )
+    covariance = correction * variance_factor * bread @ meat @ bread
     model_moments = mean_moments(estimate)
     gap = model_moments - data_moments
-    j_statistic = float(gap @ optimal @ gap / correction)
-    dof = len(data_moments) - len(start)
+    j_statistic = float(j_factor * gap @ optimal @ gap / correction)
     return SmmFit(
         names=names,
         moment_names=moment_names,

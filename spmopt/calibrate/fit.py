@@ -12,7 +12,7 @@ Example
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,17 @@ FEW_REPS = 100
 #: direction the moments barely identify
 WEAK_DIRECTION = 1e-3
 
-__all__ = ["Calibration", "calibrate", "data_moments", "identification"]
+#: the group of segments too small to fit alone, fitted together
+POOLED = "pooled"
+
+__all__ = [
+    "Calibration",
+    "calibrate",
+    "calibrate_segments",
+    "data_moments",
+    "identification",
+    "segment_groups",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,7 +174,8 @@ def history_warnings(history: pd.DataFrame) -> list[str]:
     if reps < FEW_REPS:
         warnings.append(
             f"few reps: {reps} in the first month (fewer than {FEW_REPS}); the moments are noisy "
-            "and the J-test unreliable; pool similar teams (latent classes are not implemented)"
+            "and the J-test unreliable; pool similar teams (--segment-column pools small segments; "
+            "latent classes are not implemented)"
         )
     if history["year"].nunique() < 2:
         warnings.append("one year of history: persistence across years is not measured")
@@ -218,6 +229,7 @@ def calibrate(
         names=parameters,
         moment_names=moment_names(years),
         max_evaluations=max_evaluations,
+        omega_draws=bootstrap,
         progress=progress,
     )
     singular, informative = identification(fit, scale)
@@ -226,3 +238,66 @@ def calibrate(
         progress("objective profiles")
     profiles = _profiles(fit, profile_points)
     return Calibration(fit, simulator, singular, informative, profiles, tuple(warnings))
+
+
+def _first_month_reps(history: pd.DataFrame) -> int:
+    """Reps present in the history's first month."""
+    month = history["year"] * 12 + history["month_of_year"]
+    return int((month == month.min()).sum())
+
+
+def segment_groups(history: pd.DataFrame, min_reps: int = FEW_REPS):
+    """How :func:`calibrate_segments` fits a history with a ``segment`` column: a segment with at
+    least ``min_reps`` reps in the history's first month is fitted alone; the others are pooled
+    into one group :data:`POOLED` (one set of parameters for all of them), with a warning.
+
+    Returns ({group: [segments]}, [warnings]); groups in the segments' sorted order, the pooled
+    group last. A pool of one segment is named by it."""
+    if "segment" not in history.columns:
+        raise SpmoptInputError("the history has no segment column (see --segment-column)")
+    alone, small = {}, []
+    for segment, rows in history.groupby("segment", sort=True):
+        reps = _first_month_reps(rows)
+        if reps >= min_reps:
+            alone[str(segment)] = [str(segment)]
+        else:
+            small.append((str(segment), reps))
+    warnings = []
+    if len(small) == 1:
+        alone[small[0][0]] = [small[0][0]]
+    elif small:
+        alone[POOLED] = [name for name, _ in small]
+        listed = ", ".join(f"{name} ({reps})" for name, reps in small)
+        warnings.append(
+            f"pooled segments with fewer than {min_reps} reps in the first month: {listed}; "
+            f"they are fitted together as '{POOLED}' (one set of parameters for all of them)"
+        )
+    return alone, warnings
+
+
+def calibrate_segments(
+    history: pd.DataFrame,
+    scenario: Scenario,
+    *,
+    min_reps: int = FEW_REPS,
+    progress: Callable[[str], None] | None = None,
+    **options,
+) -> dict[str, Calibration]:
+    """Fit each segment of a history with a ``segment`` column separately (those with at least
+    ``min_reps`` reps in the first month) and the rest pooled (:func:`segment_groups`), each by
+    :func:`calibrate` with ``options`` on the scenario's one-segment structure. Returns
+    {group: Calibration}; the pooling warning is in the pooled group's ``warnings``."""
+    groups, warnings = segment_groups(history, min_reps)
+    results = {}
+    for group, segments in groups.items():
+        rows = history.loc[history["segment"].isin(segments)].drop(columns="segment")
+
+        def report(message: str, group: str = group) -> None:
+            if progress is not None:
+                progress(f"{group}: {message}")
+
+        result = calibrate(rows.reset_index(drop=True), scenario, progress=report, **options)
+        if group == POOLED:
+            result = replace(result, warnings=(*warnings, *result.warnings))
+        results[group] = result
+    return results

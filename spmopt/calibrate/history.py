@@ -19,7 +19,9 @@ column                 meaning
                        takes it over (bootstrap clusters, ``docs/calibration-from-history.md``)
 =====================  ===============================================================
 
-A rep's months are consecutive; no row follows a row with ``left = 1``.
+A rep's months are consecutive; no row follows a row with ``left = 1``. A column named by the
+caller (``segment_column``, e.g. ``team``) may label each rep's segment (one per rep); it is
+returned as ``segment``.
 """
 
 from __future__ import annotations
@@ -61,17 +63,20 @@ def _numbers(frame: pd.DataFrame, column: str, source: str, *, low=None, positiv
     return values.astype(float)
 
 
-def validate_history(frame: pd.DataFrame, source: str = "history") -> pd.DataFrame:
+def validate_history(
+    frame: pd.DataFrame, source: str = "history", segment_column: str | None = None
+) -> pd.DataFrame:
     """Check a rep-month history (columns as read, strings) and return it typed and sorted.
 
     Returns a frame with ``rep_id, month, year, month_of_year, plan_id, quota, credited, pay,
     left`` (``credited`` = the sum over the ``credited_<measure>`` columns), plus the optional
-    columns, sorted by rep and month. Raises :class:`SpmoptInputError` naming the file, row and
-    column of the first problem.
+    columns (and ``segment``, from ``segment_column``), sorted by rep and month. Raises
+    :class:`SpmoptInputError` naming the file, row and column of the first problem.
     """
     frame = frame.copy()
     frame.columns = [str(c).strip() for c in frame.columns]
-    missing = [c for c in REQUIRED if c not in frame.columns]
+    segment_columns = () if segment_column is None else (segment_column,)
+    missing = [c for c in (*REQUIRED, *segment_columns) if c not in frame.columns]
     if missing:
         raise _fail(
             source,
@@ -88,7 +93,7 @@ def validate_history(frame: pd.DataFrame, source: str = "history") -> pd.DataFra
             source,
         )
     deals = [c for c in frame.columns if c.startswith("deals_") and len(c) > 6]
-    known = set(REQUIRED) | set(OPTIONAL) | set(credited) | set(deals)
+    known = set(REQUIRED) | set(OPTIONAL) | set(credited) | set(deals) | set(segment_columns)
     unknown = [c for c in frame.columns if c not in known]
     if unknown:
         raise _fail(
@@ -101,7 +106,7 @@ def validate_history(frame: pd.DataFrame, source: str = "history") -> pd.DataFra
         )
     if frame.empty:
         raise SpmoptInputError("no rows; expected one row per rep and month", source)
-    for column in ("rep_id", "plan_id", "territory_id"):
+    for column in ("rep_id", "plan_id", "territory_id", *segment_columns):
         if column not in frame.columns:
             continue
         text = frame[column].astype("string").str.strip()
@@ -136,6 +141,8 @@ def validate_history(frame: pd.DataFrame, source: str = "history") -> pd.DataFra
     frame["row"] = np.arange(len(frame))
     frame = frame.sort_values(["rep_id", "month_index"], kind="stable").reset_index(drop=True)
     _check_spells(frame, source)
+    if segment_column is not None:
+        _check_one_segment_per_rep(frame, segment_column, source)
     out = pd.DataFrame(
         {
             "rep_id": frame["rep_id"],
@@ -151,7 +158,19 @@ def validate_history(frame: pd.DataFrame, source: str = "history") -> pd.DataFra
     )
     for column in deals + [c for c in OPTIONAL if c in frame.columns]:
         out[column] = frame[column]
+    if segment_column is not None:
+        out["segment"] = frame[segment_column]
     return out
+
+
+def _check_one_segment_per_rep(frame: pd.DataFrame, column: str, source: str) -> None:
+    """Each rep in one segment throughout (frame sorted by rep and month)."""
+    rep = frame["rep_id"].to_numpy()
+    segment = frame[column].to_numpy()
+    changed = (rep[1:] == rep[:-1]) & (segment[1:] != segment[:-1])
+    if changed.any():
+        row = int(frame["row"].to_numpy()[1:][np.flatnonzero(changed)[0]])
+        raise _fail(source, row, column, "the rep changes segment; a rep belongs to one segment")
 
 
 def _check_spells(frame: pd.DataFrame, source: str) -> None:
@@ -175,9 +194,10 @@ def _check_spells(frame: pd.DataFrame, source: str) -> None:
         raise _fail(source, row, "left", "a row after the rep left (left = 1 the month before)")
 
 
-def read_history(path: str | Path) -> pd.DataFrame:
-    """Read and validate a history CSV (see the module docstring); errors name file, row and
-    column and exit the command line with status 2."""
+def read_history(path: str | Path, segment_column: str | None = None) -> pd.DataFrame:
+    """Read and validate a history CSV (see the module docstring; ``segment_column`` names a
+    column labelling each rep's segment); errors name file, row and column and exit the command
+    line with status 2."""
     path = Path(path)
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
@@ -187,7 +207,7 @@ def read_history(path: str | Path) -> pd.DataFrame:
         ) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise SpmoptInputError(f"not a readable CSV ({error})", str(path)) from None
-    return validate_history(frame, str(path))
+    return validate_history(frame, str(path), segment_column)
 
 
 def history_from_rep_periods(rep_periods: pd.DataFrame, measure: str = "bookings") -> pd.DataFrame:

@@ -6,6 +6,13 @@ Fixed draws (common random numbers across θ): the reps' standardised base-sales
 stream (``RandomStreams(seed).spawn("calibration-<year>")``) depend on the seed only, so the
 simulated moments move with θ alone and the objective is as smooth as the model allows.
 
+Independent teams: the S simulated histories are S teams of the history's size, each with its own
+draw of reps (S·seats seats simulated together in one engine replication, team s = seats
+s·seats … (s+1)·seats − 1). Replications of one team would share its reps: the spread of base
+sales across a 200-rep team then moves the mean of all S histories alike (about 60% of the
+variance of the mean attainment), the simulated moments' noise no longer shrinks as 1/S, and the
+(1 + 1/S) correction of the standard errors and J-test would understate it.
+
 Simplification: each plan year is simulated from January with every seat filled and the
 history's median quota of that year; tenure is the scenario's (``docs/calibration-from-history.md``).
 """
@@ -132,14 +139,19 @@ class HistorySimulator:
         }
         self._base_behaviour = copy.deepcopy(dict(scenario.spec.behaviour))
         self._check_parameters()
-        streams = RandomStreams(seed)
-        spec = {
-            "segments": {
-                self.segment: {**scenario.spec.segments[self.segment].reps, "count": self.seats}
-            }
-        }
-        self._traits = Population.generate(spec, streams.generator("population")).frame
-        self._z = streams.generator("calibration_base_sales").standard_normal(self.seats)
+        self._teams: dict[int, tuple[pd.DataFrame, np.ndarray]] = {}
+
+    def _draw_reps(self, teams: int) -> tuple[pd.DataFrame, np.ndarray]:
+        """Traits (a population frame) and base-sales scores z (teams·seats,) of ``teams``
+        independent teams of ``seats`` reps, keyed by the seed (cached per number of teams)."""
+        if teams not in self._teams:
+            streams = RandomStreams(self.seed)
+            reps = self.scenario.spec.segments[self.segment].reps
+            spec = {"segments": {self.segment: {**reps, "count": teams * self.seats}}}
+            traits = Population.generate(spec, streams.generator("population")).frame
+            z = streams.generator("calibration_base_sales").standard_normal(teams * self.seats)
+            self._teams[teams] = (traits, z)
+        return self._teams[teams]
 
     # ------------------------------------------------------------------ set-up
     def _plans_by_year(self, layout: pd.DataFrame) -> dict[int, str]:
@@ -207,13 +219,15 @@ class HistorySimulator:
         values.update(zip(self.parameters, np.asarray(theta, dtype=float), strict=True))
         return values
 
-    def population(self, values: dict[str, float]) -> Population:
-        """The seats' reps under ``values`` (base sales exp(μ + σ·z) on the fixed scores z)."""
-        frame = self._traits.copy()
+    def population(self, values: dict[str, float], teams: int = 1) -> Population:
+        """The reps of ``teams`` independent teams of ``seats`` seats under ``values`` (base sales
+        exp(μ + σ·z) on the fixed scores z; team s holds rows s·seats … (s+1)·seats − 1)."""
+        traits, z = self._draw_reps(teams)
+        frame = traits.copy()
         fitted = set(self.parameters)
         if fitted & {"base_sales_log_median", "base_sales_sigma"}:
             frame["base_sales"] = np.exp(
-                values["base_sales_log_median"] + values["base_sales_sigma"] * self._z
+                values["base_sales_log_median"] + values["base_sales_sigma"] * z
             )
         if "effort_cost_log" in fitted:
             frame["effort_cost"] = np.exp(values["effort_cost_log"])
@@ -232,29 +246,37 @@ class HistorySimulator:
         return table
 
     def rep_periods(self, theta, replications: int | None = None, seed: int | None = None):
-        """``rep_periods`` of every plan year under ``theta`` (years simulated one by one)."""
+        """``rep_periods`` of every plan year under ``theta`` (years simulated one by one), one
+        history per team: the ``replications`` teams are simulated together as one engine
+        replication of teams·seats seats, and ``replication`` is set to each seat's team."""
+        teams = replications or self.replications
         values = self.settings(theta)
-        population = self.population(values)
+        population = self.population(values, teams)
+        team_of = dict(
+            zip(
+                population.frame["rep_id"],
+                np.repeat(np.arange(teams), self.seats),
+                strict=True,
+            )
+        )
         behaviour = behaviour_from_dict(self.behaviour_dict(values))
         streams = RandomStreams(self.seed if seed is None else seed)
         tables = []
         for year in self.years:
             model = self.scenario.model(self.plan_names[year])
+            quota = np.full(teams * self.seats, self.quotas[year])
             model = replace(
                 model,
-                population=population.with_columns(quota=np.full(self.seats, self.quotas[year])),
+                population=population.with_columns(quota=quota),
                 behaviour=behaviour,
                 year_start=dt.date(year, 1, 1),
                 policy_types=POLICY_TYPES,
             )
-            result = simulate_fast(
-                model,
-                replications or self.replications,
-                streams.spawn(f"calibration-{year}"),
-                workers=1,
-            )
+            result = simulate_fast(model, 1, streams.spawn(f"calibration-{year}"), workers=1)
             tables.append(result.rep_periods)
-        return pd.concat(tables, ignore_index=True)
+        frame = pd.concat(tables, ignore_index=True)
+        frame["replication"] = frame["rep_id"].astype(str).map(team_of).to_numpy(dtype=np.int64)
+        return frame
 
     def history(self, theta, replications: int | None = None, seed: int | None = None):
         """Simulated histories (one per replication, column ``replication``) in history form."""

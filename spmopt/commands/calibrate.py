@@ -4,8 +4,12 @@ parameters to a company's rep-month history (``docs/calibration-from-history.md`
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
+
+#: a segment label usable as a folder name
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 def add_parser(commands) -> None:
@@ -76,12 +80,19 @@ def add_parser(commands) -> None:
         action="store_true",
         help="skip moments.png and profiles.png (default: draw them)",
     )
+    parser.add_argument(
+        "--segment-column",
+        metavar="NAME",
+        help="history column labelling each rep's segment: each segment with at least 100 reps "
+        "in the first month is fitted alone into DIR/<segment>/, the smaller ones pooled into "
+        "DIR/pooled/ with a warning (default: one segment)",
+    )
     parser.add_argument("--quiet", action="store_true", help=_QUIET_HELP)
     parser.set_defaults(run=_calibrate)
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from spmopt.calibrate.fit import calibrate
+    from spmopt.calibrate.fit import calibrate, calibrate_segments
     from spmopt.calibrate.history import read_history
     from spmopt.calibrate.report import write_calibration
     from spmopt.calibrate.simulate import DEFAULT_PARAMETERS
@@ -89,7 +100,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     from spmopt.errors import SpmoptInputError
     from spmopt.scenario import Scenario
 
-    history = read_history(args.history)
+    history = read_history(args.history, args.segment_column)
     scenario = Scenario.load(args.scenario)
     parameters = DEFAULT_PARAMETERS
     if args.parameters:
@@ -103,23 +114,40 @@ def _calibrate(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"calibrate: {message}", file=sys.stderr, flush=True)
 
-    result = calibrate(
-        history,
-        scenario,
-        parameters=parameters,
-        replications=args.replications,
-        seed=args.seed,
-        bootstrap=args.bootstrap,
-        max_evaluations=args.max_evaluations,
-        profile_points=args.profile_points,
-        progress=progress,
-    )
+    options = {
+        "parameters": parameters,
+        "replications": args.replications,
+        "seed": args.seed,
+        "bootstrap": args.bootstrap,
+        "max_evaluations": args.max_evaluations,
+        "profile_points": args.profile_points,
+        "progress": progress,
+    }
+    if args.segment_column is None:
+        results = {None: calibrate(history, scenario, **options)}
+    else:
+        bad = [s for s in history["segment"].unique() if not _SAFE_NAME.match(str(s))]
+        if bad:
+            raise SpmoptInputError(
+                f"column '{args.segment_column}': segment '{bad[0]}' cannot name a folder; "
+                "expected letters, digits, '_', '-' or '.'",
+                str(args.history),
+            )
+        results = calibrate_segments(history, scenario, **options)
     with staged_output(args.out, "calibrate") as staging:
-        write_calibration(result, staging, plots=not args.no_plots)
-    fit = result.fit
-    print(fit.parameters().to_string(index=False, float_format=lambda v: f"{v:.5g}"))
-    print(f"J = {fit.j_statistic:.3g} on {fit.j_dof} dof, p = {fit.j_p_value:.3g}")
-    for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    print(f"wrote {args.out}/ (scenario.toml, report.md, parameters.csv, moments.csv, …)")
+        for group, result in results.items():
+            folder = staging if group is None else staging / group
+            folder.mkdir(exist_ok=True)
+            write_calibration(result, folder, plots=not args.no_plots)
+    for group, result in results.items():
+        fit = result.fit
+        if group is not None:
+            print(f"segment {group}:")
+        print(fit.parameters().to_string(index=False, float_format=lambda v: f"{v:.5g}"))
+        print(f"J = {fit.j_statistic:.3g} on {fit.j_dof} dof, p = {fit.j_p_value:.3g}")
+        for warning in result.warnings:
+            prefix = "" if group is None else f"{group}: "
+            print(f"warning: {prefix}{warning}", file=sys.stderr)
+    where = "" if None in results else "<segment>/"
+    print(f"wrote {args.out}/{where} (scenario.toml, report.md, parameters.csv, moments.csv, …)")
     return 0

@@ -114,3 +114,40 @@ def test_moves_a_parameter_whose_moments_jump_on_fixed_draws():
     )
     assert abs(fit.estimate[0] - 0.3) < 4 * fit.standard_error[0]
     assert fit.standard_error[0] > 0
+
+
+def test_estimated_weighting_matrix_corrections_over_seeds():
+    """Ω̂ from few bootstrap draws (B = 40 for K = 15 moments): Ω̂⁻¹ is biased upwards by
+    (B − 1)/(B − K − 2) = 1.70, which inflates J, and its noisy weights add variance to θ̂ that
+    (GᵀΩ̂⁻¹G)⁻¹ does not show. Model: K independent N(μ, 1) means of N = 400 draws, P = 1.
+
+    Over 100 seeds, without the corrections the mean J is ≈ 24 (not K − P = 14) and the variance
+    of μ̂ is ≈ 2.4× the mean squared standard error. With them: the mean J is within 3 of 14
+    (its SE over 100 seeds ≈ 0.7, so ≈ 4 SE) and the variance ratio within [0.6, 1.6] (the sample
+    variance of 100 estimates has a relative SE ≈ 0.14, so ≈ 3.5 SE of its log); false-failure
+    rate < 0.1% (fixed seeds: deterministic)."""
+    n, k, b = 400, 15, 40
+    estimates, variances, j_values = [], [], []
+    for seed in range(100):
+        streams = RandomStreams(5000 + seed)
+        data = 1.0 + streams.generator("data").standard_normal((n, k))
+        draws = streams.generator("draws").standard_normal((S, n, k))
+        omega = bootstrap_covariance(
+            lambda index, data=data: data[index].mean(axis=1), n, b, streams.generator("boot")
+        )
+        fit = smm_fit(
+            lambda theta, draws=draws: (theta[0] + draws).mean(axis=1),
+            data.mean(axis=0),
+            omega,
+            start=[0.9],
+            low=[-5.0],
+            high=[5.0],
+            scale=[0.05],
+            omega_draws=b,
+        )
+        estimates.append(fit.estimate[0])
+        variances.append(fit.standard_error[0] ** 2)
+        j_values.append(fit.j_statistic)
+    assert abs(np.mean(j_values) - (k - 1)) < 3, np.mean(j_values)
+    ratio = np.var(estimates, ddof=1) / np.mean(variances)
+    assert 0.6 < ratio < 1.6, ratio

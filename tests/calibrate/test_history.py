@@ -177,3 +177,21 @@ def test_help_gives_every_option_a_default(capsys):
     ):
         description = text.split(option, 2)[-1].split(" --", 1)[0]
         assert "default" in description or "required" in description, option
+
+
+def test_public_calibrate_is_the_function_after_read_history():
+    """``spmopt.read_history`` imports the subpackage ``spmopt.calibrate``, whose import sets the
+    attribute ``spmopt.calibrate`` to the package; the public ``spmopt.calibrate`` must stay the
+    function (a fresh interpreter: the test run has imported everything already)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import spmopt; spmopt.read_history; import spmopt.calibrate.report; "
+        "assert callable(spmopt.calibrate), spmopt.calibrate; "
+        "assert callable(spmopt.calibrated_scenario)"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
