@@ -1,14 +1,17 @@
 """The reps' decision (``decide_year``: every seat's effort policy and certainty equivalent) of
 saas-ae under its capped and bonus-based plans (issue 14: the bonus plan's decision should be
-within 2× of the capped plan's). Prints both times and their ratio; record them in
-results/decision.md.
+within 2× of the capped plan's). The plans are timed alternately (capped, bonus, capped, …) so
+that both see the same load; prints each time, the medians and their ratio, the machine and the
+load average. Record them in results/decision.md.
 
-Usage: ``.venv/bin/python benchmarks/bench_decision.py [--repeats 1] [--plans capped bonus]``
+Usage: ``.venv/bin/python benchmarks/bench_decision.py [--repeats 2] [--plans capped bonus]``
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import statistics
 import time
 from pathlib import Path
@@ -19,28 +22,33 @@ from spmopt.sim.model import decide_year
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "saas-ae.toml"
 
 
-def decision_seconds(scenario: Scenario, plan: str, repeats: int) -> float:
-    """Median wall-clock seconds of the first year's decision under ``plan``."""
+def decision_seconds(scenario: Scenario, plan: str) -> float:
+    """Wall-clock seconds of the first year's decision under ``plan``."""
     model = scenario.model(plan)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        decide_year(model, model.initial_quotas())
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    start = time.perf_counter()
+    decide_year(model, model.initial_quotas())
+    return time.perf_counter() - start
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--plans", nargs=2, default=["capped", "bonus"])
     args = parser.parse_args()
     scenario = Scenario.load(SCENARIO)
-    seconds = {plan: decision_seconds(scenario, plan, args.repeats) for plan in args.plans}
-    for plan, value in seconds.items():
-        print(f"{plan}: decide_year {value:.1f} s")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}")
+    print(f"load average before: {os.getloadavg()[0]:.1f}", flush=True)
+    seconds = {plan: [] for plan in args.plans}
+    for _ in range(args.repeats):
+        for plan in args.plans:
+            seconds[plan].append(decision_seconds(scenario, plan))
+            print(f"{plan}: decide_year {seconds[plan][-1]:.1f} s", flush=True)
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    median = {plan: statistics.median(values) for plan, values in seconds.items()}
+    for plan, value in median.items():
+        print(f"{plan}: median decide_year {value:.1f} s over {args.repeats}")
     first, second = args.plans
-    print(f"ratio {second}/{first}: {seconds[second] / seconds[first]:.1f}x (target <= 2x)")
+    print(f"ratio {second}/{first}: {median[second] / median[first]:.2f}x (target <= 2x)")
 
 
 if __name__ == "__main__":

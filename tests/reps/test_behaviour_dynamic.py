@@ -286,3 +286,64 @@ def test_effort_at_negative_attainment_matches_the_one_month_closed_form():
         np.testing.assert_allclose(
             policy.effort(0, month, attainment), reference, rtol=0.02, atol=2e-3
         )
+
+
+def _bonus_plan_years(policy, situation, shocks):
+    """Monthly normal sales under ``policy`` (flat seasonality): the (period attainment,
+    year-to-date) state at each review (12 × (paths,) pairs) and each path's annual sales."""
+    reps = situation.reps
+    h, k, quota = reps.base_sales[0], reps.effectiveness[0], situation.quota[0]
+    shares, sd = situation.period_shares, situation.sales.sd_annual(reps)[0]
+    paths = shocks.shape[1]
+    rows = np.zeros(paths, dtype=int)
+    total, period_sales, states = np.zeros(paths), np.zeros(paths), []
+    for month in range(12):
+        if month % 3 == 0:
+            period_sales = np.zeros(paths)
+        attainment = period_sales / (quota * shares[month // 3])
+        states.append((attainment, total / quota))
+        effort = policy.effort(rows, month, attainment, year_to_date=total / quota)
+        sales = (h + k * effort) / 12 + sd / np.sqrt(12) * shocks[month]
+        total, period_sales = total + sales, period_sales + sales
+    return states, total
+
+
+def test_coupled_numerics_match_the_fine_grid_solution():
+    """The shipped bonus-based plan (quarterly pay curve and pacer, annual club bonus: the state
+    is year-to-date × period attainment) for a saas-ae account executive. The default numerics of
+    that state (75 attainment points, 13 year-to-date points, 16 nodes) against the fine grid
+    they replaced (301, 21, 48 nodes; its own error against 41 year-to-date points is 0.002),
+    on 4,000 simulated years along the fine policy's paths: mean |effort error| 0.0064 (mean
+    effort 0.33; 0.013 with 9 year-to-date points, 0.031 with 5) and expected annual sales
+    (common random numbers) −0.11% (−0.23% with 9 points). Bounds 0.009 and 0.2%: numerical,
+    not statistical (the same shocks drive both policies)."""
+    from pathlib import Path
+
+    import spmopt
+
+    root = Path(__file__).resolve().parents[2]
+    plan = spmopt.Plan.load(root / "scenarios" / "plans" / "bonus-based.toml")
+    rep = one_rep(
+        base_sales=640_000.0, effectiveness=320_000.0, effort_cost=55_000.0, risk_aversion=4e-6
+    )
+    situation = Situation(plan, rep.to_population(), NormalSales(sigma=280_000.0))
+    fine = DynamicBestResponse(
+        grid_points=301,
+        year_grid_points=21,
+        coupled_grid_points=301,
+        coupled_quadrature_nodes=48,
+    ).solve(situation)
+    policy = DynamicBestResponse().solve(situation)
+    shocks = RandomStreams(14).generator("coupled-numerics").standard_normal((12, 4_000))
+    states, fine_sales = _bonus_plan_years(fine, situation, shocks)
+    rows = np.zeros(shocks.shape[1], dtype=int)
+    error = np.concatenate(
+        [
+            policy.effort(rows, month, attainment, year_to_date=year_to_date)
+            - fine.effort(rows, month, attainment, year_to_date=year_to_date)
+            for month, (attainment, year_to_date) in enumerate(states)
+        ]
+    )
+    assert np.mean(np.abs(error)) < 0.009
+    _, sales = _bonus_plan_years(policy, situation, shocks)
+    assert sales.mean() == pytest.approx(fine_sales.mean(), rel=0.002)

@@ -16,6 +16,8 @@ C_{q+1}(Y) = W_{q+1,0}(0 | Y₀ = Y) the value of the remaining periods (C after
 the annually measured terms, e.g. a club bonus, and any ratchet penalty). When nothing is
 measured over the year on top of shorter periods, C does not depend on Y and Y₀ drops out of the
 state; otherwise the state is (Y₀, a) on a grid of ``year_grid_points`` values of Y₀ per period.
+That (Y₀, a) solve uses a coarser attainment grid and fewer quadrature nodes
+(``coupled_grid_points``, ``coupled_quadrature_nodes``; errors in ``docs/behaviour.md``).
 The year's certainty equivalent is base salary plus W_{0,0}(0 | Y₀ = 0).
 
 Numerics, per rep type on its own uniform grid of attainment, extending ``BELOW_ZERO_SD``
@@ -42,7 +44,7 @@ from spmopt.errors import SpmoptInputError
 from spmopt.reps._checks import choice, number
 from spmopt.reps.behaviour.contract import EffortModel, EffortPolicy
 from spmopt.reps.behaviour.static import effort_cost, effort_upper_bound, upward_jumps
-from spmopt.reps.expectation import normal_pay_moments
+from spmopt.reps.expectation import normal_pay_certainty_equivalent
 from spmopt.reps.payfunction import StackedPay
 from spmopt.reps.seasonality import MONTHS
 from spmopt.reps.situation import Situation
@@ -199,6 +201,11 @@ class DynamicBestResponse(EffortModel):
         Grid of year-to-date attainment at the start of each measurement period, used only when
         annual terms (a club bonus, an annual component, a ratchet) sit on top of shorter
         measurement periods; the cost of the solve grows in proportion.
+    coupled_grid_points, coupled_quadrature_nodes:
+        Attainment grid size and Gauss–Hermite nodes used instead of ``grid_points`` and
+        ``quadrature_nodes`` (when smaller) while year-to-date attainment is part of the state:
+        that solve costs about ``year_grid_points`` × (grid size² + grid size × nodes), and its
+        effort errors come mostly from the year-to-date grid (``docs/behaviour.md``).
     ratchet:
         Optional :class:`~spmopt.reps.behaviour.ratchet.RatchetAnticipation`.
     """
@@ -207,7 +214,9 @@ class DynamicBestResponse(EffortModel):
     grid_points: int = 301
     quadrature_nodes: int = 48
     attainment_max: float | None = None
-    year_grid_points: int = 21
+    year_grid_points: int = 13
+    coupled_grid_points: int = 75
+    coupled_quadrature_nodes: int = 16
     ratchet: object = None
     name: ClassVar[str] = "dynamic"
 
@@ -228,6 +237,20 @@ class DynamicBestResponse(EffortModel):
             self.year_grid_points,
             low=3,
             high=401,
+            integer=True,
+        )
+        number(
+            "behaviour.effort.coupled_grid_points",
+            self.coupled_grid_points,
+            low=50,
+            high=20001,
+            integer=True,
+        )
+        number(
+            "behaviour.effort.coupled_quadrature_nodes",
+            self.coupled_quadrature_nodes,
+            low=4,
+            high=200,
             integer=True,
         )
 
@@ -321,7 +344,10 @@ def _solve(
         top = np.maximum.reduce([top, 1.25 * finite_b, reach])
     if model.attainment_max is not None:
         top = np.full(n_reps, float(model.attainment_max))
+    years = 1 if annual_y is None else int(model.year_grid_points)
     n_above = int(model.grid_points)
+    if years > 1:  # the (year-to-date, attainment) state: a coarser attainment grid
+        n_above = min(n_above, int(model.coupled_grid_points))
     step = top / (n_above - 1)
     # below zero: period attainment can be negative (noise, cancellations); the grid extends with
     # the same step to BELOW_ZERO_SD standard deviations of the period's sales at zero drift,
@@ -341,7 +367,6 @@ def _solve(
     grid_lo = -below * step
     # year-to-date grids at each period start (only with annual terms on shorter periods): from 0
     # to what is reachable by then, so early periods get fine grids; the first period starts at 0
-    years = 1 if annual_y is None else int(model.year_grid_points)
     year_grid = np.zeros((n_periods, n_reps, years))
     if years > 1:
         cumulative = np.concatenate(
@@ -356,7 +381,10 @@ def _solve(
             + 5 * sd_annual[:, None] * np.sqrt(cumulative)
         ) / quota[:, None]
         year_grid = reach_y.T[:, :, None] * np.linspace(0.0, 1.0, years)
-    nodes, weights = np.polynomial.hermite_e.hermegauss(int(model.quadrature_nodes))
+    node_count = int(model.quadrature_nodes)
+    if years > 1:
+        node_count = min(node_count, int(model.coupled_quadrature_nodes))
+    nodes, weights = np.polynomial.hermite_e.hermegauss(node_count)
     weights = weights / weights.sum()
     effort_table = np.empty((n_blocks, n_reps, years, n))
     value_table = np.empty((n_blocks, n_reps, years, n))
@@ -459,7 +487,7 @@ def _terminal_value(v, terminal, grid, sd, r):
     safe = np.where(sd > 0, sd, 1.0)
     for part in _row_chunks(rows, n * terminal.n_pieces):
         pay = terminal.take(np.arange(rows)[part])
-        _, v[part] = normal_pay_moments(
+        v[part] = normal_pay_certainty_equivalent(
             grid[part],
             safe[part, None],
             pay.breakpoints[:, None, :],
