@@ -566,15 +566,15 @@ class OptimisationResult:
         }
 
     def frontier(self, budgets=None, points: int = 9) -> pd.DataFrame:
-        """Expected profit against the comp budget (re-solving the LP over a budget grid)."""
-        from spmopt.optimise.frontier import budget_grid, frontier
+        """Expected profit against the comp budget (re-solving the LP over a budget grid of
+        ``points`` budgets plus the current budget, marked, when ``budgets`` is None)."""
+        from spmopt.optimise.frontier import frontier
 
-        if budgets is None:
-            budgets = budget_grid(self.responses, points=points)
         return frontier(
             self.responses,
             self.constraints,
             budgets,
+            points=points,
             samples=self.samples[["unit", "candidate", "scenario", "comp_cost"]]
             if self.constraints.cvar is not None
             else None,

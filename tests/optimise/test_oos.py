@@ -3,12 +3,14 @@ the frontier's infeasible budgets, and the optimiser's up-front estimate."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from spmopt.cli import main
 from spmopt.errors import SpmoptInputError
 from spmopt.optimise import pipeline
-from spmopt.optimise.pipeline import optimise
+from spmopt.optimise.pipeline import OptimisationResult, optimise
 from tests.optimise.test_pipeline import HOLMSTROM_MILGROM, write
 
 
@@ -125,6 +127,13 @@ def test_frontier_keeps_infeasible_budgets_and_marks_the_current_budget_and_incu
     low = frontier(responses, Constraints(budget=0.8), budgets=[0.2, 0.8, 1.0])
     assert low["status"].tolist()[0] == "infeasible" and len(low) == 3
     assert incumbent_point(responses) == (0.5, 1.5)
+    chosen = SimpleNamespace(  # what `optimise --frontier N` calls: OptimisationResult.frontier
+        responses=responses,
+        constraints=Constraints(budget=0.8),
+        options=SimpleNamespace(mode="relaxation", solver="highs", gap_rel=None, time_limit_s=None),
+    )
+    from_result = OptimisationResult.frontier(chosen, points=3)
+    assert from_result.loc[from_result["current_budget"], "budget"].tolist() == [0.8]
     drawn = {}
     original = matplotlib.figure.Figure.savefig
 
