@@ -7,7 +7,7 @@ costs below were measured on the shipped scenarios (``field-sales``: 80 reps, pl
 ============  ===============  ==================  =====================  ======================
 engine        time [s/row]     peak memory [B/row]  Parquet disk [B/row]   CSV disk [B/row]
 ============  ===============  ==================  =====================  ======================
-fast          0.09e-3–0.7e-3   1,350–3,100 (one    49–56                  181
+fast          0.02e-3–0.7e-3   1,350–3,100 (one    49–56                  181
                                chunk of ≤ 600,000
                                rows in memory)
 events        1.2e-3–3.9e-3    9,100–20,800 (whole  133–332 (with deals)   ~3× Parquet
@@ -15,6 +15,8 @@ events        1.2e-3–3.9e-3    9,100–20,800 (whole  133–332 (with deals)  
 ============  ===============  ==================  =====================  ======================
 
 Estimates use the upper figures, so a refusal errs on the safe side; times are given as a range.
+The fast engine's low figure is an idle machine's: field-sales 0.017e-3–0.033e-3 s of CPU per row
+(``benchmarks/bench_dask.py``, 2026-12-04), the saas-ae demo 0.041e-3 (166 s for 4.05M rows).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pathlib import Path
 
 from spmopt.errors import SpmoptInputError
 
-SECONDS_PER_ROW = {"fast": (0.09e-3, 0.7e-3), "events": (1.2e-3, 3.9e-3)}
+SECONDS_PER_ROW = {"fast": (0.02e-3, 0.7e-3), "events": (1.2e-3, 3.9e-3)}
 MEMORY_BYTES_PER_ROW = {"fast": 3_100, "events": 21_000}
 DISK_BYTES_PER_ROW = {("fast", "parquet"): 56, ("fast", "csv"): 181}
 DISK_BYTES_PER_ROW |= {("events", "parquet"): 332, ("events", "csv"): 1_000}
