@@ -130,7 +130,7 @@ def estimated_covariance_factors(draws: int | None, moments: int, parameters: in
     return j_factor, mean_inverse * noisy_weights
 
 
-def _whitener(covariance: np.ndarray) -> np.ndarray:
+def whitener(covariance: np.ndarray) -> np.ndarray:
     """R = L⁻¹ with LLᵀ = ``covariance``, so that RᵀR = covariance⁻¹ (the weighting) and R·g
     is g in standard-error units. A ridge of 10⁻⁹·diag keeps the Cholesky defined."""
     matrix = np.asarray(covariance, dtype=float)
@@ -211,7 +211,7 @@ def smm_fit(
 
     def search(covariance: np.ndarray, origin: np.ndarray, label: str) -> np.ndarray:
         """argmin of gᵀ·covariance⁻¹·g from ``origin``."""
-        whiten = _whitener(covariance)
+        whiten = whitener(covariance)
         u_low, u_high = (low - origin) / scale, (high - origin) / scale
 
         def residual(u):
@@ -244,7 +244,7 @@ def smm_fit(
             progress(f"{label}: objective {2 * solution.cost:.3g} after {solution.nfev} steps")
         return origin + solution.x * scale
 
-    whiten = _whitener(omega)
+    whiten = whitener(omega)
     optimal = whiten.T @ whiten  # Ω⁻¹
     first = search(np.diag(np.diag(omega)), start, "step 1 (diagonal weights)")
     estimate = search(omega, first, "step 2 (optimal weights)")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from spmopt.calibrate.estimate import SmmFit, _whitener, bootstrap_covariance, smm_fit
+from spmopt.calibrate.estimate import SmmFit, bootstrap_covariance, smm_fit, whitener
 from spmopt.calibrate.moments import history_moments, moment_names
 from spmopt.calibrate.simulate import DEFAULT_PARAMETERS, PARAMETERS, HistorySimulator
 from spmopt.errors import SpmoptInputError
@@ -95,7 +95,7 @@ def identification(fit: SmmFit, scale: np.ndarray) -> tuple[pd.DataFrame, pd.Dat
     """Singular values of the whitened, scaled Jacobian Ω^(−1/2)·G·diag(scale) (rank and
     condition number of what the moments identify), and each parameter's three most
     informative moments (largest |whitened derivative|)."""
-    whiten = _whitener(fit.omega)
+    whiten = whitener(fit.omega)
     weighted = whiten @ fit.jacobian * scale
     values = np.linalg.svd(weighted, compute_uv=False)
     top = values.max() if values.size else 0.0

@@ -80,14 +80,14 @@ class Diagnosis:
 
 
 def _status(table, constraints, solver, integer):
-    from spmopt.optimise.lp import _assemble, _run
+    from spmopt.optimise.lp import assemble, solve_built
 
     rows, aux = build_rows(table, constraints)
-    built = _assemble(table, constraints, rows, aux, integer=integer, objective=False)
+    built = assemble(table, constraints, rows, aux, integer=integer, objective=False)
     backend = (
         solver.milp(1e-2, 60.0) if integer else solver.lp(len(table) + len(aux), time_limit_s=None)
     )
-    return _run(built, backend, solver, "").status
+    return solve_built(built, backend, solver, "").status
 
 
 def _feasible(table, constraints, solver, integer) -> bool:
@@ -102,7 +102,7 @@ def _fmt(value: float) -> str:
 
 def _elastic(table, constraints, family, solver, integer):
     """Minimise the slack on ``family``'s parameter rows; (weights, slack per row) or None."""
-    from spmopt.optimise.lp import _assemble, _run
+    from spmopt.optimise.lp import assemble, solve_built
 
     rows, aux = build_rows(table, constraints)
     weights = {
@@ -110,9 +110,9 @@ def _elastic(table, constraints, family, solver, integer):
         for row in rows
         if row.family == family and not row.name.startswith(_DEFINITIONAL_PREFIXES)
     }
-    built = _assemble(table, constraints, rows, aux, integer=integer, elastic=weights)
+    built = assemble(table, constraints, rows, aux, integer=integer, elastic=weights)
     backend = solver.milp(1e-4, 60.0) if integer else solver.lp(len(table) + len(aux))
-    run = _run(built, backend, solver, "")
+    run = solve_built(built, backend, solver, "")
     if run.status not in ("optimal", "feasible"):
         return None
     by_row = {}

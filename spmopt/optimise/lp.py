@@ -399,7 +399,7 @@ def build_model(
     table = ResponseTable.coerce(responses, samples)
     constraints = Constraints() if constraints is None else constraints
     rows, auxiliary = build_rows(table, constraints)
-    built = _assemble(table, constraints, rows, auxiliary, integer=integer)
+    built = assemble(table, constraints, rows, auxiliary, integer=integer)
     assert built is not None  # nothing fixed, so no row can be trivially violated
     return built
 
@@ -437,7 +437,7 @@ def _gc_paused():
             gc.enable()
 
 
-def _assemble(*args, **kwargs) -> BuiltModel | None:
+def assemble(*args, **kwargs) -> BuiltModel | None:
     """:func:`_assemble_model` with the garbage collector paused."""
     with _gc_paused():
         return _assemble_model(*args, **kwargs)
@@ -593,7 +593,7 @@ def _native_output_silenced(silence: bool):
             os.close(saved)
 
 
-def _run(built: BuiltModel, backend: pulp.LpSolver, solver: Solver, method: str) -> _Run:
+def solve_built(built: BuiltModel, backend: pulp.LpSolver, solver: Solver, method: str) -> _Run:
     problem, index = built
     start = time.perf_counter()
     try:
@@ -1037,11 +1037,11 @@ def _round(
     fixed = _snap(table, lp_run.x)
     fixed[np.isin(table.unit_codes, fractional)] = np.nan
     start = time.perf_counter()
-    restricted = _assemble(table, constraints, rows, auxiliary, integer=True, fixed=fixed)
+    restricted = assemble(table, constraints, rows, auxiliary, integer=True, fixed=fixed)
     timings["build_milp"] = time.perf_counter() - start
     rounded = None
     if restricted is not None:
-        run = _run(
+        run = solve_built(
             restricted,
             solver.milp(min(ROUNDING_GAP_REL, target), limit),
             solver,
@@ -1075,9 +1075,9 @@ def _full_binary(table, constraints, rows, auxiliary, solver, gap_rel, time_limi
     """Build and solve the full binary programme (one candidate per unit) with the relative gap
     and time limit [s], adding its build and solve seconds to ``timings``."""
     start = time.perf_counter()
-    full = _assemble(table, constraints, rows, auxiliary, integer=True)
+    full = assemble(table, constraints, rows, auxiliary, integer=True)
     timings["build_milp"] = timings.get("build_milp", 0.0) + time.perf_counter() - start
-    run = _run(full, solver.milp(gap_rel, time_limit_s), solver, solver.describe())
+    run = solve_built(full, solver.milp(gap_rel, time_limit_s), solver, solver.describe())
     timings["solve_milp"] = timings.get("solve_milp", 0.0) + run.seconds
     return run
 
@@ -1159,12 +1159,12 @@ def solve(
 
     start = time.perf_counter()
     rows, auxiliary = build_rows(table, constraints)
-    relaxation = _assemble(table, constraints, rows, auxiliary, integer=False)
+    relaxation = assemble(table, constraints, rows, auxiliary, integer=False)
     timings["build_lp"] = time.perf_counter() - start
     n_variables = len(table) + len(auxiliary)
     backend = solver.lp(n_variables, time_limit_s)
     lp_method = (backend.optionsDict or {}).get("solver") if solver.name == "highs" else None
-    lp_run = _run(relaxation, backend, solver, solver.describe(lp_method))
+    lp_run = solve_built(relaxation, backend, solver, solver.describe(lp_method))
     timings["solve_lp"] = lp_run.seconds
     if not math.isnan(lp_run.engine_seconds):
         timings["solver_engine_lp"] = lp_run.engine_seconds

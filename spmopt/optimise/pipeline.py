@@ -225,11 +225,11 @@ def _segment_candidates(scenario: Scenario, options: OptimiseOptions) -> dict[st
         except SpmoptInputError as error:
             raise error.in_source(scenario.source) from None
         if options.levers[name].get("base_salary") == PARTICIPATION:
-            made[name] = [_with_participation_base(scenario, candidate) for candidate in made[name]]
+            made[name] = [with_participation_base(scenario, candidate) for candidate in made[name]]
     return made
 
 
-def _with_participation_base(scenario: Scenario, candidate: Candidate) -> Candidate:
+def with_participation_base(scenario: Scenario, candidate: Candidate) -> Candidate:
     """The candidate with the base salary that makes the segment's mean certainty equivalent
     equal to its mean outside option (the participation constraint binding, Holmström–Milgrom)."""
     members = _segment_population(scenario, candidate)
@@ -273,7 +273,7 @@ def _quotas(members, candidate: Candidate) -> np.ndarray:
     return quota
 
 
-def _model_for(scenario: Scenario, chosen: Mapping[str, Candidate]) -> SimulationModel:
+def model_for_choice(scenario: Scenario, chosen: Mapping[str, Candidate]) -> SimulationModel:
     """The scenario with each segment's candidate plan (and candidate quotas)."""
     model = scenario.model()
     plans = {segment: candidate.plan for segment, candidate in chosen.items()}
@@ -287,7 +287,8 @@ def _model_for(scenario: Scenario, chosen: Mapping[str, Candidate]) -> Simulatio
     return replace(model, population=model.population.with_columns(quota=quotas))
 
 
-def _run(model: SimulationModel, engine: str, replications: int, streams: RandomStreams):
+def simulate_model(model: SimulationModel, engine: str, replications: int, streams: RandomStreams):
+    """Simulate ``model`` for ``replications`` years on the named engine (``events`` or ``fast``)."""
     if engine == "events":
         from spmopt.sim.events import simulate_events as run
     else:
@@ -406,8 +407,8 @@ def simulate_candidates(
         chosen = {
             segment: made[position] for segment, made in by_segment.items() if position < len(made)
         }
-        model = _model_for(scenario, chosen)
-        result = _run(model, "fast", options.replications, streams)
+        model = model_for_choice(scenario, chosen)
+        result = simulate_model(model, "fast", options.replications, streams)
         frame, samples = _responses_of(result, scenario, chosen, options.unit)
         ids = {segment: candidate.id for segment, candidate in chosen.items()}
         if options.unit == "segment":
@@ -728,8 +729,8 @@ def optimise(
 def _configuration_model(scenario, options, chosen_candidates, by_segment) -> SimulationModel:
     """A model running each unit's chosen plan (per-rep choices become sub-segments)."""
     if options.unit == "segment":
-        return _model_for(scenario, chosen_candidates)
-    model = _model_for(scenario, {s: made[0] for s, made in by_segment.items()})
+        return model_for_choice(scenario, chosen_candidates)
+    model = model_for_choice(scenario, {s: made[0] for s, made in by_segment.items()})
     frame = model.population.frame.copy()
     chosen = pd.Series(chosen_candidates)
     rep_ids = frame["rep_id"].astype(str)
@@ -983,10 +984,12 @@ def _validate(scenario, options, result, chosen_candidates, by_segment, streams,
     incumbent = {segment: made[0] for segment, made in by_segment.items()}
     rows, per_replication = [], {}
     for label, model in (
-        ("incumbent", _model_for(scenario, incumbent)),
+        ("incumbent", model_for_choice(scenario, incumbent)),
         ("optimised", _configuration_model(scenario, options, chosen_candidates, by_segment)),
     ):
-        simulated = _run(model, options.validate_engine, options.validation_replications, fresh)
+        simulated = simulate_model(
+            model, options.validate_engine, options.validation_replications, fresh
+        )
         metrics = simulated.replication_metrics().sort_values("replication")
         metrics["comp_cost"] = metrics["incentive_cost"] + metrics["base_cost"]
         per_replication[label] = metrics.set_index("replication")

@@ -257,7 +257,7 @@ def _moves(search: _Search) -> list[dict]:
 
 
 def _candidate(search: _Search, settings: Mapping[str, object], scenario) -> Candidate:
-    from spmopt.optimise.pipeline import _with_participation_base
+    from spmopt.optimise.pipeline import with_participation_base
 
     label = _label(search, settings)
     plan, multiple, territory = apply_levers(
@@ -265,7 +265,7 @@ def _candidate(search: _Search, settings: Mapping[str, object], scenario) -> Can
     )
     candidate = Candidate(label, search.segment, dict(settings), plan, multiple, territory)
     if search.participation:
-        candidate = _with_participation_base(scenario, candidate)
+        candidate = with_participation_base(scenario, candidate)
     return candidate
 
 

@@ -193,11 +193,11 @@ def _evaluate(
     """Company figures (means over replications, CRN via ``seed``) with every segment's plan
     (or ``plan``) at ``multiple`` of the lever."""
     from spmopt.optimise.levers import Candidate, apply_levers
-    from spmopt.optimise.pipeline import _model_for, _run
-    from spmopt.run.simulation import _run_settings
+    from spmopt.optimise.pipeline import model_for_choice, simulate_model
+    from spmopt.run.simulation import run_settings
     from spmopt.sim.streams import RandomStreams
 
-    replications, seed, engine = _run_settings(scenario, replications, seed, engine)
+    replications, seed, engine = run_settings(scenario, replications, seed, engine)
     chosen = {}
     for segment, spec in scenario.spec.segments.items():
         base = (
@@ -207,7 +207,9 @@ def _evaluate(
         chosen[segment] = Candidate(
             f"{lever}-{multiple:g}", segment, {lever: multiple}, changed, quota_multiple
         )
-    result = _run(_model_for(scenario, chosen), engine, replications, RandomStreams(seed))
+    result = simulate_model(
+        model_for_choice(scenario, chosen), engine, replications, RandomStreams(seed)
+    )
     metrics = result.replication_metrics()
     comp = (metrics["incentive_cost"] + metrics["base_cost"]).to_numpy(dtype=float)
     row = {"multiple": multiple, "comp_cost": comp.mean(), "comp_cost_p90": np.quantile(comp, 0.9)}

@@ -22,7 +22,7 @@ def as_scenario(scenario: str | Path | Scenario) -> Scenario:
     return scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
 
 
-def _run_settings(scenario: Scenario, replications, seed, engine) -> tuple[int, int, str]:
+def run_settings(scenario: Scenario, replications, seed, engine) -> tuple[int, int, str]:
     """Replications, seed and engine of a run: the arguments, or the scenario's values."""
     engine = engine or scenario.spec.scenario.engine
     if engine not in ENGINES:
@@ -91,7 +91,7 @@ def simulate(
     >>> result.summary()  # doctest: +SKIP
     """
     scenario = as_scenario(scenario)
-    replications, seed, engine = _run_settings(scenario, replications, seed, engine)
+    replications, seed, engine = run_settings(scenario, replications, seed, engine)
     model = scenario.model(plan)
     streams = RandomStreams(seed)
     if engine == "fast":
@@ -150,7 +150,7 @@ def simulate_to_files(
     from spmopt.sim.fast import iter_fast
     from spmopt.sim.results import summarise
 
-    replications, seed, engine = _run_settings(scenario, replications, seed, engine)
+    replications, seed, engine = run_settings(scenario, replications, seed, engine)
     model = scenario.model(plan)
     path = out_dir / f"rep_periods.{'csv' if file_format == 'csv' else 'parquet'}"
     metrics, writer, metadata, monthly = [], None, {}, None

@@ -20,7 +20,7 @@ def _no_simulation(*args, **kwargs):
 
 def test_milp_without_gap_or_time_limit_stops_before_any_simulation(tmp_path, monkeypatch, capsys):
     path = write(tmp_path, HOLMSTROM_MILGROM)
-    monkeypatch.setattr(pipeline, "_run", _no_simulation)
+    monkeypatch.setattr(pipeline, "simulate_model", _no_simulation)
     with pytest.raises(SpmoptInputError, match="time limit"):
         optimise(path, mode="milp", gap_rel=0.001)
     with pytest.raises(SpmoptInputError, match="gap"):
@@ -161,7 +161,7 @@ def test_optimise_estimates_its_run_up_front_and_refuses_one_beyond_the_machine(
     from spmopt.run.simulation import as_scenario
 
     path = write(tmp_path, HOLMSTROM_MILGROM)
-    monkeypatch.setattr(pipeline, "_run", _no_simulation)
+    monkeypatch.setattr(pipeline, "simulate_model", _no_simulation)
     argv = ["optimise", str(path), "--out", str(tmp_path / "out"), "--replications", "1e9"]
     assert main(argv) == 2
     err = capsys.readouterr().err
@@ -287,7 +287,7 @@ def test_optimise_estimate_counts_the_search_options_of_the_command_line(
         return planned[-1][1]
 
     monkeypatch.setattr(pipeline, "planned_runs", recording)
-    monkeypatch.setattr(pipeline, "_run", _no_simulation)
+    monkeypatch.setattr(pipeline, "simulate_model", _no_simulation)
     path = write(tmp_path, HOLMSTROM_MILGROM)
     with pytest.raises(AssertionError, match="simulated before"):
         main(["optimise", str(path), "--out", str(tmp_path / "out"), "--quiet", *options])
