@@ -77,6 +77,8 @@ __all__ = [
 #: the quota revision rule reps are assumed to fear after a revision when the scenario has none
 #: (an assumption: the parameters of docs/behaviour.md's example, not a calibrated estimate)
 DEFAULT_RATCHET = RatchetAnticipation(up=0.5, down=0.2, discount=0.9, horizon_years=3)
+#: relative gap between a fitted rep's expected and observed credits tolerated (as the fit's)
+_FIT_TOLERANCE = 1e-3
 #: default belief ρ that a revised plan will be ratcheted (an assumption; see the docs)
 DEFAULT_BELIEF = 0.5
 
@@ -214,7 +216,8 @@ class ObservedState:
         share_to_date`` (seasonality share of the year's sales the months employed to date
         hold), ``target_sales`` (credits to date ÷ that share) [currency/yr], ``base_sales``
         [currency/yr], ``expected_sales`` (annual, at the static best response)
-        [currency/yr] and ``expected_credits_to_date`` [currency].
+        [currency/yr], ``expected_credits_to_date`` [currency] and ``fit_gap`` (expected over
+        target sales − 1; a note names the reps beyond the fit's 0.1% tolerance).
     notes:
         What was left out, in words.
     """
@@ -369,6 +372,17 @@ def observed_model(
         base_salary = np.where(np.isnan(given), base_salary, given)
     frame["base_salary"] = base_salary
     base, expected = fit_base_sales(plan, frame, seg.technology, seg.seasonality, target)
+    gap = (expected - target) / np.maximum(target, 1.0)
+    unfitted = np.abs(gap) > _FIT_TOLERANCE
+    if unfitted.any():
+        notes.append(
+            "base sales not fitted within 0.1% (the best response jumps near a kink of the plan, "
+            "or credits below what zero base sales give) for: "
+            + ", ".join(
+                f"{rep} ({value:+.1%})"
+                for rep, value in zip(terms.ids[unfitted], gap[unfitted], strict=True)
+            )
+        )
     population = Population(frame.assign(base_sales=base))
     company = replace(model, population=population, segments={name: seg})
     position = result.position
@@ -383,6 +397,7 @@ def observed_model(
             "base_sales": base,
             "expected_sales": expected,
             "expected_credits_to_date": expected * share,
+            "fit_gap": gap,
         }
     )
     observed = ObservedState(
@@ -423,9 +438,7 @@ class _SwitchEngine(Engine):
     credits: no timing and no attrition in them (attrition from the as-of month's end on),
     no new business before a rep's start, and the company's reps paid on their roster terms."""
 
-    def __init__(
-        self, model, switch, revised_model=None, revised=None, factor=None, observed=None
-    ):
+    def __init__(self, model, switch, revised_model=None, revised=None, factor=None, observed=None):
         super().__init__(model)
         self.switch = switch
         self.revised = revised
