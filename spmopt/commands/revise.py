@@ -219,14 +219,18 @@ def _revise(args: argparse.Namespace) -> int:
 
 
 def _print_reps(result, show: int) -> None:
-    """The company's reps: observed to date, expected pay of the rest of the year."""
+    """The company's reps: observed to date, and the expected pay of the rest of the year under
+    hold and the chosen candidate (the best revision by net gain when holding is chosen)."""
     import pandas as pd
 
     money = "{:,.0f}".format
     reps = result.reps
     hold = reps[reps["revision_id"] == "hold"].reset_index(drop=True)
-    chosen = reps[reps["revision_id"] == result.chosen].reset_index(drop=True)
-    label = "chosen" if result.chosen == "hold" else result.chosen
+    label = result.chosen
+    if label == "hold" and len(result.summary) > 1:  # then the best revision by net gain
+        revisions = result.summary.iloc[1:]
+        label = str(revisions.loc[revisions["net_gain"].idxmax(), "revision_id"])
+    chosen = reps[reps["revision_id"] == label].reset_index(drop=True)
     shown = pd.DataFrame(
         {
             "rep_id": hold["rep_id"],
