@@ -349,3 +349,24 @@ def test_cli_roster_needs_credits(tmp_path, capsys):
     argv = ["revise", FIELD, "--as-of", "2027-06-30", "--roster", roster, "--out", tmp_path / "o"]
     status, _, err = run(argv, capsys)
     assert status == 2 and "need --credits" in err
+
+
+@pytest.mark.slow  # two dynamic-policy solves per candidate and belief: ~15 s of CPU
+def test_cli_runs_on_the_company_credits(tmp_path, capsys):
+    """Two field reps credited by June: the tables carry their observed position and the
+    printed table their pay to date (the statements' earnings to date) and rest-of-year pay."""
+    rows = [
+        {"rep_id": rep, "date": f"2027-{m:02d}-10", "measure": "bookings", "amount": amount}
+        for rep, amount in (("F1", 60_000.0), ("F2", 20_000.0))
+        for m in range(1, 8)
+    ]
+    credits, roster = _files(tmp_path, rows, [{"rep_id": "F1"}, {"rep_id": "F2"}])
+    argv = ["revise", FIELD, "--as-of", "2027-06-30", "--credits", credits, "--roster", roster]
+    argv += ["--quota-multiples", "1.1", "--replications", "2", "--beliefs", "0,1", "--quiet"]
+    status, out, err = run([*argv, "--out", tmp_path / "o"], capsys)
+    assert status == 0, err
+    reps = pd.read_csv(tmp_path / "o" / "revise_reps.csv")
+    assert sorted(set(reps["rep_id"])) == ["F1", "F2"]
+    np.testing.assert_allclose(reps["earned_to_date"], reps["year_incentive_to_date"], atol=1e-6)
+    assert set(reps.loc[reps["rep_id"] == "F1", "credited_to_date"]) == {360_000.0}
+    assert "Observed reps (2;" in out and "2 credits dated after 2027-06-30 left out" in out
