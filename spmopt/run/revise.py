@@ -35,6 +35,14 @@ as if, with probability ρ, their quota were ratcheted on their sales
 cost is next year's expected profit under the plan held without that belief minus with it
 (one simulated year of the held plan, common random numbers, paired).
 
+**From observed credits** (``credits=``, ``roster=``; :func:`observed_model`). The reps are the
+company's (roster terms, every other trait a scenario segment's median, base sales fitted so that
+the expected credits of the months to date equal the observed ones), and in every candidate and
+replication the months before the switch credit each rep exactly their observed monthly credits
+(the fast engine's ``observe`` hook; no timing, no quits and no new business before a rep's start
+in them), so the as-of state — attainment, earnings to date (equal to the statements'), the
+policy's state — is the observed one; the remaining months are simulated as above.
+
 See ``docs/monitoring.md`` (Mid-year adaptation) for the assumptions and what is left out.
 """
 
