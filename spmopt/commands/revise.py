@@ -100,6 +100,34 @@ def add_parser(commands) -> None:
     )
     revise.add_argument("--seed", type=_seed, metavar="S", help="random seed (default: scenario's)")
     revise.add_argument(
+        "--credits",
+        type=Path,
+        metavar="CREDITS.csv",
+        help="the company's credits (rep_id, date, measure, amount): the reps are the "
+        "company's and the months to the as-of date are their observed credits; credits after "
+        "it are left out (default: none, the months to date are simulated from the scenario)",
+    )
+    revise.add_argument(
+        "--roster",
+        type=Path,
+        metavar="ROSTER.csv",
+        help="the company's roster (quota, target incentive, base salary, start date, plan_id; "
+        "with --credits; default: every credited rep on the plan's terms)",
+    )
+    revise.add_argument(
+        "--segment",
+        metavar="NAME",
+        help="with --credits: the scenario segment lending the reps' traits, sales technology "
+        "and plan (default: the first)",
+    )
+    revise.add_argument(
+        "--show",
+        type=int,
+        default=10,
+        metavar="N",
+        help="reps to print with --credits (default: 10)",
+    )
+    revise.add_argument(
         "--quiet",
         action="store_true",
         help="no progress lines (default: one per candidate simulated, on stderr)",
@@ -115,7 +143,14 @@ def _revise(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from spmopt.cli import staged_output
+    from spmopt.errors import SpmoptInputError
+    from spmopt.plan import read_credits, read_roster
     from spmopt.run.revise import revise
+
+    if args.credits is None and (args.roster is not None or args.segment is not None):
+        raise SpmoptInputError("--roster and --segment need --credits")
+    credits = read_credits(args.credits) if args.credits else None
+    roster = read_roster(args.roster) if args.roster else None
 
     def progress(label: str) -> None:
         if not args.quiet:
@@ -133,6 +168,11 @@ def _revise(args: argparse.Namespace) -> int:
         beliefs=args.beliefs,
         budget=args.budget,
         progress=progress,
+        credits=credits,
+        roster=roster,
+        segment=args.segment,
+        credits_source=str(args.credits) if args.credits else "credits",
+        roster_source=str(args.roster) if args.roster else "roster",
     )
     with staged_output(args.out, "revise") as staging:
         written = result.write(staging)
@@ -172,5 +212,37 @@ def _revise(args: argparse.Namespace) -> int:
     )
     print(f"Credibility cost of a revision (next year's profit lost): {costs}")
     print(f"Chosen: {result.chosen}")
+    if credits is not None:
+        _print_reps(result, args.show)
     print("Wrote " + ", ".join(str(Path(args.out) / path.name) for path in written))
     return 0
+
+
+def _print_reps(result, show: int) -> None:
+    """The company's reps: observed to date, and the expected pay of the rest of the year under
+    hold and the chosen candidate (the best revision by net gain when holding is chosen)."""
+    import pandas as pd
+
+    money = "{:,.0f}".format
+    reps = result.reps
+    hold = reps[reps["revision_id"] == "hold"].reset_index(drop=True)
+    label = result.chosen
+    if label == "hold" and len(result.summary) > 1:  # then the best revision by net gain
+        revisions = result.summary.iloc[1:]
+        label = str(revisions.loc[revisions["net_gain"].idxmax(), "revision_id"])
+    chosen = reps[reps["revision_id"] == label].reset_index(drop=True)
+    shown = pd.DataFrame(
+        {
+            "rep_id": hold["rep_id"],
+            "attained to date": hold["attainment_to_date"].map("{:.0%}".format),
+            "earned to date": hold["earned_to_date"].map(money),
+            "rest pay, hold": hold["rest_incentive"].map(money),
+            f"rest pay, {label}": chosen["rest_incentive"].map(money),
+        }
+    ).head(show)
+    print(f"Observed reps ({len(hold)}; expected pay of the rest of the year):")
+    print(shown.to_string(index=False))
+    if len(hold) > show:
+        print(f"… {len(hold) - show} more reps in revise_reps.csv")
+    for note in result.metadata.get("notes", ()):
+        print(f"Note: {note}")

@@ -147,7 +147,6 @@ def typical_traits(scenario, segment: str) -> dict[str, float]:
 def fit_population(result, scenario, segment: str):
     """The replayed reps as a :class:`~spmopt.Population` of ``segment`` (see module docstring);
     returns ``(population, fitted table)``."""
-    from spmopt.reps.behaviour.static import best_response
     from spmopt.reps.population import Population
 
     spec = scenario.spec.segments[segment]
@@ -162,25 +161,7 @@ def fit_population(result, scenario, segment: str):
     explicit = _explicit_terms(result)
     for column, values in explicit.items():
         frame[column] = values
-    old = result.old_plan
-    typical = best_response(
-        old,
-        Population(frame.head(1).assign(base_sales=float(np.median(history)))),
-        technology,
-        seasonality=seasonality,
-    )
-    start = history - traits["effectiveness"] * float(typical["effort"].iloc[0])
-    base = np.maximum(start, 0.0)
-    expected = history
-    for _ in range(_FIT_STEPS):
-        response = best_response(
-            old, Population(frame.assign(base_sales=base)), technology, seasonality=seasonality
-        )
-        expected = response["expected_sales"].to_numpy()
-        gap = history - expected
-        if np.all(np.abs(gap) <= _FIT_TOLERANCE * np.maximum(history, 1.0)):
-            break
-        base = np.maximum(base + gap, 0.0)
+    base, expected = fit_base_sales(result.old_plan, frame, technology, seasonality, history)
     frame["base_sales"] = base
     fitted = pd.DataFrame(
         {
@@ -193,6 +174,41 @@ def fit_population(result, scenario, segment: str):
         }
     )
     return Population(frame), fitted
+
+
+def fit_base_sales(plan, frame: pd.DataFrame, technology, seasonality, target: np.ndarray):
+    """Base sales ``h`` [currency/yr] (N,) of the reps of ``frame`` (a population table without
+    ``base_sales``) such that each rep's expected annual sales under ``plan`` at the static best
+    response equal ``target`` [currency/yr] (N,); returns ``(h, expected annual sales)``.
+
+    ``h ← h + (target − E[sales | h])``, iterated from ``h = target − k·e`` (e: the best-response
+    effort of a rep with the median target) until every gap is below 0.1% of the target (or of
+    1 currency unit; at most 8 steps; ``h ≥ 0``, so a target below what zero base sales give
+    stays above it).
+    """
+    from spmopt.reps.behaviour.static import best_response
+    from spmopt.reps.population import Population
+
+    target = np.asarray(target, dtype=float)
+    typical = best_response(
+        plan,
+        Population(frame.head(1).assign(base_sales=float(np.median(target)))),
+        technology,
+        seasonality=seasonality,
+    )
+    effectiveness = frame["effectiveness"].to_numpy(dtype=float)
+    base = np.maximum(target - effectiveness * float(typical["effort"].iloc[0]), 0.0)
+    expected = target
+    for _ in range(_FIT_STEPS):
+        response = best_response(
+            plan, Population(frame.assign(base_sales=base)), technology, seasonality=seasonality
+        )
+        expected = response["expected_sales"].to_numpy()
+        gap = target - expected
+        if np.all(np.abs(gap) <= _FIT_TOLERANCE * np.maximum(target, 1.0)):
+            break
+        base = np.maximum(base + gap, 0.0)
+    return base, expected
 
 
 def _explicit_terms(result) -> dict[str, np.ndarray]:

@@ -35,6 +35,14 @@ as if, with probability ρ, their quota were ratcheted on their sales
 cost is next year's expected profit under the plan held without that belief minus with it
 (one simulated year of the held plan, common random numbers, paired).
 
+**From observed credits** (``credits=``, ``roster=``; :func:`observed_model`). The reps are the
+company's (roster terms, every other trait a scenario segment's median, base sales fitted so that
+the expected credits of the months to date equal the observed ones), and in every candidate and
+replication the months before the switch credit each rep exactly their observed monthly credits
+(the fast engine's ``observe`` hook; no timing, no quits and no new business before a rep's start
+in them), so the as-of state — attainment, earnings to date (equal to the statements'), the
+policy's state — is the observed one; the remaining months are simulated as above.
+
 See ``docs/monitoring.md`` (Mid-year adaptation) for the assumptions and what is left out.
 """
 
@@ -50,19 +58,22 @@ import pandas as pd
 
 from spmopt.errors import SpmoptInputError
 from spmopt.optimise.levers import apply_levers, plan_id_for
+from spmopt.plan.earnings import RepTerms, to_cents
 from spmopt.plan.plan import Plan
 from spmopt.reps.behaviour.dynamic import DynamicBestResponse
 from spmopt.reps.behaviour.ratchet import RatchetAnticipation
 from spmopt.reps.seasonality import MONTHS
 from spmopt.sim._fast_engine import PAY_ROWS, Engine, segment_arrays
 from spmopt.sim._fast_output import Buffers
-from spmopt.sim._fast_pay import segment_incentive
+from spmopt.sim._fast_pay import Spells, by_seat, monthly_earnings, segment_incentive
 from spmopt.sim.model import SimulationModel, YearDecisions, decide_year
 from spmopt.sim.streams import RandomStreams
 
 __all__ = [
     "Revision",
     "RevisionResult",
+    "ObservedState",
+    "observed_model",
     "BelievedRatchet",
     "DEFAULT_RATCHET",
     "revise",
@@ -74,6 +85,8 @@ __all__ = [
 #: the quota revision rule reps are assumed to fear after a revision when the scenario has none
 #: (an assumption: the parameters of docs/behaviour.md's example, not a calibrated estimate)
 DEFAULT_RATCHET = RatchetAnticipation(up=0.5, down=0.2, discount=0.9, horizon_years=3)
+#: relative gap between a fitted rep's expected and observed credits tolerated (as the fit's)
+_FIT_TOLERANCE = 1e-3
 #: default belief ρ that a revised plan will be ratcheted (an assumption; see the docs)
 DEFAULT_BELIEF = 0.5
 
@@ -188,6 +201,225 @@ def revised_plan(plan: Plan, months: int, revision: Revision) -> tuple[Plan, flo
     return changed, factor
 
 
+@dataclass(frozen=True, eq=False)
+class ObservedState:
+    """The company's reps on the revised plan and what they credited to the as-of date.
+
+    Attributes
+    ----------
+    terms:
+        Their roster terms (start month, annual target incentive [currency/yr], roster quotas),
+        one per seat, in seat order.
+    quota_ratio:
+        (N,) each rep's roster quota over the plan's quota (NaN: the plan's, prorated).
+    monthly:
+        (N, 12) credits per rep and month [currency] (counted credits, as the statements count
+        them), zero from the as-of month's end on.
+    started:
+        (12, N) whether the rep is employed in each month (from the roster's ``start_date``).
+    position:
+        The statements' position to the as-of date (:data:`spmopt.plan.position.POSITION_COLUMNS`).
+    fitted:
+        The fit of base sales, one row per rep: ``rep_id, start_month, credited_to_date,
+        share_to_date`` (seasonality share of the year's sales the months employed to date
+        hold), ``target_sales`` (credits to date ÷ that share) [currency/yr], ``base_sales``
+        [currency/yr], ``expected_sales`` (annual, at the static best response)
+        [currency/yr], ``expected_credits_to_date`` [currency] and ``fit_gap`` (expected over
+        target sales − 1; a note names the reps beyond the fit's 0.1% tolerance).
+    notes:
+        What was left out, in words.
+    """
+
+    terms: RepTerms
+    quota_ratio: np.ndarray
+    monthly: np.ndarray
+    started: np.ndarray
+    position: pd.DataFrame
+    fitted: pd.DataFrame
+    notes: tuple[str, ...] = ()
+
+
+def _segment_name(model: SimulationModel, segment: str | None) -> str:
+    names = list(model.segments)
+    if segment is None:
+        return names[0]
+    if segment not in names:
+        raise SpmoptInputError(
+            f"segment: no segment '{segment}' in scenario '{model.scenario_id}' "
+            f"(segments: {', '.join(names)})"
+        )
+    return segment
+
+
+def _company_reps(plan: Plan, credits, roster, credits_source, roster_source, notes):
+    """The credits and roster rows of the reps on ``plan``: every credited rep must have a
+    roster row; with a ``plan_id`` column, the reps whose plan_id is the plan's (or every rep
+    when the roster names one plan only) are kept."""
+    from spmopt.plan.inputs import describe_row, is_validated, validate_credits, validate_roster
+
+    if not is_validated(credits, "credits"):
+        credits = validate_credits(credits, credits_source)
+    if roster is None:
+        return credits, None
+    if not is_validated(roster, "roster"):
+        roster = validate_roster(roster, roster_source)
+    missing = ~credits["rep_id"].isin(roster["rep_id"]).to_numpy()
+    if missing.any():
+        position = int(np.flatnonzero(missing)[0])
+        raise SpmoptInputError(
+            f"{describe_row(credits, position)}: rep_id {credits['rep_id'].iloc[position]!r} is "
+            f"not in the roster {roster_source}; expected every credited rep to have a roster row",
+            credits_source,
+        )
+    if "plan_id" not in roster.columns:
+        return credits, roster
+    plan_ids = sorted(set(roster["plan_id"].astype(str)))
+    if plan.id in plan_ids:
+        keep = (roster["plan_id"] == plan.id).to_numpy()
+    elif len(plan_ids) == 1:
+        keep = np.ones(len(roster), bool)
+    else:
+        raise SpmoptInputError(
+            f"no rep's plan_id is '{plan.id}' (the plan revised; plan_ids: {', '.join(plan_ids)})",
+            roster_source,
+        )
+    if not keep.all():
+        notes.append(
+            f"{int(keep.sum())} reps on plan '{plan.id}' kept; {int((~keep).sum())} reps on "
+            f"other plans ({', '.join(p for p in plan_ids if p != plan.id)}) left out"
+        )
+    roster = roster[keep].drop(columns=["plan_id"])
+    kept = credits["rep_id"].isin(roster["rep_id"]).to_numpy()
+    if not kept.all():
+        credits = credits[kept]
+    return credits, roster
+
+
+def observed_model(
+    model: SimulationModel,
+    credits: pd.DataFrame,
+    roster: pd.DataFrame | None,
+    as_of: dt.date | str,
+    *,
+    segment: str | None = None,
+    credits_source: str = "credits",
+    roster_source: str = "roster",
+) -> tuple[SimulationModel, ObservedState]:
+    """The company's reps as a one-segment model and their observed state at ``as_of``.
+
+    One seat per rep on the plan of ``segment`` (default: the model's first) in the roster (or,
+    without one, in the credits): quota, target incentive and base salary are the roster's
+    (else the plan's, prorated for a mid-year start as the statements do); every other trait
+    is the segment's median. Base sales ``h`` are fitted
+    (:func:`spmopt.finance.behavioural.fit_base_sales`) so that the expected sales of the months
+    employed to date — the annual expected sales at the static best response times their
+    seasonality share — equal each rep's credits to date. Credits dated after ``as_of`` are
+    left out (a note), as :func:`spmopt.statements` does; reps starting after it are left out
+    (nothing observed to fit; a note). Returns ``(model, state)``.
+    """
+    from spmopt.finance.behavioural import fit_base_sales, typical_traits
+    from spmopt.plan.earnings import Quotas
+    from spmopt.plan.statements import statements
+    from spmopt.reps.population import Population
+
+    model = _one_year_model(model)
+    name = _segment_name(model, segment)
+    seg = model.segments[name]
+    plan = seg.plan
+    if len(plan.measures) != 1:
+        raise SpmoptInputError(
+            f"plan '{plan.id}' pays on {', '.join(plan.measures)}; a revision from observed "
+            "credits simulates one measure"
+        )
+    switch = months_to_date(model, as_of)
+    notes: list[str] = []
+    credits, roster = _company_reps(plan, credits, roster, credits_source, roster_source, notes)
+    result = statements(
+        plan,
+        credits,
+        roster,
+        credits_source=credits_source,
+        roster_source=roster_source,
+        as_of=as_of,
+    )
+    if result.credits_after_as_of:
+        notes.append(f"{result.credits_after_as_of} credits dated after {as_of} left out")
+    state = result.plan_states[0]
+    terms = state.reps
+    keep = terms.start_month < switch
+    if not keep.all():
+        notes.append(
+            "reps starting after the as-of date left out (nothing observed): "
+            + ", ".join(terms.ids[~keep])
+        )
+    if not keep.any():
+        raise SpmoptInputError(f"no rep on plan '{plan.id}' is employed by {as_of}", roster_source)
+    terms = RepTerms(
+        ids=terms.ids[keep],
+        start_month=terms.start_month[keep],
+        target_incentive=terms.target_incentive[keep],
+        explicit_quota={key: value[keep] for key, value in terms.explicit_quota.items()},
+    )
+    measure = plan.measures[0]
+    monthly = state.monthly_by_measure[measure][keep] / 100.0
+    component = plan.quota_of_measure(measure)
+    started = np.arange(MONTHS)[:, None] >= terms.start_month[None, :]
+    weights = np.asarray(seg.seasonality.weights, float)
+    share = (weights[:switch, None] * started[:switch]).sum(axis=0) / weights.sum()
+    credited = monthly[:, :switch].sum(axis=1)
+    target = np.maximum(credited, 0.0) / share
+    frame = pd.DataFrame({"rep_id": terms.ids, "segment": name})
+    for trait, value in typical_traits(model, name).items():
+        if trait != "base_sales":
+            frame[trait] = value
+    frame["quota"] = Quotas.of(component, terms).annual
+    frame["target_incentive"] = terms.target_incentive
+    base_salary = np.full(len(frame), float(plan.base_salary))
+    if roster is not None and "base_salary" in roster.columns:
+        given = roster.set_index("rep_id")["base_salary"].reindex(terms.ids).to_numpy(float)
+        base_salary = np.where(np.isnan(given), base_salary, given)
+    frame["base_salary"] = base_salary
+    base, expected = fit_base_sales(plan, frame, seg.technology, seg.seasonality, target)
+    gap = (expected - target) / np.maximum(target, 1.0)
+    unfitted = np.abs(gap) > _FIT_TOLERANCE
+    if unfitted.any():
+        notes.append(
+            "base sales not fitted within 0.1% (the best response jumps near a kink of the plan, "
+            "or credits below what zero base sales give) for: "
+            + ", ".join(
+                f"{rep} ({value:+.1%})"
+                for rep, value in zip(terms.ids[unfitted], gap[unfitted], strict=True)
+            )
+        )
+    population = Population(frame.assign(base_sales=base))
+    company = replace(model, population=population, segments={name: seg})
+    position = result.position
+    position = position[position["rep_id"].isin(terms.ids)].reset_index(drop=True)
+    fitted = pd.DataFrame(
+        {
+            "rep_id": terms.ids,
+            "start_month": terms.start_month,
+            "credited_to_date": credited,
+            "share_to_date": share,
+            "target_sales": target,
+            "base_sales": base,
+            "expected_sales": expected,
+            "expected_credits_to_date": expected * share,
+            "fit_gap": gap,
+        }
+    )
+    observed = ObservedState(
+        terms=terms,
+        quota_ratio=terms.explicit_quota[component.id] / component.quota,
+        monthly=monthly,
+        started=started,
+        position=position,
+        fitted=fitted,
+        notes=tuple(notes),
+    )
+    return company, observed
+
+
 def _conversion(model: SimulationModel, revised: SimulationModel, factor: np.ndarray) -> np.ndarray:
     """(12, N): attainment the engine sees (credited over the old period quota, spread evenly)
     → attainment against the revised plan's period quota; ``factor`` (N,) each seat's Q'/Q."""
@@ -209,40 +441,99 @@ def _conversion(model: SimulationModel, revised: SimulationModel, factor: np.nda
 
 class _SwitchEngine(Engine):
     """The fast engine with a plan switch at month ``switch``: effort, timing and pay follow the
-    revised decisions from then on (the engine's month loop is unchanged)."""
+    revised decisions from then on (the engine's month loop is unchanged). With ``observed``
+    (:class:`ObservedState`) the months before ``switch`` credit each seat its rep's observed
+    credits: no timing and no attrition in them (attrition from the as-of month's end on),
+    no new business before a rep's start, and the company's reps paid on their roster terms."""
 
-    def __init__(self, model, switch, revised_model=None, revised=None, factor=None):
+    def __init__(self, model, switch, revised_model=None, revised=None, factor=None, observed=None):
         super().__init__(model)
         self.switch = switch
         self.revised = revised
         self.factor = factor
+        self.observed = observed
         if revised is not None:
+            self.revised_model = revised_model
             self.revised_segments = segment_arrays(revised_model)
             self.conversion = _conversion(model, revised_model, factor)
+        if observed is not None:
+            self.started = observed.started
 
     def effort(self, decisions, month, attainment):
         if self.revised is None or month < self.switch:
             return super().effort(decisions, month, attainment)
         return super().effort(self.revised, month, attainment * self.conversion[month])
 
+    def exposure(self, month, tenure):
+        out = super().exposure(month, tenure)
+        if self.observed is not None and month < self.switch:
+            out *= self.started[month]
+        return out
+
+    def observe(self, m, revenue):
+        if self.observed is not None and m < self.switch:
+            revenue[...] = self.observed.monthly[:, m]
+
     def timing_moves(self, decisions, state, m, *args, **kwargs):
+        if self.observed is not None and m < self.switch:
+            return  # the observed credits are what the reps' timing left
         use = self.revised if self.revised is not None and m >= self.switch else decisions
         return super().timing_moves(use, state, m, *args, **kwargs)
 
+    def attrition(self, state, hazard, draws, out, m):
+        if self.observed is not None and m < self.switch - 1:
+            draws = None  # the company's reps are employed to the as-of date
+        super().attrition(state, hazard, draws, out, m)
+
     def incentive(self, decisions, o, year_quota):
         super().incentive(decisions, o, year_quota)
-        if self.revised is None:
-            return
-        revised = np.zeros(o["incentive"].shape)
-        quota = year_quota * self.factor
-        for segment in self.revised_segments:
-            block = max(1, PAY_ROWS // segment.seats.size)
-            for first in range(0, quota.shape[0], block):
-                part = slice(first, first + block)
-                view = {name: o[name][part] for name in ("occupied", "hired", "credited")}
-                view["incentive"] = revised[part]
-                segment_incentive(segment, self.revised, view, quota[part])
-        o["incentive"][:, self.switch :] = revised[:, self.switch :]
+        if self.revised is not None:
+            revised = np.zeros(o["incentive"].shape)
+            quota = year_quota * self.factor
+            for segment in self.revised_segments:
+                block = max(1, PAY_ROWS // segment.seats.size)
+                for first in range(0, quota.shape[0], block):
+                    part = slice(first, first + block)
+                    view = {name: o[name][part] for name in ("occupied", "hired", "credited")}
+                    view["incentive"] = revised[part]
+                    segment_incentive(segment, self.revised, view, quota[part])
+            o["incentive"][:, self.switch :] = revised[:, self.switch :]
+        if self.observed is not None:
+            self._company_incentive(o)
+
+    def _company_incentive(self, o) -> None:
+        """The pay of the company's reps (the seats' first spells) on their roster terms: start
+        month, target incentive and quota (:attr:`ObservedState.terms`), spliced at the switch
+        under a revision; hires keep the engine's pay."""
+        (segment,) = self.segments
+        plan, measure = segment.segment.plan, segment.measure
+        own = Spells.of(by_seat(o["occupied"]), by_seat(o["hired"])).own  # (R, N, 12)
+        cents = to_cents(by_seat(o["credited"])) * own
+        observed = self.observed
+        pay = _terms_pay(plan, measure, observed.terms, observed.quota_ratio, cents)
+        if self.revised is not None:
+            revised_plan = self.revised_model.segments[segment.name].plan
+            after = _terms_pay(revised_plan, measure, observed.terms, observed.quota_ratio, cents)
+            pay[:, :, self.switch :] = after[:, :, self.switch :]
+        o["incentive"][...] = np.where(
+            own.transpose(0, 2, 1), pay.transpose(0, 2, 1), o["incentive"]
+        )
+
+
+def _terms_pay(plan: Plan, measure: str, terms: RepTerms, ratio, cents) -> np.ndarray:
+    """Monthly incentive [currency] (R, N, 12) of reps on ``terms`` crediting ``cents`` (R, N, 12)
+    under ``plan``; ``ratio`` (N,): each rep's roster quota over the *held* plan's quota (NaN: the
+    plan's, prorated), so that a revised plan's quota factor applies to a roster quota too."""
+    r, n, _ = cents.shape
+    pay = monthly_earnings(
+        plan,
+        measure,
+        cents.reshape(r * n, MONTHS),
+        np.tile(terms.start_month, r),
+        np.tile(terms.target_incentive, r),
+        np.tile(ratio, r),
+    )
+    return pay.reshape(r, n, MONTHS)
 
 
 def _simulate(
@@ -252,18 +543,21 @@ def _simulate(
     streams: RandomStreams,
     switch: int = MONTHS,
     revised: tuple | None = None,
+    observed: ObservedState | None = None,
 ) -> dict[str, np.ndarray]:
     """One plan year of ``model`` (replications, 12, seats) columns, optionally switching to
-    ``revised`` = (model, decisions, each seat's quota factor (N,)) from month ``switch``."""
-    if revised is None:
-        engine = _SwitchEngine(model, MONTHS)
-    else:
-        engine = _SwitchEngine(model, switch, revised[0], revised[1], revised[2])
+    ``revised`` = (model, decisions, each seat's quota factor (N,)) from month ``switch``, and
+    with ``observed`` credits in the months before it."""
+    engine = _SwitchEngine(model, switch, *(revised or (None, None, None)), observed=observed)
     buffers = Buffers(0, replications, MONTHS, model.seats)
     state = engine.start(streams, 0, replications, model.initial_quotas())
     view = buffers.view(0, replications)
     engine.run_year(0, decisions, state, view)
-    return {name: np.array(column) for name, column in view.items()}
+    columns = {name: np.array(column) for name, column in view.items()}
+    if observed is not None and not observed.started.all():  # before a rep's start: no seat
+        for name in ("occupied", "base_pay", "effort"):
+            columns[name] = columns[name] * observed.started
+    return columns
 
 
 def _profit(columns: dict, months: slice) -> dict[str, np.ndarray]:
@@ -312,16 +606,21 @@ def revise_model(
     replications: int,
     streams: RandomStreams,
     progress: Callable[[str], None] | None = None,
+    observed: ObservedState | None = None,
 ) -> dict[str, dict]:
     """Simulate holding the plan and each revision from month ``switch`` (1–11).
 
     Returns ``{revision id or "hold": columns}`` with (replications, 12, seats) arrays of the
-    fast engine's columns; every run uses the same streams (common random numbers).
+    fast engine's columns; every run uses the same streams (common random numbers). With
+    ``observed`` (from :func:`observed_model`, whose model this must be) the months before
+    ``switch`` credit the observed credits in every run.
     """
     model = _one_year_model(model)
+    if observed is not None and observed.monthly.shape != (model.seats, MONTHS):
+        raise ValueError("observed credits: expected one row per seat of the model")
     held = decide_year(model, model.initial_quotas())
     _check_reviews(model, held, switch)
-    runs = {"hold": _simulate(model, held, replications, streams)}
+    runs = {"hold": _simulate(model, held, replications, streams, switch, observed=observed)}
     if progress is not None:
         progress("hold")
     for revision in revisions:
@@ -331,7 +630,13 @@ def revise_model(
         revised_model = model.with_plans(plans)
         decisions = decide_year(revised_model, model.initial_quotas() * factor)
         runs[revision.id] = _simulate(
-            model, held, replications, streams, switch, (revised_model, decisions, factor)
+            model,
+            held,
+            replications,
+            streams,
+            switch,
+            (revised_model, decisions, factor),
+            observed,
         )
         if progress is not None:
             progress(revision.id)
@@ -466,6 +771,11 @@ def revise(
     beliefs: Sequence[float] = (0.0, 0.25, 0.5, 1.0),
     budget: float | None = None,
     progress: Callable[[str], None] | None = None,
+    credits: pd.DataFrame | None = None,
+    roster: pd.DataFrame | None = None,
+    segment: str | None = None,
+    credits_source: str = "credits",
+    roster_source: str = "roster",
 ) -> RevisionResult:
     """Compare holding the plan with revising it for the rest of the year (see the module).
 
@@ -488,8 +798,16 @@ def revise(
         The values of ρ whose credibility cost is reported (``belief`` is added).
     budget:
         The year's compensation budget, base salaries and incentives [currency] (as ``spmopt
-        compare``); default the scenario's ``finance.comp_budget``. Candidates whose expected
-        compensation cost of the year exceeds it cannot be chosen.
+        compare``); default the scenario's ``finance.comp_budget`` (none with ``credits``: the
+        scenario's budget is for its own population). Candidates whose expected compensation
+        cost of the year exceeds it cannot be chosen.
+    credits, roster:
+        Optional: the company's credits to date and roster (the formats of
+        :func:`spmopt.statements`). The reps are then the company's (:func:`observed_model`)
+        and the months to ``as_of`` credit each rep its observed credits in every candidate and
+        replication; the rest of the year is simulated. ``segment`` names the scenario segment
+        lending the reps' traits, sales technology and plan (default: the first);
+        ``credits_source`` and ``roster_source`` name the files in error messages.
 
     Example
     -------
@@ -518,7 +836,7 @@ def revise(
         model = scenario.model(plan)
         replications = replications or scenario.replications
         seed = scenario.seed if seed is None else seed
-        if budget is None:
+        if budget is None and credits is None:
             budget = scenario.spec.finance.comp_budget
     if replications < 2:
         raise SpmoptInputError(f"replications: expected at least 2, got {replications}")
@@ -526,13 +844,30 @@ def revise(
     belief = float(belief)
     if not 0 <= belief <= 1:
         raise SpmoptInputError(f"belief ρ: expected a probability in [0, 1], got {belief}")
+    observed = None
+    if credits is not None:
+        model, observed = observed_model(
+            model,
+            credits,
+            roster,
+            as_of,
+            segment=segment,
+            credits_source=credits_source,
+            roster_source=roster_source,
+        )
+    elif roster is not None:
+        raise SpmoptInputError("a roster was given without credits; give --credits too")
     streams = RandomStreams(seed)
-    runs = revise_model(model, switch, revisions, replications, streams, progress)
+    runs = revise_model(model, switch, revisions, replications, streams, progress, observed)
     grid = sorted({*(float(b) for b in beliefs), belief})
     credibility = credibility_costs(model, grid, replications, streams)
     at_belief = credibility.loc[credibility["belief"] == belief].iloc[0]
     summary = _summary(runs, revisions, switch, at_belief, budget, _cost_per_belief(credibility))
-    reps = _rep_table(runs, model, switch)
+    reps = _rep_table(runs, model, switch, observed)
+    metadata = {"seed": seed, "replications": replications, "switch_month": switch}
+    if observed is not None:
+        metadata["notes"] = observed.notes
+        metadata["fitted"] = observed.fitted
     return RevisionResult(
         summary=summary,
         credibility=credibility,
@@ -540,7 +875,7 @@ def revise(
         as_of=as_of,
         belief=belief,
         budget=budget,
-        metadata={"seed": seed, "replications": replications, "switch_month": switch},
+        metadata=metadata,
     )
 
 
@@ -605,7 +940,12 @@ def _summary(runs, revisions, switch, at_belief, budget, per_belief) -> pd.DataF
     return table[list(SUMMARY_COLUMNS)]
 
 
-def _rep_table(runs, model: SimulationModel, switch: int) -> pd.DataFrame:
+def _rep_table(runs, model: SimulationModel, switch: int, observed=None) -> pd.DataFrame:
+    """Per candidate and rep: mean effort, revenue and incentive of the remaining months and the
+    year's incentive; with ``observed``, also the rep's observed ``credited_to_date``,
+    ``attainment_to_date`` (against the quota to date) and ``earned_to_date`` (the statements'
+    earnings to the as-of date), and ``year_incentive_to_date`` (the simulated year's incentive
+    of the months to date: equal to ``earned_to_date`` for a rep paid on the statements' terms)."""
     rest = slice(switch, MONTHS)
     frames = []
     for key, columns in runs.items():
@@ -613,17 +953,24 @@ def _rep_table(runs, model: SimulationModel, switch: int) -> pd.DataFrame:
         effort = (columns["effort"][:, rest] * occupied).sum(axis=(0, 1)) / np.maximum(
             occupied.sum(axis=(0, 1)), 1
         )
-        frames.append(
-            pd.DataFrame(
-                {
-                    "revision_id": key,
-                    "rep_id": model.population.rep_ids,
-                    "segment": model.seat_segments,
-                    "rest_mean_effort": effort,
-                    "rest_revenue": columns["revenue"][:, rest].sum(axis=1).mean(axis=0),
-                    "rest_incentive": columns["incentive"][:, rest].sum(axis=1).mean(axis=0),
-                    "year_incentive": columns["incentive"].sum(axis=1).mean(axis=0),
-                }
-            )
+        frame = pd.DataFrame(
+            {
+                "revision_id": key,
+                "rep_id": model.population.rep_ids,
+                "segment": model.seat_segments,
+                "rest_mean_effort": effort,
+                "rest_revenue": columns["revenue"][:, rest].sum(axis=1).mean(axis=0),
+                "rest_incentive": columns["incentive"][:, rest].sum(axis=1).mean(axis=0),
+                "year_incentive": columns["incentive"].sum(axis=1).mean(axis=0),
+            }
         )
+        if observed is not None:
+            position = observed.position
+            frame.insert(3, "credited_to_date", position["credited_ytd"].to_numpy())
+            frame.insert(4, "attainment_to_date", position["attainment_to_date"].to_numpy())
+            frame.insert(5, "earned_to_date", position["earned_ytd"].to_numpy())
+            frame["year_incentive_to_date"] = (
+                columns["incentive"][:, :switch].sum(axis=1).mean(axis=0)
+            )
+        frames.append(frame)
     return pd.concat(frames, ignore_index=True)

@@ -497,6 +497,7 @@ class Engine:
                 revenue += pulled_credit
             else:
                 revenue[...] = closings
+            self.observe(m, revenue)
             credited = o["credited"][:, m]
             np.multiply(revenue, occupied, out=credited)
             credited_to_date += credited
@@ -510,6 +511,10 @@ class Engine:
         self.incentive(decisions, o, year_quota)
         o["base_pay"][...] = o["occupied"] * (decisions.base_salary / MONTHS)
         np.multiply(o["revenue"], self.gross_margin, out=o["margin"])
+
+    def observe(self, m: int, revenue: np.ndarray) -> None:
+        """Hook before step 6 credits month ``m``: a subclass may overwrite the month's revenue
+        (R, N) [currency] in place with observed values (``spmopt revise --credits``)."""
 
     def timing_moves(self, decisions, state, m, t, effort, closings, credited_to_date, out, credit):
         """Step 5: pulls and pushes of the reps whose measurement period ends in month ``m``."""

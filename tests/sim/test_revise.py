@@ -360,6 +360,6 @@ def test_cli_help_gives_every_option_a_description_and_its_default(capsys):
             entries[current] += " " + line.strip()
         else:
             current = None
-    assert len(entries) == 11
+    assert len(entries) == 15
     for invocation, description in entries.items():
         assert "default" in description or "required" in description, invocation
