@@ -64,6 +64,7 @@ def _run(
     timings: dict,
     workers: int | None = 1,
     decision_progress: Callable[[int, int], None] | None = None,
+    month_end: Callable | None = None,
 ) -> Iterator[tuple[int, int]]:
     """Simulate the chunks; yield each chunk's (start, stop), in order, once all its years are
     done.
@@ -77,6 +78,7 @@ def _run(
     if replications < 1:
         raise SpmoptInputError(f"replications must be at least 1, not {replications}")
     engine = Engine(model)
+    engine.month_end = month_end  # an observer of the state (see Engine.month_end)
     chunk = chunk_replications or default_chunk(model.seats, replications)
     bounds = [(s, min(s + chunk, replications)) for s in range(0, replications, chunk)]
     workers = min(max(1, workers or os.cpu_count() or 1), len(bounds))
