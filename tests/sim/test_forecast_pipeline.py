@@ -204,3 +204,33 @@ def test_forecast_command_rejects_a_bad_pipeline(tmp_path, capsys, case):
     assert len(err.strip().splitlines()) == 1, err
     assert str(path) in err and message in err, err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_history_pipeline_is_the_engines_open_deals():
+    """The backtest's pipeline snapshot (saas-ae with 15 seats, one year): the simulation's
+    table is :func:`spmopt.simulate`'s, bit for bit (the snapshot only reads the state), and
+    every seat's pipeline due in a later month is covered by that month's closings plus the
+    deals pulled out of it at the previous quarter end (its deals close then unless pulled);
+    the pipeline holds most of July's closings and less of later months'."""
+    from spmopt.scenario import Scenario
+    from spmopt.sim.forecast_pipeline import simulate_with_pipeline
+
+    path = ROOT / "scenarios" / "saas-ae.toml"
+    text = path.read_text().replace("count = 120", "count = 12").replace("count = 30", "count = 3")
+    scenario = Scenario.from_toml(text, source=str(path), base=path.parent)
+    rep_periods, pipeline = simulate_with_pipeline(scenario, 2, as_of_month=5)
+    reference = spmopt.simulate(scenario, replications=2).rep_periods
+    pd.testing.assert_frame_equal(rep_periods, reference)
+    due = pipeline.assign(month=6 + pipeline["months_ahead"])
+    due = due[due["month"] <= 12]
+    table = rep_periods.set_index(["replication", "rep_id", "month"])
+    keys = list(zip(due["replication"], due["rep_id"], due["month"], strict=True))
+    before = list(zip(due["replication"], due["rep_id"], due["month"] - 1, strict=True))
+    closings = table.loc[keys, "closings"].to_numpy() + table.loc[before, "pulled"].to_numpy()
+    assert (closings >= due["amount"].to_numpy() - 1e-6).all()
+    by_month = due.groupby("month")["amount"].sum()
+    later = rep_periods[rep_periods["month"].astype(int) >= 7]
+    closed = later.groupby(later["month"].astype(int))["closings"].sum()
+    share = by_month / closed
+    assert share[7] > 0.8 and share[12] < share[7]
