@@ -202,6 +202,7 @@ def simulate_fast(
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
     decision_progress: Callable[[int, int], None] | None = None,
+    month_end: Callable | None = None,
 ) -> SimulationResult:
     """Simulate ``replications`` replications of ``model`` with the vectorised fast engine.
 
@@ -225,6 +226,9 @@ def simulate_fast(
         Threads simulating chunks at once (numpy releases the GIL in its array loops; default:
         the machine's cores, 1 when the caller runs several simulations in parallel itself);
         the tables do not depend on it.
+    month_end:
+        Optional observer ``month_end(engine, state, t)`` called at the end of every simulated
+        month t of every chunk (read only: the pipeline snapshot of the forecast backtest).
 
     Returns
     -------
@@ -250,6 +254,7 @@ def simulate_fast(
         timings,
         workers,
         decision_progress,
+        month_end,
     ):
         pass
     timings["simulate_seconds"] = time.perf_counter() - clock - timings["decide_year_seconds"]

@@ -28,79 +28,33 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from spmopt.errors import SpmoptInputError
 from spmopt.plan.calendar import MONTHS_PER_YEAR
+from spmopt.plan.inputs import LINE_COLUMN, PIPELINE_COLUMNS, read_pipeline, validate_pipeline
 from spmopt.sim.streams import RandomStreams
 
-#: required columns of a pipeline file; optional: probability, stage, measure
-PIPELINE_COLUMNS = ("rep_id", "deal_id", "amount", "expected_close")
-PIPELINE_OPTIONAL_COLUMNS = ("probability", "stage", "measure")
+__all__ = [
+    "PIPELINE_COLUMNS",
+    "PlanPipeline",
+    "held_share",
+    "plan_pipelines",
+    "read_pipeline",
+    "validate_pipeline",
+    "simulate_with_pipeline",
+    "history_pipelines",
+]
 
 
 # ------------------------------------------------------------------------------------- input
-def read_pipeline(path: str | Path) -> pd.DataFrame:
-    """Read and validate a pipeline CSV file (see the module docstring)."""
-    from spmopt.plan.inputs import _read_csv
-
-    return validate_pipeline(_read_csv(path, "pipeline"), str(path))
-
-
-def validate_pipeline(frame: pd.DataFrame, source: str = "pipeline") -> pd.DataFrame:
-    """Check and type a pipeline table: ``rep_id``/``deal_id``/``stage``/``measure`` text,
-    ``amount`` float ≥ 0 [currency], ``expected_close`` datetime, ``probability`` in [0, 1]
-    (empty or absent: 1). Returns a new DataFrame (the contract columns, plus the file's line
-    numbers when read from a file)."""
-    from spmopt.plan.inputs import LINE_COLUMN, _dates, _numbers, _require_columns, _text, _where
-
-    if not isinstance(frame, pd.DataFrame):
-        raise SpmoptInputError("the pipeline must be a pandas DataFrame", source)
-    _require_columns(frame, PIPELINE_COLUMNS, source, "pipeline")
-    typed = pd.DataFrame(
-        {
-            "rep_id": _text(frame, "rep_id", source),
-            "deal_id": _text(frame, "deal_id", source, allow_empty=True).fillna(""),
-            "amount": _numbers(frame, "amount", source),
-            "expected_close": _dates(frame, "expected_close", source),
-        },
-        index=frame.index,
-    )
-    negative = typed["amount"].to_numpy() < 0
-    if negative.any():
-        position = int(np.flatnonzero(negative)[0])
-        raise SpmoptInputError(
-            f"{_where(frame, position)}: amount {typed['amount'].iloc[position]:,.2f} is "
-            "negative; a pipeline deal's amount is its face value (≥ 0)",
-            source,
-        )
-    if "probability" in frame.columns:
-        probability = _numbers(frame, "probability", source, allow_empty=True)
-        probability = np.where(np.isnan(probability), 1.0, probability)
-        outside = (probability < 0) | (probability > 1)
-        if outside.any():
-            position = int(np.flatnonzero(outside)[0])
-            raise SpmoptInputError(
-                f"{_where(frame, position)}: probability {frame['probability'].iloc[position]!r} "
-                "is outside [0, 1]",
-                source,
-            )
-    else:
-        probability = np.ones(len(frame))
-    typed["probability"] = probability
-    for column in ("stage", "measure"):
-        typed[column] = (
-            _text(frame, column, source, allow_empty=True).fillna("")
-            if column in frame.columns
-            else ""
-        )
-    if LINE_COLUMN in frame.columns:
-        typed[LINE_COLUMN] = frame[LINE_COLUMN].to_numpy()
-    typed.attrs["validated"] = "pipeline"
-    return typed
+def _line(table: pd.DataFrame, position: int) -> str:
+    """Where a row came from: its file line, or its index."""
+    if LINE_COLUMN in table.columns:
+        return f"line {int(table[LINE_COLUMN].iloc[position])}"
+    return f"row {table.index[position]!r}"
 
 
 @dataclass(frozen=True)
@@ -185,8 +139,6 @@ def plan_pipelines(
     """The in-year deals of each plan (by plan id; plans without any are left out) and notes
     (deals ignored after the year end). Errors name the file's line and column: a rep in no
     plan, a close date on or before the as-of date, a measure the rep's plan does not pay on."""
-    from spmopt.plan.inputs import _where
-
     table = pipeline if pipeline.attrs.get("validated") else validate_pipeline(pipeline, source)
     owner: dict[str, tuple[int, int]] = {}
     for number, state in enumerate(plan_states):
@@ -197,7 +149,7 @@ def plan_pipelines(
     if unknown.any():
         position = int(np.flatnonzero(unknown)[0])
         raise SpmoptInputError(
-            f"{_where(table, position)}: rep_id {rep_ids.iloc[position]!r} is not a rep of the "
+            f"{_line(table, position)}: rep_id {rep_ids.iloc[position]!r} is not a rep of the "
             "plans forecast (not in the credits or roster)",
             source,
         )
@@ -206,7 +158,7 @@ def plan_pipelines(
     if early.any():
         position = int(np.flatnonzero(early)[0])
         raise SpmoptInputError(
-            f"{_where(table, position)}: expected_close {close[position]} is on or before the "
+            f"{_line(table, position)}: expected_close {close[position]} is on or before the "
             f"as-of date {as_of}; an open deal closes after it (deals closed by then belong in "
             "the credits)",
             source,
@@ -234,7 +186,7 @@ def plan_pipelines(
         if wrong.any():
             position = int(np.flatnonzero(wrong)[0])
             raise SpmoptInputError(
-                f"{_where(table, position)}: measure {measure[position]!r} is not a measure of "
+                f"{_line(table, position)}: measure {measure[position]!r} is not a measure of "
                 f"plan '{state.plan.id}' ({', '.join(state.plan.measures)})",
                 source,
             )
@@ -274,14 +226,12 @@ def simulate_with_pipeline(
     month) of the face value due then (``amount``) [currency]: deals created by the as-of month
     that close later, each certain to close unless its rep leaves or times it across a
     quarter end."""
-    from spmopt.run.simulation import _run_settings, as_scenario
-    from spmopt.sim._fast_output import Buffers
-    from spmopt.sim.fast import _run
+    from spmopt.run.simulation import as_scenario, run_settings
+    from spmopt.sim.fast import simulate_fast
 
     scenario = as_scenario(scenario)
-    replications, seed, _ = _run_settings(scenario, replications, seed, "fast")
+    replications, seed, _ = run_settings(scenario, replications, seed, "fast")
     model = scenario.model(None)
-    buffers = Buffers(0, replications, MONTHS_PER_YEAR * model.years, model.seats)
     snapshots: dict[int, np.ndarray] = {}
 
     def month_end(engine, state, t: int) -> None:
@@ -293,28 +243,14 @@ def simulate_with_pipeline(
             lags - 1, replications, model.seats
         )
 
-    timings = {"decide_year_seconds": 0.0, "chunk_seconds": 0.0, "simulate_cpu_seconds": 0.0}
-    runs = _run(
+    rep_periods = simulate_fast(
         model,
         replications,
         RandomStreams(seed),
-        0,
-        replications,
-        None,
-        lambda start, stop: (buffers, start),
-        timings,
-        1,
+        chunk_replications=replications,
+        workers=1,
         month_end=month_end,
-    )
-    for _ in runs:
-        pass
-    rep_periods = buffers.frame(
-        model.scenario_id,
-        model.plan_id(),
-        model.population.rep_ids,
-        model.period_labels(),
-        model.seat_segments,
-    )
+    ).rep_periods
     rows = []
     rep_ids = np.asarray(model.population.rep_ids).astype(str)
     for year, value in snapshots.items():
