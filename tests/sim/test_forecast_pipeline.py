@@ -234,3 +234,19 @@ def test_history_pipeline_is_the_engines_open_deals():
     closed = later.groupby(later["month"].astype(int))["closings"].sum()
     share = by_month / closed
     assert share[7] > 0.8 and share[12] < share[7]
+
+
+def test_forecast_command_reads_the_shipped_pipeline(tmp_path, capsys):
+    """The shipped pipeline runs end to end: a pipeline column, the probability-weighted total,
+    a note for each plan's deal after the year end, and ``pipeline_expected`` in the tables."""
+    argv = ["forecast", "--plan", PLANS / "saas-ae.toml", "--plan", PLANS / "multi-measure.toml"]
+    argv += ["--credits", DATA / "credits.csv", "--roster", DATA / "roster.csv"]
+    argv += ["--as-of", "2027-06-30", "--replications", "20", "--show", "2"]
+    argv += ["--pipeline", DATA / "pipeline.csv", "--out", tmp_path]
+    status = main([str(part) for part in argv])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert " pipeline " in captured.out and "probability-weighted pipeline" in captured.out
+    assert captured.out.count("expected after the plan year's end: ignored") == 2
+    reps = pd.read_csv(tmp_path / "forecast_reps.csv")
+    assert (reps["pipeline_expected"] >= 0).all() and reps["pipeline_expected"].sum() > 0
