@@ -70,6 +70,16 @@ def add_parser(commands) -> None:
         help="the scenario segment whose reps the forecast's reps behave like (default: its first)",
     )
     forecast.add_argument(
+        "--pipeline",
+        type=Path,
+        metavar="PIPELINE.csv",
+        help="open deals (rep_id, deal_id, amount, expected_close[, probability, stage, "
+        "measure]): each closes in its month with its probability (default 1), and the "
+        "statistical forecast of the business not yet in the pipeline is scaled down by the "
+        "share the pipeline holds force-wide; deals expected after the year end are ignored "
+        "(default: no pipeline)",
+    )
+    forecast.add_argument(
         "--show", type=int, default=10, metavar="N", help="reps to print per plan (default: 10)"
     )
     forecast.add_argument("--out", required=True, type=Path, metavar="DIR", help=_OUT_HELP)
@@ -83,6 +93,7 @@ def _forecast(args: argparse.Namespace) -> int:
     from spmopt.commands import load_plans_credits_roster
     from spmopt.plan import read_credits, read_roster
     from spmopt.sim.forecast import forecast
+    from spmopt.sim.forecast_pipeline import read_pipeline
 
     inputs = load_plans_credits_roster(args)
     plans = inputs.plans
@@ -99,6 +110,8 @@ def _forecast(args: argparse.Namespace) -> int:
         last_year_roster=read_roster(args.last_year_roster) if args.last_year_roster else None,
         behaviour=args.behaviour,
         behaviour_segment=args.behaviour_segment,
+        pipeline=read_pipeline(args.pipeline) if args.pipeline else None,
+        pipeline_source=str(args.pipeline),
     )
     with staged_output(args.out, "forecast") as staging:
         written = result.write(staging)
@@ -131,6 +144,7 @@ def _forecast(args: argparse.Namespace) -> int:
                     if args.behaviour and rows["behaviour_factor"].notna().any()
                     else {}
                 ),
+                **({"pipeline": rows["pipeline_expected"].map(money)} if args.pipeline else {}),
                 "year attainment P50": rows["attainment_p50"].map(percent),
                 "P(quota)": rows["p_quota"].map(percent),
             }
@@ -154,9 +168,16 @@ def _forecast(args: argparse.Namespace) -> int:
                 if args.last_year
                 else ""
             )
+            + (
+                f"probability-weighted pipeline {money(row.pipeline_expected)}; "
+                if args.pipeline
+                else ""
+            )
             + f"budget "
             f"{money(row.budget)}, P(over budget) {row.p_over_budget:.0%}; expected share of reps "
             f"at quota {row.expected_share_at_quota:.0%}"
         )
+    for note in result.notes:
+        print(f"Note: {note}")
     print("Wrote " + ", ".join(str(Path(args.out) / path.name) for path in written))
     return 0

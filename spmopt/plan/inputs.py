@@ -273,3 +273,65 @@ def read_roster(path: str | Path) -> pd.DataFrame:
 def describe_row(frame: pd.DataFrame, position: int) -> str:
     """``line N`` for a row read from a file, ``row LABEL`` for a DataFrame passed in."""
     return _where(frame, position)
+
+
+# ------------------------------------------------------------------------------ pipeline
+#: required columns of a pipeline file (open deals); optional: probability, stage, measure
+PIPELINE_COLUMNS = ("rep_id", "deal_id", "amount", "expected_close")
+
+
+def read_pipeline(path: str | Path) -> pd.DataFrame:
+    """Read and validate a pipeline CSV file (:func:`validate_pipeline`; the forecast's open
+    deals, :mod:`spmopt.sim.forecast_pipeline`)."""
+    return validate_pipeline(_read_csv(path, "pipeline"), str(path))
+
+
+def validate_pipeline(frame: pd.DataFrame, source: str = "pipeline") -> pd.DataFrame:
+    """Check and type a pipeline table: ``rep_id``/``deal_id``/``stage``/``measure`` text,
+    ``amount`` float ≥ 0 [currency], ``expected_close`` datetime, ``probability`` in [0, 1]
+    (empty or absent: 1). Returns a new DataFrame (the contract columns, plus the file's line
+    numbers when read from a file)."""
+    if not isinstance(frame, pd.DataFrame):
+        raise SpmoptInputError("the pipeline must be a pandas DataFrame", source)
+    _require_columns(frame, PIPELINE_COLUMNS, source, "pipeline")
+    typed = pd.DataFrame(
+        {
+            "rep_id": _text(frame, "rep_id", source),
+            "deal_id": _text(frame, "deal_id", source, allow_empty=True).fillna(""),
+            "amount": _numbers(frame, "amount", source),
+            "expected_close": _dates(frame, "expected_close", source),
+        },
+        index=frame.index,
+    )
+    negative = typed["amount"].to_numpy() < 0
+    if negative.any():
+        position = int(np.flatnonzero(negative)[0])
+        raise SpmoptInputError(
+            f"{_where(frame, position)}: amount {typed['amount'].iloc[position]:,.2f} is "
+            "negative; a pipeline deal's amount is its face value (≥ 0)",
+            source,
+        )
+    if "probability" in frame.columns:
+        probability = _numbers(frame, "probability", source, allow_empty=True)
+        probability = np.where(np.isnan(probability), 1.0, probability)
+        outside = (probability < 0) | (probability > 1)
+        if outside.any():
+            position = int(np.flatnonzero(outside)[0])
+            raise SpmoptInputError(
+                f"{_where(frame, position)}: probability {frame['probability'].iloc[position]!r} "
+                "is outside [0, 1]",
+                source,
+            )
+    else:
+        probability = np.ones(len(frame))
+    typed["probability"] = probability
+    for column in ("stage", "measure"):
+        typed[column] = (
+            _text(frame, column, source, allow_empty=True).fillna("")
+            if column in frame.columns
+            else ""
+        )
+    if LINE_COLUMN in frame.columns:
+        typed[LINE_COLUMN] = frame[LINE_COLUMN].to_numpy()
+    typed.attrs["validated"] = "pipeline"
+    return typed

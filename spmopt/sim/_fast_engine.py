@@ -131,6 +131,9 @@ class Engine:
 
     def __init__(self, model: SimulationModel):
         self.model = model
+        #: optional ``month_end(engine, state, t)`` called at the end of each month t, once its
+        #: closings have left the pipeline (reads only; e.g. the forecast backtest's snapshot)
+        self.month_end = None
         self.n = model.seats
         self.reps = model.population.arrays
         self.segments = segment_arrays(model)
@@ -507,6 +510,8 @@ class Engine:
             self.attrition(state, hazard, None if quit_draws is None else quit_draws[:, m], o, m)
             state.pipe_value[slot] = 0.0
             state.pipe_count[slot] = 0
+            if self.month_end is not None:
+                self.month_end(self, state, t)
         # 7. pay, and the columns that follow from the others
         self.incentive(decisions, o, year_quota)
         o["base_pay"][...] = o["occupied"] * (decisions.base_salary / MONTHS)

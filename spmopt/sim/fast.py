@@ -64,6 +64,7 @@ def _run(
     timings: dict,
     workers: int | None = 1,
     decision_progress: Callable[[int, int], None] | None = None,
+    month_end: Callable | None = None,
 ) -> Iterator[tuple[int, int]]:
     """Simulate the chunks; yield each chunk's (start, stop), in order, once all its years are
     done.
@@ -77,6 +78,7 @@ def _run(
     if replications < 1:
         raise SpmoptInputError(f"replications must be at least 1, not {replications}")
     engine = Engine(model)
+    engine.month_end = month_end  # an observer of the state (see Engine.month_end)
     chunk = chunk_replications or default_chunk(model.seats, replications)
     bounds = [(s, min(s + chunk, replications)) for s in range(0, replications, chunk)]
     workers = min(max(1, workers or os.cpu_count() or 1), len(bounds))
@@ -200,6 +202,7 @@ def simulate_fast(
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
     decision_progress: Callable[[int, int], None] | None = None,
+    month_end: Callable | None = None,
 ) -> SimulationResult:
     """Simulate ``replications`` replications of ``model`` with the vectorised fast engine.
 
@@ -223,6 +226,9 @@ def simulate_fast(
         Threads simulating chunks at once (numpy releases the GIL in its array loops; default:
         the machine's cores, 1 when the caller runs several simulations in parallel itself);
         the tables do not depend on it.
+    month_end:
+        Optional observer ``month_end(engine, state, t)`` called at the end of every simulated
+        month t of every chunk (read only: the pipeline snapshot of the forecast backtest).
 
     Returns
     -------
@@ -248,6 +254,7 @@ def simulate_fast(
         timings,
         workers,
         decision_progress,
+        month_end,
     ):
         pass
     timings["simulate_seconds"] = time.perf_counter() - clock - timings["decide_year_seconds"]

@@ -78,6 +78,7 @@ FORECAST_REP_COLUMNS = (
     "replay_attainment",
     "replay_basis",
     "behaviour_factor",
+    "pipeline_expected",
 )
 FORECAST_TOTAL_COLUMNS = (
     "plan_id",
@@ -93,6 +94,7 @@ FORECAST_TOTAL_COLUMNS = (
     "expected_share_at_quota",
     "replay_payout",
     "replay_from_last_year",
+    "pipeline_expected",
 )
 
 
@@ -113,12 +115,15 @@ class Forecast:
         Year-end payout per replication and rep (replications × reps, in the order of ``reps``).
     as_of:
         The as-of date.
+    notes:
+        Remarks on the inputs (pipeline deals ignored after the year end).
     """
 
     reps: pd.DataFrame
     totals: pd.DataFrame
     samples: np.ndarray
     as_of: dt.date
+    notes: tuple[str, ...] = ()
 
     def write(self, out_dir) -> list:
         """Write ``forecast_reps.csv`` and ``forecast_totals.csv`` under ``out_dir``."""
@@ -150,6 +155,8 @@ def forecast(
     last_year_roster: pd.DataFrame | None = None,
     behaviour=None,
     behaviour_segment: str | None = None,
+    pipeline: pd.DataFrame | None = None,
+    pipeline_source: str = "pipeline",
 ) -> Forecast:
     """Forecast each rep's year-end payout and attainment from the credits to ``as_of``.
 
@@ -177,6 +184,12 @@ def forecast(
         responds to their position through that segment's policy on this plan
         (:func:`behaviour_model`). Plans with several measures stay statistical
         (``behaviour_factor`` empty).
+    pipeline:
+        Optional open deals (:func:`spmopt.sim.forecast_pipeline.validate_pipeline`: ``rep_id,
+        deal_id, amount, expected_close[, probability, stage, measure]``): each closes in its
+        month with its probability, and the statistical forecast of each month is scaled down
+        by the share of it the pipeline holds force-wide (:mod:`spmopt.sim.forecast_pipeline`);
+        ``pipeline_expected`` per rep is the probability-weighted pipeline of the year.
 
     Examples
     --------
@@ -194,6 +207,11 @@ def forecast(
         as_of=as_of,
     )
     streams = RandomStreams(seed)
+    deals, notes = {}, ()
+    if pipeline is not None:
+        from spmopt.sim.forecast_pipeline import plan_pipelines
+
+        deals, notes = plan_pipelines(pipeline, result.plan_states, result.as_of, pipeline_source)
     frames, samples = [], []
     for state in result.plan_states:
         point = AsOf.of(result.as_of, state.plan.year_start)
@@ -210,7 +228,13 @@ def forecast(
         response = None
         if behaviour is not None and len(state.plan.measures) == 1:
             response = behaviour_model(behaviour, state.plan, behaviour_segment)
-        frame, sample = _plan_forecast(state, point, replications, streams, replay, response)
+        frame, sample = _plan_forecast(
+            state, point, replications, streams, replay, response, deals.get(state.plan.id)
+        )
+        if pipeline is not None:
+            from spmopt.sim.forecast_pipeline import expected_pipeline
+
+            frame["pipeline_expected"] = expected_pipeline(deals.get(state.plan.id), len(frame))
         frames.append(frame)
         samples.append(sample)
     if behaviour is not None and all(len(p.plan.measures) > 1 for p in result.plan_states):
@@ -224,6 +248,7 @@ def forecast(
         totals=_totals(reps, sample, budget),
         samples=sample,
         as_of=result.as_of,
+        notes=notes,
     )
 
 
@@ -330,10 +355,12 @@ def _plan_forecast(
     streams: RandomStreams,
     replay: tuple[dict, np.ndarray] | None = None,
     response: BehaviourModel | None = None,
+    pipeline=None,
 ):
     """Forecast rows and payout samples (replications, R) of one plan's reps; ``replay`` the
     last year's remaining months and which reps have them (:func:`replay_last_year`);
-    ``response`` the behavioural model (:func:`behaviour_model`)."""
+    ``response`` the behavioural model (:func:`behaviour_model`); ``pipeline`` the plan's open
+    deals (:class:`~spmopt.sim.forecast_pipeline.PlanPipeline`)."""
     plan, reps, count = state.plan, state.reps, len(state.reps.ids)
     elapsed = as_of.elapsed()
     remaining = 1.0 - elapsed
@@ -385,7 +412,13 @@ def _plan_forecast(
             )
             rate = rate * multiplier
             factor = _mean_factor(multiplier, remaining)
-        simulated = model.quota[None] * remaining[None, None, :] * (rate + shocks)
+        if pipeline is None:
+            simulated = model.quota[None] * remaining[None, None, :] * (rate + shocks)
+        else:
+            simulated = pipeline.complete(
+                measure, streams, model.quota, remaining, model.mean, rate,
+                common / scale, model.cv * month_z / scale,
+            )  # fmt: skip
         cents = np.rint(simulated * 100.0)
         base = np.broadcast_to(state.monthly_by_measure[measure], cents.shape)
         completed[measure] = (base + cents).reshape(-1, MONTHS_PER_YEAR)
@@ -453,6 +486,7 @@ def _plan_forecast(
             "replay_attainment": replay_attainment,
             "replay_basis": replay_basis,
             "behaviour_factor": factor,
+            "pipeline_expected": np.nan,
         },
         columns=list(FORECAST_REP_COLUMNS),
     )
@@ -702,6 +736,7 @@ def _totals(reps: pd.DataFrame, sample: np.ndarray, budget: float | None) -> pd.
                 "replay_from_last_year": int(
                     (reps.loc[members, "replay_basis"] == "last_year").sum()
                 ),
+                "pipeline_expected": float(reps.loc[members, "pipeline_expected"].sum(min_count=1)),
             }
         )
     return pd.DataFrame(rows, columns=list(FORECAST_TOTAL_COLUMNS))
@@ -776,6 +811,7 @@ def backtest(
     as_of: dt.date | str,
     replications: int = 500,
     seed: int = 0,
+    pipelines: dict | None = None,
 ) -> pd.DataFrame:
     """Forecast each simulated history at ``as_of``, then reveal its rest of the year.
 
@@ -787,6 +823,8 @@ def backtest(
     year's incentive total against the forecast (mean, P10, P90), the run rate and the replay;
     per rep the mean absolute error of the forecast, the run rate and the replay, and the share
     of reps whose actual payout and attainment fall inside the forecast's P10–P90.
+    ``pipelines``: optional open pipeline at ``as_of`` per (history, year)
+    (:func:`spmopt.sim.forecast_pipeline.history_pipelines`), given to every forecast.
     """
     years = sorted(rep_periods["year"].astype(int).unique()) if "year" in rep_periods else [None]
     rows = []
@@ -795,16 +833,20 @@ def backtest(
         histories = history_credits(rep_periods, plan, year)
         for history, (credits, roster) in histories.items():
             last = previous.get(history)
+            key = (history, 1 if year is None else year)
+            pipeline = None if pipelines is None else pipelines.get(key)
             rows.append(
-                _backtest_row(plan, credits, roster, last, as_of, replications, seed + history)
-                | {"history": history, "year": 1 if year is None else year}
+                _backtest_row(
+                    plan, credits, roster, last, as_of, replications, seed + history, pipeline
+                )
+                | {"history": history, "year": key[1]}
             )
         if year is not None:
             previous = history_credits(rep_periods, plan, year, shift_years=-1)
     return pd.DataFrame(rows, columns=list(BACKTEST_COLUMNS))
 
 
-def _backtest_row(plan, credits, roster, last, as_of, replications, seed) -> dict:
+def _backtest_row(plan, credits, roster, last, as_of, replications, seed, pipeline=None) -> dict:
     """Forecast one history at ``as_of`` (with last year's credits and roster ``last`` when
     given) and score it against the whole year (:data:`BACKTEST_COLUMNS`)."""
     actual = statements(plan, credits, roster).summary().set_index("rep_id")
@@ -817,6 +859,7 @@ def _backtest_row(plan, credits, roster, last, as_of, replications, seed) -> dic
         seed=seed,
         last_year=None if last is None else last[0],
         last_year_roster=None if last is None else last[1],
+        pipeline=pipeline,
     )
     reps = result.reps.set_index("rep_id")
     paid = actual.loc[reps.index, "earned"]
