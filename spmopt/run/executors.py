@@ -24,20 +24,35 @@ DASK_CONNECT_TIMEOUT_S = 10.0
 
 
 def dask_worker_config() -> dict:
-    """Dask configuration for the workers of a LocalCluster [dask config keys → values].
+    """Dask configuration for an efficient LocalCluster (or a cluster's workers and scheduler)
+    running simulation tasks [dask config keys → values].
 
-    Measured on a 2-core machine (``benchmarks/bench_dask.py``): with Dask's default
-    ``MALLOC_TRIM_THRESHOLD_=65536`` in the workers' environment, glibc returns freed memory to
-    the system after every large numpy temporary, and the fast engine's many short-lived arrays
-    made 2 workers run at 0.53–1.08× serial; leaving the variable unset (glibc's adaptive
-    default) gave 1.74×. One thread per worker and one BLAS/OpenMP thread keep 2 workers from
-    oversubscribing 2 cores; the dashboard is off (it costs a thread and a port per cluster).
+    Measured on a 2-core machine (``benchmarks/bench_dask.py``, ``docs/scaling.md``):
+
+    * ``MALLOC_TRIM_THRESHOLD_`` left unset in the workers' environment (Dask sets 65536):
+      glibc then stops returning freed memory to the system after every large numpy temporary,
+      which the fast engine's many short-lived arrays paged back in each time (0.53–1.08× serial
+      on 2 workers with Dask's value);
+    * the workers' statistical profiler off: every 10 ms it takes the GIL from the task thread
+      to sample its stack;
+    * the event-loop tick (a responsiveness measurement, 20 ms → 1 s), the system monitor
+      (0.5 → 5 s) and the memory monitor (0.1 → 1 s) woken less often. With these and the
+      profiler, Dask's own threads (in the workers, and the scheduler and nannies in the client
+      process) used ~1.5 s of CPU per 5.5 s of tasks (200 replications on 2 workers) with Dask's
+      defaults and 0.4 s with these options; an idle 2-worker LocalCluster 0.17 cores and 0.02.
+      On one machine these threads share the cores with the workers. Work stealing, which
+      balances uneven tasks, costs nothing measurable and stays on;
+    * one BLAS/OpenMP thread per worker, so 2 workers do not oversubscribe 2 cores.
     """
     return {
         "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
         "distributed.nanny.pre-spawn-environ.OMP_NUM_THREADS": 1,
         "distributed.nanny.pre-spawn-environ.MKL_NUM_THREADS": 1,
         "distributed.nanny.pre-spawn-environ.OPENBLAS_NUM_THREADS": 1,
+        "distributed.worker.profile.enabled": False,
+        "distributed.admin.tick.interval": "1s",
+        "distributed.admin.system-monitor.interval": "5s",
+        "distributed.worker.memory.monitor-interval": "1s",
     }
 
 
