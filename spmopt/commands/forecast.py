@@ -60,14 +60,14 @@ def add_parser(commands) -> None:
         type=Path,
         metavar="SCENARIO.toml",
         help="let each rep's remaining months respond to their plan position (give up far below "
-        "a threshold, coast at a cap) through the dynamic effort policy of a typical rep of a "
-        "segment of this scenario (effort model 'dynamic'); single-measure plans only (default: "
-        "no response, the statistical forecast)",
+        "a threshold, coast at a cap) through their own dynamic effort policy: base sales fitted "
+        "to their rate, the other traits of a segment of this scenario (effort model 'dynamic'); "
+        "single-measure plans only (default: no response, the statistical forecast)",
     )
     forecast.add_argument(
         "--behaviour-segment",
         metavar="NAME",
-        help="the scenario segment whose reps the forecast's reps behave like (default: its first)",
+        help="the scenario segment lending the reps' traits but base sales (default: its first)",
     )
     forecast.add_argument(
         "--show", type=int, default=10, metavar="N", help="reps to print per plan (default: 10)"

@@ -147,7 +147,6 @@ def typical_traits(scenario, segment: str) -> dict[str, float]:
 def fit_population(result, scenario, segment: str):
     """The replayed reps as a :class:`~spmopt.Population` of ``segment`` (see module docstring);
     returns ``(population, fitted table)``."""
-    from spmopt.reps.behaviour.static import best_response
     from spmopt.reps.population import Population
 
     spec = scenario.spec.segments[segment]
@@ -162,25 +161,9 @@ def fit_population(result, scenario, segment: str):
     explicit = _explicit_terms(result)
     for column, values in explicit.items():
         frame[column] = values
-    old = result.old_plan
-    typical = best_response(
-        old,
-        Population(frame.head(1).assign(base_sales=float(np.median(history)))),
-        technology,
-        seasonality=seasonality,
+    base, expected = fit_base_sales(
+        result.old_plan, frame, history, technology, seasonality, traits["effectiveness"]
     )
-    start = history - traits["effectiveness"] * float(typical["effort"].iloc[0])
-    base = np.maximum(start, 0.0)
-    expected = history
-    for _ in range(_FIT_STEPS):
-        response = best_response(
-            old, Population(frame.assign(base_sales=base)), technology, seasonality=seasonality
-        )
-        expected = response["expected_sales"].to_numpy()
-        gap = history - expected
-        if np.all(np.abs(gap) <= _FIT_TOLERANCE * np.maximum(history, 1.0)):
-            break
-        base = np.maximum(base + gap, 0.0)
     frame["base_sales"] = base
     fitted = pd.DataFrame(
         {
@@ -193,6 +176,38 @@ def fit_population(result, scenario, segment: str):
         }
     )
     return Population(frame), fitted
+
+
+def fit_base_sales(
+    plan, frame: pd.DataFrame, history: np.ndarray, technology, seasonality, effectiveness: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Base sales ``h`` (R,) [currency/year] of the reps in ``frame`` (every trait but base
+    sales) such that their expected annual sales under ``plan`` at the static best-response
+    effort equal ``history`` (R,) [currency/year]: ``h ← h + (history − E[sales | h])`` from
+    ``h = history − k·e`` (e: the static effort of a rep of median history), until the gap is
+    below 0.1% (at most 8 steps; ``h ≥ 0``). Returns ``(h, expected annual sales at h)``."""
+    from spmopt.reps.behaviour.static import best_response
+    from spmopt.reps.population import Population
+
+    typical = best_response(
+        plan,
+        Population(frame.head(1).assign(base_sales=float(np.median(history)))),
+        technology,
+        seasonality=seasonality,
+    )
+    start = history - effectiveness * float(typical["effort"].iloc[0])
+    base = np.maximum(start, 0.0)
+    expected = history
+    for _ in range(_FIT_STEPS):
+        response = best_response(
+            plan, Population(frame.assign(base_sales=base)), technology, seasonality=seasonality
+        )
+        expected = response["expected_sales"].to_numpy()
+        gap = history - expected
+        if np.all(np.abs(gap) <= _FIT_TOLERANCE * np.maximum(history, 1.0)):
+            break
+        base = np.maximum(base + gap, 0.0)
+    return base, expected
 
 
 def _explicit_terms(result) -> dict[str, np.ndarray]:
