@@ -70,6 +70,14 @@ def add_parser(commands) -> None:
         help="the scenario segment lending the reps' traits but base sales (default: its first)",
     )
     forecast.add_argument(
+        "--seasonality",
+        metavar="W1,...,W12|behaviour",
+        help="expected sales per unit of quota of each month of the plan year (12 comma-separated "
+        "relative weights), or 'behaviour' for the --behaviour scenario segment's seasonality: "
+        "rates are measured against, and the rest of the year simulated on, the quota shaped by "
+        "it (default: none)",
+    )
+    forecast.add_argument(
         "--show", type=int, default=10, metavar="N", help="reps to print per plan (default: 10)"
     )
     forecast.add_argument("--out", required=True, type=Path, metavar="DIR", help=_OUT_HELP)
@@ -99,6 +107,7 @@ def _forecast(args: argparse.Namespace) -> int:
         last_year_roster=read_roster(args.last_year_roster) if args.last_year_roster else None,
         behaviour=args.behaviour,
         behaviour_segment=args.behaviour_segment,
+        seasonality=_seasonality(args.seasonality),
     )
     with staged_output(args.out, "forecast") as staging:
         written = result.write(staging)
@@ -160,3 +169,17 @@ def _forecast(args: argparse.Namespace) -> int:
         )
     print("Wrote " + ", ".join(str(Path(args.out) / path.name) for path in written))
     return 0
+
+
+def _seasonality(text: str | None):
+    """``--seasonality``: None, ``"behaviour"`` or 12 weights."""
+    from spmopt.errors import SpmoptInputError
+
+    if text is None or text.strip() == "behaviour":
+        return None if text is None else "behaviour"
+    try:
+        return [float(part) for part in text.split(",")]
+    except ValueError:
+        raise SpmoptInputError(
+            f"--seasonality: expected 12 comma-separated weights or 'behaviour', not '{text}'"
+        ) from None

@@ -151,6 +151,7 @@ def forecast(
     last_year_roster: pd.DataFrame | None = None,
     behaviour=None,
     behaviour_segment: str | None = None,
+    seasonality=None,
 ) -> Forecast:
     """Forecast each rep's year-end payout and attainment from the credits to ``as_of``.
 
@@ -179,6 +180,13 @@ def forecast(
         to their rate and the segment's median traits (:func:`behaviour_model`,
         :func:`rep_behaviour`). Plans with several measures stay statistical
         (``behaviour_factor`` empty).
+    seasonality:
+        Optional expected sales per unit of quota of each month of the plan year (12 relative
+        weights), or ``"behaviour"`` for the ``behaviour`` scenario segment's seasonality
+        profile: each rep's rate is measured against, and the rest of the year simulated on,
+        their monthly quota × the profile (rescaled per rep to keep the annual quota), so a
+        profile that doubles the second half forecasts twice the first half's pace there
+        (:func:`seasonal_quota`). Default: none (every month's sales follow its quota).
 
     Examples
     --------
@@ -187,6 +195,7 @@ def forecast(
     """
     if replications < 1:
         raise SpmoptInputError(f"replications must be at least 1, not {replications}")
+    profile = seasonality_weights(seasonality, behaviour, behaviour_segment)
     result = statements(
         plan,
         credits,
@@ -212,7 +221,9 @@ def forecast(
         response = None
         if behaviour is not None and len(state.plan.measures) == 1:
             response = behaviour_model(behaviour, state.plan, behaviour_segment)
-        frame, sample = _plan_forecast(state, point, replications, streams, replay, response)
+        frame, sample = _plan_forecast(
+            state, point, replications, streams, replay, response, profile
+        )
         frames.append(frame)
         samples.append(sample)
     if behaviour is not None and all(len(p.plan.measures) > 1 for p in result.plan_states):
@@ -332,17 +343,19 @@ def _plan_forecast(
     streams: RandomStreams,
     replay: tuple[dict, np.ndarray] | None = None,
     response: BehaviourModel | None = None,
+    profile: np.ndarray | None = None,
 ):
     """Forecast rows and payout samples (replications, R) of one plan's reps; ``replay`` the
     last year's remaining months and which reps have them (:func:`replay_last_year`);
-    ``response`` the behavioural model (:func:`behaviour_model`)."""
+    ``response`` the behavioural model (:func:`behaviour_model`); ``profile`` the seasonality
+    weights (12,) (:func:`seasonal_quota`)."""
     plan, reps, count = state.plan, state.reps, len(state.reps.ids)
     elapsed = as_of.elapsed()
     remaining = 1.0 - elapsed
-    models = {}
+    models, quotas = {}, {}
     for measure, monthly in state.monthly_by_measure.items():
-        quota = monthly_quota(Quotas.of(plan.quota_of_measure(measure), reps))
-        models[measure] = estimate_rates(monthly, quota, elapsed)
+        quotas[measure] = monthly_quota(Quotas.of(plan.quota_of_measure(measure), reps))
+        models[measure] = estimate_rates(monthly, seasonal_quota(quotas[measure], profile), elapsed)
     # simulated rests of the year, every replication stacked (row = replication·R + rep)
     completed, actual = {}, {}
     factor = np.full(count, np.nan)
@@ -383,7 +396,12 @@ def _plan_forecast(
         rate = np.broadcast_to(theta[:, :, None], shocks.shape)
         if response is not None:
             multiplier = response.for_reps(reps, model).multipliers(
-                state.monthly_by_measure[measure], model.quota, as_of, theta, shocks
+                state.monthly_by_measure[measure],
+                model.quota,
+                as_of,
+                theta,
+                shocks,
+                quotas[measure],
             )
             rate = rate * multiplier
             factor = _mean_factor(multiplier, remaining)
@@ -402,7 +420,7 @@ def _plan_forecast(
     attainment = _attainment(plan, reps, completed, replications)
     # run rate: every rep completes its year at exactly its pace to date
     last, first = as_of.month, as_of.month + int(as_of.month_closed)
-    pace = {measure: model.pace for measure, model in models.items()}
+    pace = {m: _pace(state.monthly_by_measure[m], quotas[m], elapsed) for m in models}
     run_rate = completion(
         plan, reps, state.monthly_by_measure, (np.full(count, last), np.full(count, first)), pace
     )
@@ -437,7 +455,7 @@ def _plan_forecast(
             "plan_id": plan.id,
             "rep_id": reps.ids,
             "attainment_ytd": ytd,
-            "pace": _weighted_pace(plan, models),
+            "pace": sum(c.weight * pace[c.measure] for c in plan.components),
             "earned_ytd": state.earnings.total_to_date[:, as_of.month] / 100.0,
             "expected_payout": payout.mean(axis=0),
             "payout_p10": np.quantile(payout, 0.1, axis=0),
@@ -461,9 +479,57 @@ def _plan_forecast(
     return frame, payout
 
 
-def _weighted_pace(plan: Plan, models: dict[str, RateModel]) -> np.ndarray:
-    """Σ weight × pace over the plan's components (each on its measure's pace)."""
-    return sum(c.weight * models[c.measure].pace for c in plan.components)
+def _pace(monthly_cents: np.ndarray, quota: np.ndarray, elapsed: np.ndarray) -> np.ndarray:
+    """Credits to date ÷ quota to date per rep (R,) (0 without quota to date)."""
+    to_date = (quota * elapsed[None, :]).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(to_date > 0, monthly_cents.sum(axis=1) / 100.0 / to_date, 0.0)
+
+
+def seasonal_quota(quota: np.ndarray, profile: np.ndarray | None) -> np.ndarray:
+    """Monthly quotas (R, 12) × a seasonality ``profile`` (12,) of expected sales per unit of
+    quota, rescaled per rep so that the annual quota is unchanged; ``quota`` itself without a
+    profile. The forecast measures each rep's rate against it and simulates the months to come
+    on it, so a month of weight 2 is expected to sell twice the rate of a month of weight 1 per
+    unit of quota."""
+    if profile is None:
+        return quota
+    shaped = quota * profile[None, :]
+    total = shaped.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(total > 0, quota.sum(axis=1, keepdims=True) / total, 1.0)
+    return shaped * scale
+
+
+def seasonality_weights(seasonality, behaviour=None, segment: str | None = None):
+    """The forecast's seasonality profile (12,) or None: 12 non-negative weights with a positive
+    sum as given, or ``"behaviour"``: the seasonality profile of the ``behaviour`` scenario's
+    ``segment`` (default: its first)."""
+    from spmopt.reps.seasonality import Seasonality
+
+    if seasonality is None:
+        return None
+    if isinstance(seasonality, str):
+        if seasonality != "behaviour":
+            raise SpmoptInputError(
+                f"seasonality must be 12 monthly weights or 'behaviour', not '{seasonality}'"
+            )
+        if behaviour is None:
+            raise SpmoptInputError("seasonality 'behaviour' needs a behaviour scenario")
+        from spmopt.run.simulation import as_scenario
+
+        scenario = as_scenario(behaviour)
+        names = list(scenario.spec.segments)
+        name = segment or names[0]
+        if name not in names:
+            raise SpmoptInputError(
+                f"no segment '{name}' in the behaviour scenario (segments: {', '.join(names)})"
+            )
+        return scenario.spec.segments[name].seasonality_profile().weights * MONTHS_PER_YEAR
+    try:
+        return Seasonality(np.asarray(seasonality, dtype=float)).weights * MONTHS_PER_YEAR
+    except (TypeError, ValueError) as error:
+        raise SpmoptInputError(f"seasonality: {error}") from None
 
 
 @dataclass(frozen=True)
@@ -518,6 +584,7 @@ class RepBehaviour:
         as_of: AsOf,
         theta: np.ndarray,
         shocks: np.ndarray,
+        plan_quota: np.ndarray | None = None,
     ) -> np.ndarray:
         """Each remaining month's rate multiplier (replications, R, 12); 1 before the as-of month.
 
@@ -526,11 +593,15 @@ class RepBehaviour:
         (attainment of the measurement period at its review, on the path simulated so far) runs
         at θ × S(e(j, a_j)) / S(ē), S(e) = h + k·e the rep's own. ``observed`` credited cents
         (R, 12), ``quota`` monthly quotas (R, 12), ``theta`` (replications, R) and the month
-        ``shocks`` (replications, R, 12) of the statistical forecast."""
+        ``shocks`` (replications, R, 12) of the statistical forecast; positions are measured
+        against ``plan_quota`` (R, 12) when ``quota`` is seasonal (default: ``quota``)."""
         remaining = 1.0 - as_of.elapsed()
         period_months, block = self.period_months, self.block_months
-        period_quota = np.add.reduceat(quota, np.arange(0, MONTHS_PER_YEAR, period_months), axis=1)
-        annual = quota.sum(axis=1)
+        plan_quota = quota if plan_quota is None else plan_quota
+        period_quota = np.add.reduceat(
+            plan_quota, np.arange(0, MONTHS_PER_YEAR, period_months), axis=1
+        )
+        annual = plan_quota.sum(axis=1)
 
         def position(credited_before: np.ndarray, month: int):
             """Period and year-to-date attainment at the start of ``month`` from credits per

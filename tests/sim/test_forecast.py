@@ -433,3 +433,38 @@ def test_behaviour_on_an_uncapped_linear_plan_changes_nothing():
     se = (statistical["attainment_p90"] - statistical["attainment_p10"]) / 2.56 / np.sqrt(400)
     assert (gap < 2 * se).all()
     np.testing.assert_allclose(behavioural["behaviour_factor"], 1.0, atol=0.01)
+
+
+def test_a_seasonality_profile_that_doubles_the_second_half():
+    """A steady rep at 60k a month; expected sales per unit of quota twice as high from July
+    (profile 1 × 6, 2 × 6): their rate against the seasonal quota is 1.5× their pace, so each
+    month to come sells 120k: 360k + 720k = 1.08M, attainment 0.9, payout 10% = 108,000
+    (without the profile: 720k, 72,000). The run rate and the pace stay the plain ones (72,000;
+    0.6). The same profile from the behaviour scenario's segment (``"behaviour"``) gives the
+    same forecast (cadence "year": no response to the position, so the statistical one); a
+    profile of 11 weights is an input error."""
+    from spmopt.scenario import Scenario
+
+    plan = spmopt.Plan.from_toml(PLAN_TEXT)
+    credits = frame(monthly("steady", [60_000] * 6))
+    settings = {"as_of": "2027-06-30", "replications": 20, "seed": 3}
+    profile = [1.0] * 6 + [2.0] * 6
+    plain = forecast(plan, credits, **settings).reps.set_index("rep_id").loc["steady"]
+    seasonal = forecast(plan, credits, **settings, seasonality=profile).reps.set_index("rep_id")
+    seasonal = seasonal.loc["steady"]
+    assert plain["expected_payout"] == pytest.approx(72_000.0, abs=0.02)
+    assert seasonal["expected_attainment"] == pytest.approx(0.9, rel=1e-9)
+    assert seasonal["expected_payout"] == pytest.approx(108_000.0, abs=0.02)
+    assert seasonal["run_rate_payout"] == pytest.approx(72_000.0, abs=0.02)
+    assert seasonal["pace"] == pytest.approx(0.6)
+    text = BEHAVIOUR_SCENARIO.replace("CADENCE", "year").replace(
+        'measure = "bookings"\ngross_margin',
+        'measure = "bookings"\nseasonality = [1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2]\ngross_margin',
+    )
+    scenario = Scenario.from_toml(text, source="t")
+    from_scenario = forecast(plan, credits, **settings, seasonality="behaviour", behaviour=scenario)
+    assert from_scenario.reps.set_index("rep_id").loc["steady", "expected_payout"] == pytest.approx(
+        108_000.0, abs=0.02
+    )
+    with pytest.raises(SpmoptInputError, match="seasonality"):
+        forecast(plan, credits, **settings, seasonality=[1.0] * 11)
