@@ -60,14 +60,22 @@ def add_parser(commands) -> None:
         type=Path,
         metavar="SCENARIO.toml",
         help="let each rep's remaining months respond to their plan position (give up far below "
-        "a threshold, coast at a cap) through the dynamic effort policy of a typical rep of a "
-        "segment of this scenario (effort model 'dynamic'); single-measure plans only (default: "
-        "no response, the statistical forecast)",
+        "a threshold, coast at a cap) through their own dynamic effort policy: base sales fitted "
+        "to their rate, the other traits of a segment of this scenario (effort model 'dynamic'); "
+        "single-measure plans only (default: no response, the statistical forecast)",
     )
     forecast.add_argument(
         "--behaviour-segment",
         metavar="NAME",
-        help="the scenario segment whose reps the forecast's reps behave like (default: its first)",
+        help="the scenario segment lending the reps' traits but base sales (default: its first)",
+    )
+    forecast.add_argument(
+        "--seasonality",
+        metavar="W1,...,W12|behaviour",
+        help="expected sales per unit of quota of each month of the plan year (12 comma-separated "
+        "relative weights), or 'behaviour' for the --behaviour scenario segment's seasonality: "
+        "rates are measured against, and the rest of the year simulated on, the quota shaped by "
+        "it (default: none)",
     )
     forecast.add_argument(
         "--pipeline",
@@ -112,6 +120,7 @@ def _forecast(args: argparse.Namespace) -> int:
         behaviour_segment=args.behaviour_segment,
         pipeline=read_pipeline(args.pipeline) if args.pipeline else None,
         pipeline_source=str(args.pipeline),
+        seasonality=_seasonality(args.seasonality),
     )
     with staged_output(args.out, "forecast") as staging:
         written = result.write(staging)
@@ -181,3 +190,17 @@ def _forecast(args: argparse.Namespace) -> int:
         print(f"Note: {note}")
     print("Wrote " + ", ".join(str(Path(args.out) / path.name) for path in written))
     return 0
+
+
+def _seasonality(text: str | None):
+    """``--seasonality``: None, ``"behaviour"`` or 12 weights."""
+    from spmopt.errors import SpmoptInputError
+
+    if text is None or text.strip() == "behaviour":
+        return None if text is None else "behaviour"
+    try:
+        return [float(part) for part in text.split(",")]
+    except ValueError:
+        raise SpmoptInputError(
+            f"--seasonality: expected 12 comma-separated weights or 'behaviour', not '{text}'"
+        ) from None

@@ -24,9 +24,9 @@ exactly its pace to date.
 
 Optional comparisons and responses: a **replay** of each rep's own rest of last year
 (:func:`replay_last_year`), and a **behavioural** forecast in which the remaining months' rate
-responds to the plan position through a scenario's dynamic effort policy
-(:class:`BehaviourModel`: give-up below a threshold, coasting at a cap; quarter-end timing is
-not modelled).
+responds to the plan position through each rep's own dynamic effort policy
+(:class:`BehaviourModel`, :class:`RepBehaviour`: give-up below a threshold, coasting at a cap;
+quarter-end timing is not modelled).
 
 Random numbers come from :class:`~spmopt.sim.streams.RandomStreams` (stream ``forecast_rate`` for
 θ, ``forecast_common`` for the common shocks and ``forecast_sales`` for the months, keyed by
@@ -54,6 +54,7 @@ from spmopt.plan.position import (
     monthly_quota,
 )
 from spmopt.plan.statements import PlanState, statements
+from spmopt.reps.behaviour.dynamic import DynamicPolicy
 from spmopt.sim.streams import RandomStreams
 
 FORECAST_REP_COLUMNS = (
@@ -157,6 +158,7 @@ def forecast(
     behaviour_segment: str | None = None,
     pipeline: pd.DataFrame | None = None,
     pipeline_source: str = "pipeline",
+    seasonality=None,
 ) -> Forecast:
     """Forecast each rep's year-end payout and attainment from the credits to ``as_of``.
 
@@ -181,8 +183,9 @@ def forecast(
     behaviour, behaviour_segment:
         Optional scenario (path or :class:`~spmopt.scenario.Scenario`) and one of its segments
         (default: the first) with the dynamic effort model: each rep's remaining months' rate
-        responds to their position through that segment's policy on this plan
-        (:func:`behaviour_model`). Plans with several measures stay statistical
+        responds to their position through their own policy on this plan, base sales fitted
+        to their rate and the segment's median traits (:func:`behaviour_model`,
+        :func:`rep_behaviour`). Plans with several measures stay statistical
         (``behaviour_factor`` empty).
     pipeline:
         Optional open deals (:func:`spmopt.sim.forecast_pipeline.validate_pipeline`: ``rep_id,
@@ -190,6 +193,13 @@ def forecast(
         month with its probability, and the statistical forecast of each month is scaled down
         by the share of it the pipeline holds force-wide (:mod:`spmopt.sim.forecast_pipeline`);
         ``pipeline_expected`` per rep is the probability-weighted pipeline of the year.
+    seasonality:
+        Optional expected sales per unit of quota of each month of the plan year (12 relative
+        weights), or ``"behaviour"`` for the ``behaviour`` scenario segment's seasonality
+        profile: each rep's rate is measured against, and the rest of the year simulated on,
+        their monthly quota × the profile (rescaled per rep to keep the annual quota), so a
+        profile that doubles the second half forecasts twice the first half's pace there
+        (:func:`seasonal_quota`). Default: none (every month's sales follow its quota).
 
     Examples
     --------
@@ -198,6 +208,7 @@ def forecast(
     """
     if replications < 1:
         raise SpmoptInputError(f"replications must be at least 1, not {replications}")
+    profile = seasonality_weights(seasonality, behaviour, behaviour_segment)
     result = statements(
         plan,
         credits,
@@ -229,7 +240,7 @@ def forecast(
         if behaviour is not None and len(state.plan.measures) == 1:
             response = behaviour_model(behaviour, state.plan, behaviour_segment)
         frame, sample = _plan_forecast(
-            state, point, replications, streams, replay, response, deals.get(state.plan.id)
+            state, point, replications, streams, replay, response, deals.get(state.plan.id), profile
         )
         if pipeline is not None:
             from spmopt.sim.forecast_pipeline import expected_pipeline
@@ -356,18 +367,20 @@ def _plan_forecast(
     replay: tuple[dict, np.ndarray] | None = None,
     response: BehaviourModel | None = None,
     pipeline=None,
+    profile: np.ndarray | None = None,
 ):
     """Forecast rows and payout samples (replications, R) of one plan's reps; ``replay`` the
     last year's remaining months and which reps have them (:func:`replay_last_year`);
     ``response`` the behavioural model (:func:`behaviour_model`); ``pipeline`` the plan's open
-    deals (:class:`~spmopt.sim.forecast_pipeline.PlanPipeline`)."""
+    deals (:class:`~spmopt.sim.forecast_pipeline.PlanPipeline`); ``profile`` the seasonality
+    weights (12,) (:func:`seasonal_quota`)."""
     plan, reps, count = state.plan, state.reps, len(state.reps.ids)
     elapsed = as_of.elapsed()
     remaining = 1.0 - elapsed
-    models = {}
+    models, quotas = {}, {}
     for measure, monthly in state.monthly_by_measure.items():
-        quota = monthly_quota(Quotas.of(plan.quota_of_measure(measure), reps))
-        models[measure] = estimate_rates(monthly, quota, elapsed)
+        quotas[measure] = monthly_quota(Quotas.of(plan.quota_of_measure(measure), reps))
+        models[measure] = estimate_rates(monthly, seasonal_quota(quotas[measure], profile), elapsed)
     # simulated rests of the year, every replication stacked (row = replication·R + rep)
     completed, actual = {}, {}
     factor = np.full(count, np.nan)
@@ -407,8 +420,13 @@ def _plan_forecast(
         shocks = (model.cv * month_z + common) / scale
         rate = np.broadcast_to(theta[:, :, None], shocks.shape)
         if response is not None:
-            multiplier = response.multipliers(
-                state.monthly_by_measure[measure], model.quota, as_of, theta, shocks
+            multiplier = response.for_reps(reps, model).multipliers(
+                state.monthly_by_measure[measure],
+                model.quota,
+                as_of,
+                theta,
+                shocks,
+                quotas[measure],
             )
             rate = rate * multiplier
             factor = _mean_factor(multiplier, remaining)
@@ -433,7 +451,7 @@ def _plan_forecast(
     attainment = _attainment(plan, reps, completed, replications)
     # run rate: every rep completes its year at exactly its pace to date
     last, first = as_of.month, as_of.month + int(as_of.month_closed)
-    pace = {measure: model.pace for measure, model in models.items()}
+    pace = {m: _pace(state.monthly_by_measure[m], quotas[m], elapsed) for m in models}
     run_rate = completion(
         plan, reps, state.monthly_by_measure, (np.full(count, last), np.full(count, first)), pace
     )
@@ -468,7 +486,7 @@ def _plan_forecast(
             "plan_id": plan.id,
             "rep_id": reps.ids,
             "attainment_ytd": ytd,
-            "pace": _weighted_pace(plan, models),
+            "pace": sum(c.weight * pace[c.measure] for c in plan.components),
             "earned_ytd": state.earnings.total_to_date[:, as_of.month] / 100.0,
             "expected_payout": payout.mean(axis=0),
             "payout_p10": np.quantile(payout, 0.1, axis=0),
@@ -493,24 +511,103 @@ def _plan_forecast(
     return frame, payout
 
 
-def _weighted_pace(plan: Plan, models: dict[str, RateModel]) -> np.ndarray:
-    """Σ weight × pace over the plan's components (each on its measure's pace)."""
-    return sum(c.weight * models[c.measure].pace for c in plan.components)
+def _pace(monthly_cents: np.ndarray, quota: np.ndarray, elapsed: np.ndarray) -> np.ndarray:
+    """Credits to date ÷ quota to date per rep (R,) (0 without quota to date)."""
+    to_date = (quota * elapsed[None, :]).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(to_date > 0, monthly_cents.sum(axis=1) / 100.0 / to_date, 0.0)
+
+
+def seasonal_quota(quota: np.ndarray, profile: np.ndarray | None) -> np.ndarray:
+    """Monthly quotas (R, 12) × a seasonality ``profile`` (12,) of expected sales per unit of
+    quota, rescaled per rep so that the annual quota is unchanged; ``quota`` itself without a
+    profile. The forecast measures each rep's rate against it and simulates the months to come
+    on it, so a month of weight 2 is expected to sell twice the rate of a month of weight 1 per
+    unit of quota."""
+    if profile is None:
+        return quota
+    shaped = quota * profile[None, :]
+    total = shaped.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(total > 0, quota.sum(axis=1, keepdims=True) / total, 1.0)
+    return shaped * scale
+
+
+def seasonality_weights(seasonality, behaviour=None, segment: str | None = None):
+    """The forecast's seasonality profile (12,) or None: 12 non-negative weights with a positive
+    sum as given, or ``"behaviour"``: the seasonality profile of the ``behaviour`` scenario's
+    ``segment`` (default: its first)."""
+    from spmopt.reps.seasonality import Seasonality
+
+    if seasonality is None:
+        return None
+    if isinstance(seasonality, str):
+        if seasonality != "behaviour":
+            raise SpmoptInputError(
+                f"seasonality must be 12 monthly weights or 'behaviour', not '{seasonality}'"
+            )
+        if behaviour is None:
+            raise SpmoptInputError("seasonality 'behaviour' needs a behaviour scenario")
+        from spmopt.run.simulation import as_scenario
+
+        scenario = as_scenario(behaviour)
+        names = list(scenario.spec.segments)
+        name = segment or names[0]
+        if name not in names:
+            raise SpmoptInputError(
+                f"no segment '{name}' in the behaviour scenario (segments: {', '.join(names)})"
+            )
+        return scenario.spec.segments[name].seasonality_profile().weights * MONTHS_PER_YEAR
+    try:
+        return Seasonality(np.asarray(seasonality, dtype=float)).weights * MONTHS_PER_YEAR
+    except (TypeError, ValueError) as error:
+        raise SpmoptInputError(f"seasonality: {error}") from None
 
 
 @dataclass(frozen=True)
 class BehaviourModel:
-    """A typical rep's dynamic effort policy on the forecast's plan, and their expected sales
-    per year at zero effort (``base_sales``) and per unit of effort (``effectiveness``)
-    [currency/year]."""
+    """A scenario segment's dynamic behaviour on the forecast's plan, before it meets the reps:
+    the effort model, the segment's median traits (every trait but base sales), its technology,
+    seasonality and ramp, and the most rep types to solve (:func:`behaviour_model`)."""
+
+    plan: Plan
+    effort: object
+    traits: dict
+    technology: object
+    seasonality: object
+    ramp: object
+    max_types: int
+
+    def for_reps(self, reps: RepTerms, rates: RateModel) -> RepBehaviour:
+        """Each rep's own dynamic policy (see :func:`rep_behaviour`)."""
+        return rep_behaviour(self, reps, rates)
+
+
+@dataclass(frozen=True)
+class RepBehaviour:
+    """Every rep's dynamic effort policy on the forecast's plan: ``policy`` answers for row
+    ``rows[i]`` of rep i; each rep's expected sales per year at zero effort (``base_sales``) and
+    per unit of effort (``effectiveness``) (R,) [currency/year]; the policy's measurement period
+    and review block [months]."""
 
     policy: object
-    base_sales: float
-    effectiveness: float
+    rows: np.ndarray
+    base_sales: np.ndarray
+    effectiveness: np.ndarray
+    period_months: int
+    block_months: int
 
     def sales(self, effort: np.ndarray) -> np.ndarray:
-        """Expected sales rate at ``effort``, h + k·e [currency/year]."""
+        """Expected sales rate at ``effort`` (..., R), h + k·e per rep [currency/year]."""
         return self.base_sales + self.effectiveness * effort
+
+    def effort(self, month: int, period: np.ndarray, year: np.ndarray) -> np.ndarray:
+        """Each rep's effort (..., R) at the review of ``month`` with period attainment
+        ``period`` and year-to-date attainment ``year`` (..., R) seen."""
+        rows = np.broadcast_to(self.rows, np.shape(period))
+        if isinstance(self.policy, DynamicPolicy):
+            return self.policy.effort(rows, month, period, year)
+        return self.policy.effort(rows, np.full(rows.shape, month), period)
 
     def multipliers(
         self,
@@ -519,22 +616,24 @@ class BehaviourModel:
         as_of: AsOf,
         theta: np.ndarray,
         shocks: np.ndarray,
+        plan_quota: np.ndarray | None = None,
     ) -> np.ndarray:
         """Each remaining month's rate multiplier (replications, R, 12); 1 before the as-of month.
 
-        The rep's rate θ was measured while they worked the policy's effort at their positions
+        The rep's rate θ was measured while they worked their policy's effort at their positions
         to date, ē = mean over observed months of e(m, a_m). A remaining month j at position a_j
         (attainment of the measurement period at its review, on the path simulated so far) runs
-        at θ × S(e(j, a_j)) / S(ē), S(e) = h + k·e. ``observed`` credited cents (R, 12),
-        ``quota`` monthly quotas (R, 12), ``theta`` (replications, R) and the month ``shocks``
-        (replications, R, 12) of the statistical forecast."""
-        policy = self.policy
+        at θ × S(e(j, a_j)) / S(ē), S(e) = h + k·e the rep's own. ``observed`` credited cents
+        (R, 12), ``quota`` monthly quotas (R, 12), ``theta`` (replications, R) and the month
+        ``shocks`` (replications, R, 12) of the statistical forecast; positions are measured
+        against ``plan_quota`` (R, 12) when ``quota`` is seasonal (default: ``quota``)."""
         remaining = 1.0 - as_of.elapsed()
-        count = quota.shape[0]
-        period_months, block = policy.period_months, policy.block_months
-        period_quota = np.add.reduceat(quota, np.arange(0, MONTHS_PER_YEAR, period_months), axis=1)
-        annual = quota.sum(axis=1)
-        rows = np.zeros(count, dtype=np.intp)
+        period_months, block = self.period_months, self.block_months
+        plan_quota = quota if plan_quota is None else plan_quota
+        period_quota = np.add.reduceat(
+            plan_quota, np.arange(0, MONTHS_PER_YEAR, period_months), axis=1
+        )
+        annual = plan_quota.sum(axis=1)
 
         def position(credited_before: np.ndarray, month: int):
             """Period and year-to-date attainment at the start of ``month`` from credits per
@@ -552,16 +651,15 @@ class BehaviourModel:
         seen = []
         for month in range(first):
             review = (month // block) * block
-            period, year = position(actual[:, :review], review)
-            seen.append(policy.effort(rows, review, period, year))
-        reference = self.sales(np.mean(seen, axis=0) if seen else policy.effort(rows, 0, 0.0))
+            seen.append(self.effort(review, *position(actual[:, :review], review)))
+        if not seen:
+            seen.append(self.effort(0, np.zeros(len(annual)), np.zeros(len(annual))))
+        reference = self.sales(np.mean(seen, axis=0))
         result = np.ones(shocks.shape)
         path = np.broadcast_to(actual, shocks.shape).copy()
         for month in range(as_of.month, MONTHS_PER_YEAR):
             review = (month // block) * block  # before the as-of month: observed
-            period, year = position(path[..., :review], review)
-            rows_all = np.broadcast_to(rows, period.shape)
-            effort = policy.effort(rows_all, review, period, year)
+            effort = self.effort(review, *position(path[..., :review], review))
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = np.where(reference > 0, self.sales(effort) / reference, 1.0)
             result[..., month] = ratio
@@ -579,14 +677,14 @@ def _mean_factor(multiplier: np.ndarray, remaining: np.ndarray) -> np.ndarray:
 
 
 def behaviour_model(scenario, plan: Plan, segment: str | None = None) -> BehaviourModel:
-    """The dynamic effort policy of the typical rep of ``segment`` (default: the scenario's
-    first) of ``scenario`` on ``plan``: the segment's rep of median base sales, fully ramped,
-    with the plan's quota, on the segment's technology (deal sales as their normal equivalent)
-    and seasonality. The scenario's effort model must be ``dynamic`` (its cadence is used)."""
+    """The dynamic behaviour of ``segment`` (default: the scenario's first) of ``scenario`` on
+    ``plan``: every trait but base sales at its median over the segment's drawn population
+    (:func:`spmopt.finance.behavioural.typical_traits`), the segment's technology and
+    seasonality and the scenario's ramp; :meth:`BehaviourModel.for_reps` fits it to each rep.
+    The scenario's effort model must be ``dynamic`` (its cadence is used)."""
+    from spmopt.finance.behavioural import typical_traits
     from spmopt.reps.behaviour.dynamic import DynamicBestResponse
-    from spmopt.reps.situation import Situation
     from spmopt.run.simulation import as_scenario
-    from spmopt.sim.model import behaviour_technology
 
     scenario = as_scenario(scenario)
     model = scenario.model(plan)
@@ -602,23 +700,81 @@ def behaviour_model(scenario, plan: Plan, segment: str | None = None) -> Behavio
             "the behavioural forecast needs the scenario's [behaviour] effort model 'dynamic'; "
             f"got '{getattr(effort, 'name', type(effort).__name__)}'"
         )
-    members = model.population.select(np.isin(np.arange(model.seats), seats[name]))
-    base = members.arrays.base_sales
-    typical = int(np.argsort(base)[(len(base) - 1) // 2])
-    chosen = np.zeros(len(base), dtype=bool)
-    chosen[typical] = True
-    quota = plan.components[0].quota
-    rep = members.select(chosen).with_columns(
-        quota=np.array([quota]), tenure_months=np.array([1e3])
-    )
     target = model.segments[name]
-    technology, rep = behaviour_technology(target.technology, rep)
-    situation = Situation(plan, rep, technology, seasonality=target.seasonality, ramp=model.ramp)
-    arrays = rep.arrays
     return BehaviourModel(
-        policy=effort.solve(situation),
-        base_sales=float(arrays.base_sales[0]),
-        effectiveness=float(arrays.effectiveness[0]),
+        plan=plan,
+        effort=effort,
+        traits=typical_traits(scenario, name),
+        technology=target.technology,
+        seasonality=target.seasonality,
+        ramp=model.ramp,
+        max_types=model.policy_types,
+    )
+
+
+def rep_behaviour(behaviour: BehaviourModel, reps: RepTerms, rates: RateModel) -> RepBehaviour:
+    """Each rep's own dynamic policy: the segment's median traits, fully ramped, with the rep's
+    quota and target incentive, and base sales h fitted so that the rep's expected annual sales
+    under the plan at the static best response equal their estimated rate × annual quota
+    (:func:`spmopt.finance.behavioural.fit_base_sales`, as the backtest's behavioural view fits
+    reps), both on the segment's technology (deal sales as their normal equivalent at the rep's
+    rate). Policies are solved as the simulators solve them (:func:`spmopt.sim.model.rep_types`:
+    one type per distinct rep up to the scenario's ``policy_types``, interpolated types
+    beyond)."""
+    from spmopt.finance.behavioural import fit_base_sales
+    from spmopt.reps.population import Population
+    from spmopt.reps.situation import Situation
+    from spmopt.sim.model import _TypedPolicy, behaviour_technology, rep_types
+
+    plan, traits = behaviour.plan, behaviour.traits
+    annual = rates.quota.sum(axis=1)
+    frame = pd.DataFrame({"rep_id": [str(i) for i in reps.ids], "segment": "forecast"})
+    for trait, value in traits.items():
+        if trait != "base_sales":
+            frame[trait] = value
+    frame["tenure_months"] = 1e3
+    frame["quota"] = annual
+    frame["target_incentive"] = reps.target_incentive
+    history = np.maximum(rates.mean, 0.0) * annual
+    # the technology the policy is solved with (deal sales: their normal equivalent at the
+    # rep's rate), also used for the fit: the same model throughout, and a static solve on
+    # deal sales would cost ~10x the policies
+    technology, normal = behaviour_technology(
+        behaviour.technology, Population(frame.assign(base_sales=history))
+    )
+    frame = normal.frame.drop(columns="base_sales")
+    base, _ = fit_base_sales(plan, frame, technology, behaviour.seasonality, history)
+    population = Population(frame.assign(base_sales=base))
+
+    def situation(members):
+        return Situation(
+            plan, members, technology, seasonality=behaviour.seasonality, ramp=behaviour.ramp
+        )
+
+    whole = situation(population)
+    coupled = whole.measurement_months < MONTHS_PER_YEAR and whole.has_annual_terms
+    shift = behaviour.effort.ratchet is None and not coupled
+    types = rep_types(population, behaviour.max_types, shift_base_sales=shift)
+    solved_on = situation(types.population)
+    solved = behaviour.effort.solve(solved_on)
+    trivial = (
+        types.codes.shape[1] == 1
+        and not np.any(types.base_offset)
+        and np.all(types.effort_scale == 1.0)
+    )
+    if trivial:  # one type per distinct rep: read it directly (year-to-date included)
+        policy, rows = solved, types.codes[:, 0]
+    else:
+        policy = _TypedPolicy(solved, types, solved_on.productivity)
+        rows = np.arange(len(base))
+    arrays = population.arrays
+    return RepBehaviour(
+        policy=policy,
+        rows=np.asarray(rows, dtype=np.intp),
+        base_sales=arrays.base_sales.astype(float),
+        effectiveness=arrays.effectiveness.astype(float),
+        period_months=solved.period_months,
+        block_months=solved.block_months,
     )
 
 

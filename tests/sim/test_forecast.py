@@ -329,38 +329,142 @@ def second_half(reps: pd.DataFrame) -> pd.Series:
     return reps["expected_attainment"] - reps["attainment_ytd"]
 
 
+CAPPED_PLAN = PLAN_TEXT.replace(
+    "quota = 1200000", "quota = 1200000\nthreshold = 0.7\ncap = 1.2"
+).replace(", { from = 1.0, rate = 0.15 }", "")
+
+
 def test_behaviour_at_the_cap_and_far_below_the_threshold():
-    """Plan: 10% of bookings from a 70% threshold to a 120% cap. A rep already past the cap
-    (1.5 of quota by June) has nothing left to earn and stops working (effort 0: sales fall to
-    the base rate h = 800k against h + k·ē with ē their first-half effort); a rep at 10% by June
-    cannot reach the threshold and gives up too. Both forecast lower second-half sales than the
-    statistical forecast, by more than 10% (common random numbers: the difference is the rate
-    factor, whose mean is reported as ``behaviour_factor``); the capped rep's payout is the cap
-    either way. A rep who learns nothing within the year (cadence "year") keeps the effort the
-    rate was measured at: both forecasts agree exactly."""
-    plan_text = PLAN_TEXT.replace("quota = 1200000", "quota = 1200000\nthreshold = 0.7\ncap = 1.2")
-    plan_text = plan_text.replace(", { from = 1.0, rate = 0.15 }", "")
-    statistical, behavioural = behaviour_pair(plan_text)
-    for rep in ("capped", "below"):
-        assert second_half(behavioural)[rep] < 0.9 * second_half(statistical)[rep], rep
-        assert behavioural.loc[rep, "behaviour_factor"] < 0.9
-        assert behavioural.loc[rep, "behaviour_factor"] > 800_000 / (800_000 + 400_000 * 2.0)
+    """Plan: 10% of bookings from a 70% threshold to a 120% cap; each rep's policy is their own
+    (base sales h fitted to their rate, k = 400k, c = 80k). A rep at 10% by June (rate 0.2) who
+    worked a little early in the year cannot reach the threshold and gives up: more than 10%
+    lower second-half sales than the statistical forecast (common random numbers: the
+    difference is the rate factor, whose mean is reported as ``behaviour_factor``). A rep
+    selling three times quota a month (rate 3.0: h ≈ 3.6M, past the cap whatever they do) never
+    had a reason to work: their rate is their base sales and the forecast is the statistical
+    one (factor 1 within 0.005; the typical-rep policy of h = 800k made it ≈ 0.8); the payout is
+    the cap either way. A rep who learns nothing within the year (cadence "year") keeps the
+    effort the rate was measured at: both forecasts agree exactly."""
+    statistical, behavioural = behaviour_pair(CAPPED_PLAN)
+    assert second_half(behavioural)["below"] < 0.9 * second_half(statistical)["below"]
+    assert 0.75 < behavioural.loc["below", "behaviour_factor"] < 0.9
+    assert behavioural.loc["capped", "behaviour_factor"] == pytest.approx(1.0, abs=0.005)
+    assert second_half(behavioural)["capped"] == pytest.approx(
+        second_half(statistical)["capped"], rel=0.005
+    )
     assert behavioural.loc["capped", "expected_payout"] == pytest.approx(144_000.0)  # 10% × 1.44M
     assert statistical["behaviour_factor"].isna().all()
-    statistical, yearly = behaviour_pair(plan_text, cadence="year")
+    statistical, yearly = behaviour_pair(CAPPED_PLAN, cadence="year")
     np.testing.assert_allclose(yearly["behaviour_factor"], 1.0, rtol=1e-12)
     np.testing.assert_allclose(yearly["expected_attainment"], statistical["expected_attainment"])
 
 
+def test_a_lucky_rep_at_the_cap_coasts():
+    """30 reps with exponential months (mean 100k, so months are as noisy as deal sales) and one
+    lucky rep past the 120% cap by June thanks to a 1.1M deal in March: their pace (2.4) is
+    shrunk to an estimated rate near quota, at which a rep works for the pay below the cap; past
+    the cap the pay stops, so they forecast lower second-half sales than the statistical
+    forecast (rate factor below 0.97; common random numbers)."""
+    from spmopt.scenario import Scenario
+
+    generator = RandomStreams(4).generator("test_behaviour_lucky")
+    rows = monthly("lucky", [80_000, 90_000, 1_100_000, 60_000, 70_000, 60_000])
+    for i in range(30):
+        rows += monthly(f"x{i}", generator.exponential(100_000, 6))
+    scenario = Scenario.from_toml(BEHAVIOUR_SCENARIO.replace("CADENCE", "month"), source="t")
+    plan = spmopt.Plan.from_toml(CAPPED_PLAN)
+    settings = {"as_of": "2027-06-30", "replications": 200, "seed": 2}
+    statistical = forecast(plan, frame(rows), **settings).reps.set_index("rep_id")
+    behavioural = forecast(plan, frame(rows), **settings, behaviour=scenario).reps
+    behavioural = behavioural.set_index("rep_id")
+    assert behavioural.loc["lucky", "attainment_ytd"] > 1.2
+    assert behavioural.loc["lucky", "behaviour_factor"] < 0.97
+    assert second_half(behavioural)["lucky"] < 0.97 * second_half(statistical)["lucky"]
+
+
+def test_strong_and_weak_reps_at_the_same_position_respond_differently():
+    """Each rep's own policy (the typical-rep version gave every rep the same one): a strong
+    rep (rate 1.0 of quota: h ≈ 0.96M) and a weak one (rate 0.3: h ≈ 0.28M) both at 10% of the
+    year's quota at the July review, on 10% from a 70% threshold to a 120% cap. The strong rep
+    behind after a slow start still chases the threshold (effort above 0.5; the static effort
+    of a linear plan is 0.5); the weak rep, who would need about 1.2M in the half year, gives up
+    (effort below 0.1). At 100% of quota both ease off toward the cap, the weak rep less (their
+    policy expected less of the year to come)."""
+    from spmopt.plan.earnings import RepTerms
+    from spmopt.scenario import Scenario
+    from spmopt.sim.forecast import RateModel, behaviour_model
+
+    scenario = Scenario.from_toml(BEHAVIOUR_SCENARIO.replace("CADENCE", "month"), source="t")
+    model = behaviour_model(scenario, spmopt.Plan.from_toml(CAPPED_PLAN))
+    quota = np.full((2, 12), 100_000.0)
+    rates = RateModel(
+        quota=quota,
+        mean=np.array([1.0, 0.3]),
+        variance=np.zeros(2),
+        pace=np.array([1.0, 0.3]),
+        cv=0.2,
+    )
+    reps = RepTerms(
+        ids=np.array(["strong", "weak"]),
+        start_month=np.zeros(2, dtype=int),
+        target_incentive=np.full(2, 120_000.0),
+        explicit_quota={},
+    )
+    response = model.for_reps(reps, rates)
+    assert response.base_sales[0] > 2 * response.base_sales[1]
+    strong, weak = response.effort(6, np.full(2, 0.1), np.full(2, 0.1))
+    assert strong > 0.5
+    assert weak < 0.1
+
+
 def test_behaviour_on_an_uncapped_linear_plan_changes_nothing():
-    """10% of every booking, no threshold, no cap, risk-neutral reps: the marginal pay of effort
-    is the same in every position, so effort is k·rate/c = 0.5 everywhere and the behavioural
-    forecast agrees with the statistical one. Tolerance: 2 standard errors of the expected
-    second half (400 replications; the forecasts share their random numbers, so the actual gap
-    is the policy grid's error, far smaller)."""
+    """10% of every booking, no threshold, no cap, risk-neutral reps, each with their own
+    policy (h fitted to their rate): the marginal pay of effort is the same in every position,
+    so effort is k·rate/c = 0.5 everywhere and the behavioural forecast agrees with the
+    statistical one. Tolerance: 2 standard errors of the expected second half (400
+    replications; the forecasts share their random numbers, so the actual gap is the policy
+    grid's error, far smaller; false failures only from the grid). The rep at 20k a month is
+    left out: with h ≈ 0.1M against a 300k sales sd their year's sales may end below zero,
+    where the plan pays nothing — not linear for them (they work less near zero attainment)."""
     plan_text = PLAN_TEXT.replace(", { from = 1.0, rate = 0.15 }", "")
     statistical, behavioural = behaviour_pair(plan_text)
+    statistical, behavioural = statistical.drop(index="below"), behavioural.drop(index="below")
     gap = (second_half(behavioural) - second_half(statistical)).abs()
     se = (statistical["attainment_p90"] - statistical["attainment_p10"]) / 2.56 / np.sqrt(400)
     assert (gap < 2 * se).all()
     np.testing.assert_allclose(behavioural["behaviour_factor"], 1.0, atol=0.01)
+
+
+def test_a_seasonality_profile_that_doubles_the_second_half():
+    """A steady rep at 60k a month; expected sales per unit of quota twice as high from July
+    (profile 1 × 6, 2 × 6): their rate against the seasonal quota is 1.5× their pace, so each
+    month to come sells 120k: 360k + 720k = 1.08M, attainment 0.9, payout 10% = 108,000
+    (without the profile: 720k, 72,000). The run rate and the pace stay the plain ones (72,000;
+    0.6). The same profile from the behaviour scenario's segment (``"behaviour"``) gives the
+    same forecast (cadence "year": no response to the position, so the statistical one); a
+    profile of 11 weights is an input error."""
+    from spmopt.scenario import Scenario
+
+    plan = spmopt.Plan.from_toml(PLAN_TEXT)
+    credits = frame(monthly("steady", [60_000] * 6))
+    settings = {"as_of": "2027-06-30", "replications": 20, "seed": 3}
+    profile = [1.0] * 6 + [2.0] * 6
+    plain = forecast(plan, credits, **settings).reps.set_index("rep_id").loc["steady"]
+    seasonal = forecast(plan, credits, **settings, seasonality=profile).reps.set_index("rep_id")
+    seasonal = seasonal.loc["steady"]
+    assert plain["expected_payout"] == pytest.approx(72_000.0, abs=0.02)
+    assert seasonal["expected_attainment"] == pytest.approx(0.9, rel=1e-9)
+    assert seasonal["expected_payout"] == pytest.approx(108_000.0, abs=0.02)
+    assert seasonal["run_rate_payout"] == pytest.approx(72_000.0, abs=0.02)
+    assert seasonal["pace"] == pytest.approx(0.6)
+    text = BEHAVIOUR_SCENARIO.replace("CADENCE", "year").replace(
+        'measure = "bookings"\ngross_margin',
+        'measure = "bookings"\nseasonality = [1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2]\ngross_margin',
+    )
+    scenario = Scenario.from_toml(text, source="t")
+    from_scenario = forecast(plan, credits, **settings, seasonality="behaviour", behaviour=scenario)
+    assert from_scenario.reps.set_index("rep_id").loc["steady", "expected_payout"] == pytest.approx(
+        108_000.0, abs=0.02
+    )
+    with pytest.raises(SpmoptInputError, match="seasonality"):
+        forecast(plan, credits, **settings, seasonality=[1.0] * 11)
