@@ -37,7 +37,7 @@ import numpy as np
 from spmopt.errors import SpmoptInputError
 from spmopt.sim._fast_engine import ChunkState, Engine
 from spmopt.sim._fast_output import Buffers
-from spmopt.sim.model import SimulationModel, decide_year
+from spmopt.sim.model import SimulationModel, YearDecisions, decide_year
 from spmopt.sim.results import SimulationResult
 from spmopt.sim.streams import RandomStreams
 
@@ -64,6 +64,7 @@ def _run(
     timings: dict,
     workers: int | None = 1,
     decision_progress: Callable[[int, int], None] | None = None,
+    decide: Callable[..., YearDecisions] = decide_year,
 ) -> Iterator[tuple[int, int]]:
     """Simulate the chunks; yield each chunk's (start, stop), in order, once all its years are
     done.
@@ -120,7 +121,7 @@ def _run(
     try:
         for year in range(model.years):
             clock = time.perf_counter()
-            decisions = decide_year(model, quotas, tenure, progress=decision_progress)
+            decisions = decide(model, quotas, tenure, progress=decision_progress)
             timings["decide_year_seconds"] += time.perf_counter() - clock
             last = year + 1 == model.years
             if pool is None:
@@ -200,6 +201,7 @@ def simulate_fast(
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
     decision_progress: Callable[[int, int], None] | None = None,
+    decide: Callable[..., YearDecisions] = decide_year,
 ) -> SimulationResult:
     """Simulate ``replications`` replications of ``model`` with the vectorised fast engine.
 
@@ -223,6 +225,10 @@ def simulate_fast(
         Threads simulating chunks at once (numpy releases the GIL in its array loops; default:
         the machine's cores, 1 when the caller runs several simulations in parallel itself);
         the tables do not depend on it.
+    decide:
+        Solves a year's decisions, with :func:`~spmopt.sim.model.decide_year`'s signature and
+        results (default: it); ``spmopt bench`` passes a per-process cache of the first year's
+        (:mod:`spmopt.run.decision_cache`).
 
     Returns
     -------
@@ -248,6 +254,7 @@ def simulate_fast(
         timings,
         workers,
         decision_progress,
+        decide,
     ):
         pass
     timings["simulate_seconds"] = time.perf_counter() - clock - timings["decide_year_seconds"]
@@ -278,6 +285,7 @@ def iter_fast(
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
     decision_progress: Callable[[int, int], None] | None = None,
+    decide: Callable[..., YearDecisions] = decide_year,
 ) -> Iterator[SimulationResult]:
     """The same simulation as :func:`simulate_fast`, one :class:`SimulationResult` per chunk of
     replications, so that a caller can write or summarise each chunk and let it go (memory stays
@@ -304,6 +312,7 @@ def iter_fast(
         timings,
         workers,
         decision_progress,
+        decide,
     ):
         buffers = owned.pop(start)
         table = buffers.frame(
