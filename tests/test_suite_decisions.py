@@ -12,7 +12,7 @@ import pytest
 
 from spmopt.plan.plan import Plan
 from spmopt.run import suite as suite_module
-from spmopt.run.decision_cache import DecisionCache, model_fingerprint
+from spmopt.run.decision_cache import DecisionCache, array_nbytes, model_fingerprint
 from spmopt.run.simulation import simulate
 from spmopt.run.suite import Task, run_block
 from spmopt.scenario import Scenario
@@ -152,3 +152,9 @@ def test_the_cache_keeps_only_the_most_recently_used_entries(tmp_path):
     assert decide(models[0], models[0].initial_quotas()) is not first  # dropped, solved again
     assert (cache.hits, cache.misses) == (1, 4)
     assert decide(models[0], models[0].initial_quotas() * 1.01) is not first  # other quotas
+    assert cache.nbytes >= array_nbytes(first) > 0
+    small = DecisionCache(entries=4, max_bytes=1)  # room for the newest entry only
+    decide = small.decider("test")
+    newest = [decide(m, m.initial_quotas()) for m in models][-1]
+    assert len(small) == 1
+    assert decide(models[2], models[2].initial_quotas()) is newest

@@ -33,11 +33,14 @@ import pandas as pd
 
 from spmopt.sim.model import SimulationModel, YearDecisions, decide_year
 
-#: entries kept per process; one entry holds a year's policies for every seat of one plan (about
-#: 1 MB per 150 reps of the dynamic model, ~50 MB at 10,000 reps)
+#: entries kept per process at most
 DEFAULT_ENTRIES = 4
+#: bytes of arrays kept per process at most (the newest entry is always kept): an entry holds a
+#: year's policies for every seat of one plan, ~13 MB for saas-ae's 150 reps of the dynamic model
+#: (~90 kB per rep type), ~0.9 GB at 10,000 reps, next to the 0.7–1.9 GiB a task's tables take
+DEFAULT_MAX_BYTES = 512 * 2**20
 
-__all__ = ["DecisionCache", "model_fingerprint", "process_cache"]
+__all__ = ["DecisionCache", "array_nbytes", "model_fingerprint", "process_cache"]
 
 
 def model_fingerprint(model: SimulationModel) -> str:
@@ -68,6 +71,28 @@ def model_fingerprint(model: SimulationModel) -> str:
     return digest.hexdigest()
 
 
+def array_nbytes(value, seen: set[int] | None = None, depth: int = 0) -> int:
+    """Bytes held by the numpy arrays and pandas tables reachable from ``value`` through
+    attributes, mappings and sequences (each counted once; at most 12 levels deep)."""
+    seen = set() if seen is None else seen
+    if id(value) in seen or depth > 12:
+        return 0
+    seen.add(id(value))
+    if isinstance(value, np.ndarray):
+        return value.nbytes if value.base is None else array_nbytes(value.base, seen, depth + 1)
+    if isinstance(value, pd.DataFrame | pd.Series):
+        return int(np.sum(value.memory_usage(index=True, deep=False)))
+    if isinstance(value, dict):
+        children = list(value.values())
+    elif isinstance(value, list | tuple):
+        children = list(value)
+    elif hasattr(value, "__dict__"):
+        children = list(vars(value).values())
+    else:
+        return 0
+    return sum(array_nbytes(child, seen, depth + 1) for child in children)
+
+
 def _array_bytes(values) -> bytes:
     """An array's shape and float64 bytes (``b"none"`` for None)."""
     if values is None:
@@ -77,18 +102,26 @@ def _array_bytes(values) -> bytes:
 
 
 class DecisionCache:
-    """The last ``entries`` first-year :class:`~spmopt.sim.model.YearDecisions` solved in this
-    process, least recently used dropped first; safe to use from several threads (two threads
-    asking for the same missing key may both solve it; they get equal decisions)."""
+    """The last first-year :class:`~spmopt.sim.model.YearDecisions` solved in this process:
+    at most ``entries`` of them holding at most ``max_bytes`` of arrays (:func:`array_nbytes`;
+    the newest is kept whatever its size), least recently used dropped first. Safe to use from
+    several threads (two threads asking for the same missing key may both solve it; they get
+    equal decisions)."""
 
-    def __init__(self, entries: int = DEFAULT_ENTRIES):
+    def __init__(self, entries: int = DEFAULT_ENTRIES, max_bytes: int = DEFAULT_MAX_BYTES):
         if entries < 1:
             raise ValueError(f"a decision cache needs at least 1 entry, not {entries}")
         self.entries = entries
+        self.max_bytes = max_bytes
         self.hits = 0
         self.misses = 0
-        self._store: OrderedDict[str, YearDecisions] = OrderedDict()
+        self._store: OrderedDict[str, tuple[YearDecisions, int]] = OrderedDict()
         self._lock = threading.Lock()
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of arrays held by the entries."""
+        return sum(size for _, size in self._store.values())
 
     def __len__(self) -> int:
         return len(self._store)
@@ -129,8 +162,9 @@ class DecisionCache:
                 return decide_year(model, quotas, tenure_months, max_types, progress)
             key = self.key(context, model, quotas, tenure_months, max_types)
             with self._lock:
-                decisions = self._store.get(key)
-                if decisions is not None:
+                entry = self._store.get(key)
+                decisions = None if entry is None else entry[0]
+                if entry is not None:
                     self._store.move_to_end(key)
                     self.hits += 1
             if decisions is not None:
@@ -138,11 +172,14 @@ class DecisionCache:
                     progress(model.seats, model.seats)
                 return decisions
             decisions = decide_year(model, quotas, tenure_months, max_types, progress)
+            size = array_nbytes(decisions)
             with self._lock:
                 self.misses += 1
-                self._store[key] = decisions
+                self._store[key] = (decisions, size)
                 self._store.move_to_end(key)
-                while len(self._store) > self.entries:
+                while len(self._store) > 1 and (
+                    len(self._store) > self.entries or self.nbytes > self.max_bytes
+                ):
                     self._store.popitem(last=False)
             return decisions
 
