@@ -60,6 +60,7 @@ def simulate(
     first_replication: int = 0,
     progress: Callable[[int], None] | None = None,
     decision_progress: Callable[[int, int], None] | None = None,
+    decide: Callable | None = None,
 ) -> SimulationResult:
     """Simulate a scenario's sales force under a plan.
 
@@ -79,6 +80,9 @@ def simulate(
     decision_progress:
         Called with (seats whose policies are solved, seats) while the reps' decisions are
         solved at the start of each year.
+    decide:
+        Solves a year's decisions in place of :func:`~spmopt.sim.model.decide_year` (same
+        signature and results; e.g. :meth:`spmopt.run.decision_cache.DecisionCache.decider`).
 
     Returns
     -------
@@ -105,6 +109,7 @@ def simulate(
         first_replication=first_replication,
         progress=progress,
         decision_progress=decision_progress,
+        **({} if decide is None else {"decide": decide}),
     )
     result.metadata.update(
         _run_metadata(scenario, model.plan_id(), replications, seed, engine, first_replication)

@@ -22,12 +22,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from spmopt.errors import SpmoptInputError, toml_error_message
 from spmopt.plan.plan import Plan
 from spmopt.scenario import Scenario
+
+if TYPE_CHECKING:
+    from spmopt.run.decision_cache import DecisionCache
 
 SUITE_KEYS = {"schema_version", "suite", "scenarios", "designs"}
 SUITE_BODY_KEYS = {"id", "description", "seeds", "replications", "block", "engine", "baseline"}
@@ -343,10 +347,20 @@ class Task:
     key: str = field(default="", compare=False)
 
 
-def run_block(scenario: Scenario, task: Task) -> pd.DataFrame:
-    """Per-replication metrics of one task (runs in a worker)."""
+def run_block(
+    scenario: Scenario, task: Task, decisions: DecisionCache | None = None
+) -> pd.DataFrame:
+    """Per-replication metrics of one task (runs in a worker).
+
+    The reps' first-year decisions (the behaviour model's solve, the dominant cost of a task
+    with dynamic effort) are read from ``decisions`` (default: the worker process's
+    :func:`~spmopt.run.decision_cache.process_cache`) when an earlier block of the same plan
+    and scenario solved them in this process; the metrics are the same as without it.
+    """
+    from spmopt.run.decision_cache import process_cache
     from spmopt.run.simulation import simulate
 
+    decisions = process_cache() if decisions is None else decisions
     result = simulate(
         with_ratchet(scenario, task.ratchet),
         task.plan,
@@ -354,6 +368,7 @@ def run_block(scenario: Scenario, task: Task) -> pd.DataFrame:
         first_replication=task.first,
         seed=task.seed,
         engine=task.engine,
+        decide=decisions.decider(code_version()),
     )
     metrics = result.replication_metrics()
     metrics["plan_name"] = task.design

@@ -182,6 +182,7 @@ def simulate_events(
     first_replication: int = 0,
     progress: Callable[[int], None] | None = None,
     decision_progress: Callable[[int, int], None] | None = None,
+    decide: Callable[..., YearDecisions] = decide_year,
 ) -> SimulationResult:
     """Simulate ``model`` deal by deal with SimPy.
 
@@ -199,6 +200,9 @@ def simulate_events(
     decision_progress:
         Called with (seats whose policies are solved, seats) while each year's decisions are
         solved (:func:`~spmopt.sim.model.decide_year`).
+    decide:
+        Solves a year's decisions, with :func:`~spmopt.sim.model.decide_year`'s signature and
+        results (default: it; ``spmopt bench`` passes a per-process cache).
 
     Returns
     -------
@@ -220,14 +224,14 @@ def simulate_events(
         raise SpmoptInputError(f"replications must be at least 1, not {replications}")
     replications = int(replications)
     layout = Layout.of(model)
-    decisions = decide_year(model, model.initial_quotas(), progress=decision_progress)
+    decisions = decide(model, model.initial_quotas(), progress=decision_progress)
     runs: list[EventRun | None] = [None] * replications
     rep_parts, deal_parts = [], []
     for year in range(model.years):
         if year > 0:
             quotas = np.mean([run.book.next_quota for run in runs], axis=0)
             tenure = np.mean([run.book.tenure_months for run in runs], axis=0)
-            decisions = decide_year(model, quotas, tenure, progress=decision_progress)
+            decisions = decide(model, quotas, tenure, progress=decision_progress)
         last = year + 1 == model.years
         for k in range(replications):
             run = runs[k] or EventRun(layout, streams, first_replication + k)

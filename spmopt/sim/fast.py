@@ -37,7 +37,7 @@ import numpy as np
 from spmopt.errors import SpmoptInputError
 from spmopt.sim._fast_engine import ChunkState, Engine
 from spmopt.sim._fast_output import Buffers
-from spmopt.sim.model import SimulationModel, decide_year
+from spmopt.sim.model import SimulationModel, YearDecisions, decide_year
 from spmopt.sim.results import SimulationResult
 from spmopt.sim.streams import RandomStreams
 
@@ -65,6 +65,7 @@ def _run(
     workers: int | None = 1,
     decision_progress: Callable[[int, int], None] | None = None,
     month_end: Callable | None = None,
+    decide: Callable[..., YearDecisions] = decide_year,
 ) -> Iterator[tuple[int, int]]:
     """Simulate the chunks; yield each chunk's (start, stop), in order, once all its years are
     done.
@@ -122,7 +123,7 @@ def _run(
     try:
         for year in range(model.years):
             clock = time.perf_counter()
-            decisions = decide_year(model, quotas, tenure, progress=decision_progress)
+            decisions = decide(model, quotas, tenure, progress=decision_progress)
             timings["decide_year_seconds"] += time.perf_counter() - clock
             last = year + 1 == model.years
             if pool is None:
@@ -203,6 +204,7 @@ def simulate_fast(
     workers: int | None = None,
     decision_progress: Callable[[int, int], None] | None = None,
     month_end: Callable | None = None,
+    decide: Callable[..., YearDecisions] = decide_year,
 ) -> SimulationResult:
     """Simulate ``replications`` replications of ``model`` with the vectorised fast engine.
 
@@ -229,6 +231,10 @@ def simulate_fast(
     month_end:
         Optional observer ``month_end(engine, state, t)`` called at the end of every simulated
         month t of every chunk (read only: the pipeline snapshot of the forecast backtest).
+    decide:
+        Solves a year's decisions, with :func:`~spmopt.sim.model.decide_year`'s signature and
+        results (default: it); ``spmopt bench`` passes a per-process cache of the first year's
+        (:mod:`spmopt.run.decision_cache`).
 
     Returns
     -------
@@ -254,7 +260,8 @@ def simulate_fast(
         timings,
         workers,
         decision_progress,
-        month_end,
+        month_end=month_end,
+        decide=decide,
     ):
         pass
     timings["simulate_seconds"] = time.perf_counter() - clock - timings["decide_year_seconds"]
@@ -285,6 +292,7 @@ def iter_fast(
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
     decision_progress: Callable[[int, int], None] | None = None,
+    decide: Callable[..., YearDecisions] = decide_year,
 ) -> Iterator[SimulationResult]:
     """The same simulation as :func:`simulate_fast`, one :class:`SimulationResult` per chunk of
     replications, so that a caller can write or summarise each chunk and let it go (memory stays
@@ -311,6 +319,7 @@ def iter_fast(
         timings,
         workers,
         decision_progress,
+        decide=decide,
     ):
         buffers = owned.pop(start)
         table = buffers.frame(
