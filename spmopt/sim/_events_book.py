@@ -283,6 +283,10 @@ class Book:
         self.effort = np.zeros(n)
         self.hired = np.zeros(n, dtype=bool)
         self.year = 0
+        # normal sales pulled into a period's last month: face value owed by each seat's next
+        # month's sales, and the deal id that month's sales take (−1: nothing pulled)
+        self.owed = np.zeros(n)
+        self.owed_id = np.full(n, -1, dtype=np.int64)
         self.decisions: YearDecisions | None = None
         self.pool: DealPool | None = None
 
@@ -499,13 +503,24 @@ class Book:
                 parts.append((seat, created, close_month, closed, self._sizes(seat, z)))
         if not layout.deal_seat.all():
             noise = self.generators["sales"].standard_normal(layout.seats)
-            seat = np.flatnonzero(~layout.deal_seat & occupied)
-            sales = expected[seat] + np.sqrt(x[seat]) * layout.sales_sd[seat] * noise[seat]
-            index = self.store.add(
-                self._new_ids(seat.size), seat, absolute + 0.5, absolute + 0.5, sales
-            )
-            self.closed[absolute].extend(index.tolist())
+            self._normal_sales(absolute, occupied, expected, x, noise)
         return self._add_deals(parts)
+
+    def _normal_sales(self, absolute, occupied, expected, x, noise) -> None:
+        """Book the month's normal sales, one row per seat selling (closing mid-month), less
+        what the last month pulled from them (also in a vacant seat, which then books −owed)."""
+        layout = self.layout
+        owed = self.owed != 0.0
+        seat = np.flatnonzero(~layout.deal_seat & (occupied | owed))
+        sales = expected[seat] + np.sqrt(x[seat]) * layout.sales_sd[seat] * noise[seat]
+        ids = self._new_ids(seat.size)
+        if owed.any():
+            sales = np.where(occupied[seat], sales, 0.0) - self.owed[seat]
+            ids = np.where(owed[seat], self.owed_id[seat], ids)
+            self.owed[:] = 0.0
+            self.owed_id[:] = -1
+        index = self.store.add(ids, seat, absolute + 0.5, absolute + 0.5, sales)
+        self.closed[absolute].extend(index.tolist())
 
     def close_month(self, month: int) -> NewDeals:
         """Steps 4–6 of month ``month``: closings, timing at a measurement period's end, credit
@@ -558,7 +573,7 @@ class Book:
         self._due_next = due = self._due(absolute + 1)
         due_face = np.bincount(self.store.seat[due], weights=self.store.amount[due], minlength=n)
         tenure = self.months["tenure_months"][absolute]
-        for seg in ending:
+        for seg in ending:  # pullable: deals due next month, or normal sales expected then
             position = np.flatnonzero(occupied[seg.seats])
             seats = seg.seats[position]
             if seats.size == 0:
@@ -567,19 +582,26 @@ class Book:
             effort = self.effort[seats]
             ahead = np.zeros(seats.size)
             for j in range(seg.period_months):  # next period's exposure at the rep's tenure
-                ahead += exposure(
+                month_share = exposure(
                     self.model,
                     seg.segment,
                     (month + 1 + j) % MONTHS,
                     tenure[seats] + 1 + j,
                     self.layout.ramp_months[seats],
                 )
+                ahead += month_share
+                if j == 0:
+                    next_month = month_share
             technology = seg.segment.technology
             credit = self._period_credit(seats, month, seg.period_months) + closings[seats]
+            if seg.deals:
+                pullable = due_face[seats]
+            else:
+                pullable = technology.mean(reps, effort, next_month)
             decision = timing.decide(
                 self.decisions.situations[seg.name].period_pay.take(position),
                 credit,
-                timing.pull_share * due_face[seats],
+                timing.pull_share * pullable,
                 timing.push_share * closings[seats],
                 technology.mean(reps, effort, ahead),
                 np.sqrt(technology.variance(reps, effort, ahead)),
@@ -591,8 +613,10 @@ class Book:
         return pulled, pushed
 
     def _pull(self, absolute: int, pulled: np.ndarray) -> np.ndarray:
-        """Take ``pulled`` pro rata from every deal due next month; close the parts now at the
-        discounted price. Returns the pulled pieces' indices."""
+        """Take ``pulled`` pro rata from every deal due next month (deal sales), or from next
+        month's sales (normal sales: a piece of face value ``pulled``, which next month's sales
+        then owe); close the parts now at the discounted price. Returns the pulled pieces'
+        indices."""
         store = self.store
         due = self._due_next
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -601,11 +625,17 @@ class Book:
         due = due[take > 0]
         take = take[take > 0]
         store.amount[due] -= take
+        ahead = np.flatnonzero(~self.layout.deal_seat & (pulled > 0))
+        ids = self._new_ids(ahead.size)
+        self.owed[ahead] = pulled[ahead]
+        self.owed_id[ahead] = ids
+        closed = absolute + 1 - PULL_OFFSET
+        take = np.concatenate([take, pulled[ahead]])
         pieces = store.add(
-            store.deal_id[due],
-            store.seat[due],
-            store.created[due],
-            absolute + 1 - PULL_OFFSET,
+            np.concatenate([store.deal_id[due], ids]),
+            np.concatenate([store.seat[due], ahead]),
+            np.concatenate([store.created[due], np.full(ahead.size, closed)]),
+            closed,
             take,
             PULLED,
             close_month=absolute,

@@ -538,18 +538,24 @@ class Engine:
             tech = segment.segment.technology
             tenure = state.tenure[rows, seat]
             ramp = self.reps.ramp_months[seat]
+            month_exposure = [
+                exposure(self.model, segment.segment, (m + ahead) % MONTHS, tenure + ahead, ramp)
+                for ahead in range(1, segment.period_months + 1)  # months of the next period
+            ]
             next_exposure = np.zeros(rows.size)
-            for ahead in range(1, segment.period_months + 1):  # months of the next period
-                next_exposure += exposure(
-                    self.model, segment.segment, (m + ahead) % MONTHS, tenure + ahead, ramp
-                )
+            for month_share in month_exposure:
+                next_exposure += month_share
             reps = self.reps.take(seat)
             e = effort[rows, seat]
             next_mean = tech.mean(reps, e, next_exposure)
             next_sd = np.sqrt(tech.variance(reps, e, next_exposure))
             now = closings[rows, seat]
             credited = credited_to_date[rows, seat] + now
-            pull_capacity = timing.pull_share * due_next[rows, seat]
+            if segment.deals:  # deals due next month, in the pipeline
+                pullable = due_next[rows, seat]
+            else:  # normal sales: next month's expected sales at the current effort
+                pullable = tech.mean(reps, e, month_exposure[0])
+            pull_capacity = timing.pull_share * pullable
             push_capacity = timing.push_share * now
             pay = decisions.situations[segment.name].period_pay
             risk = self.reps.risk_aversion[seat]
@@ -576,6 +582,8 @@ class Engine:
             out["pushed"][rows, m, seat] = pushed
             out["discount_lost"][rows, m, seat] = discount
             credit[rows, seat] = pulled_credit
+            # normal sales: next month's sales (added to this slot in month m + 1) lose the
+            # pulled face value, unfloored (they are normal, and the rep valued S − x)
             due_next[rows, seat] += pushed - pulled
 
     def attrition(self, state: ChunkState, hazard, draws, out, m) -> None:

@@ -16,7 +16,7 @@ from sim_fixtures import ae_population, shipped_plan
 
 from spmopt.reps.behaviour.registry import behaviour_from_dict
 from spmopt.reps.seasonality import Seasonality
-from spmopt.reps.technology import DealSales
+from spmopt.reps.technology import DealSales, NormalSales
 from spmopt.sim.events import simulate_events
 from spmopt.sim.fast import simulate_fast
 from spmopt.sim.model import Segment, SimulationModel
@@ -30,7 +30,12 @@ DISCOUNT = 0.1
 Z = 4.0
 
 
-def _model(timing: bool) -> SimulationModel:
+#: the market: deal sales (a pipeline to pull from) or normal sales (pulls taken from next
+#: month's sales, docs/simulation-model.md step 5)
+TECHNOLOGIES = {"deals": DealSales(deal_size_mean=40000), "normal": NormalSales(sigma=200000)}
+
+
+def _model(timing: bool, technology: str = "deals") -> SimulationModel:
     """12 reps on the capped plan (annual measurement: every timing move is at the year's
     end; reps over the cap push), static effort (so timing changes no deal draw), attrition
     with vacancies, two plan years without quota revision."""
@@ -48,7 +53,7 @@ def _model(timing: bool) -> SimulationModel:
     segment = Segment(
         "ae",
         shipped_plan("capped-decelerator"),
-        DealSales(deal_size_mean=40000),
+        TECHNOLOGIES[technology],
         Seasonality.quarter_end(1.5),
         GROSS_MARGIN,
     )
@@ -61,17 +66,22 @@ def _model(timing: bool) -> SimulationModel:
     )
 
 
+@pytest.mark.parametrize("technology", list(TECHNOLOGIES))
 @pytest.mark.parametrize("engine", [simulate_fast, simulate_events], ids=["fast", "events"])
-def test_timing_changes_each_years_revenue_by_minus_the_discounts_lost(engine):
+def test_timing_changes_each_years_revenue_by_minus_the_discounts_lost(engine, technology):
     """Timing on vs off on common random numbers: per replication and year, revenue and margin
     change by −discount lost (and −gross margin × discount lost). Fails on the old accounting,
-    where year-end pushes (net of pulls) left the year: about −150k ± 20k a year here."""
-    on = engine(_model(True), 20, RandomStreams(3)).rep_years()
-    off = engine(_model(False), 20, RandomStreams(3)).rep_years()
+    where year-end pushes (net of pulls) left the year: about −150k ± 20k a year here. With
+    normal sales the reps pull too (they never did before: the pulled check fails on that
+    code), and next January's sales owe what December pulled (without that, revenue would
+    rise by the pulled face value)."""
+    on = engine(_model(True, technology), 20, RandomStreams(3)).rep_years()
+    off = engine(_model(False, technology), 20, RandomStreams(3)).rep_years()
     keys = ["replication", "year"]
     a = on.groupby(keys)[["revenue", "margin", "discount_lost", "carried"]].sum()
     b = off.groupby(keys)[["revenue", "margin", "carried"]].sum()
     assert (b["carried"] == 0).all()
+    assert (a["discount_lost"].groupby(level="year").sum() > 0).all()  # reps pulled each year
     # the check has something to catch: deals moved across year ends
     moved = a["carried"].groupby(level="year").mean()
     assert abs(moved.loc[1]) > 50_000

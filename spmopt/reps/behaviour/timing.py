@@ -4,7 +4,9 @@ At the close of a measurement period a rep has credited C in the period. It may
 
 * **pull** deals worth x (face value, at most ``pull_share`` of next month's expected sales) into
   this period by conceding a price discount δ: the period is credited ``(1 − δ)·x``, the next
-  period loses x, and the company loses ``δ·x`` of revenue (``discount_lost``);
+  period loses x, and the company loses ``δ·x`` of revenue (``discount_lost``). The engines
+  take the expected sales for normal sales (next month's sales then owe x) and the deals due
+  next month in the pipeline for deal sales (docs/simulation-model.md, step 5);
 * **push** bookings worth y (at most ``push_share`` of this month's) into the next period.
 
 The rep compares ``pay_now(C + (1 − δ)·x) + CE[pay_next(S − x)]`` (or ``pay_now(C − y) +
@@ -109,8 +111,9 @@ class DealTiming:
     discount:
         Price concession δ to pull a deal into the period (share of its value, 0 ≤ δ < 1).
     pull_share, push_share:
-        Shares of next month's expected sales that can be pulled and of this month's bookings
-        that can be pushed (0 disables either move).
+        Shares of next month's expected sales that can be pulled (in the engines: of the deals
+        due next month for deal sales) and of this month's bookings that can be pushed (0
+        disables either move).
     grid_points:
         Grid of amounts searched besides the breakpoint-landing amounts.
     """
