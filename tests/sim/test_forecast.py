@@ -9,37 +9,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from forecast_helpers import PLAN_TEXT, frame, monthly
 
 import spmopt
 from spmopt.errors import SpmoptInputError
 from spmopt.sim.forecast import forecast
 from spmopt.sim.streams import RandomStreams
-
-PLAN_TEXT = """
-schema_version = 1
-[plan]
-id = "fc"
-year_start = "2027-01-01"
-payout_frequency = "quarter"
-base_salary = 90000
-target_incentive = 120000
-[[plan.components]]
-id = "bookings"
-measure = "bookings"
-quota = 1200000
-tiers = [{ from = 0.0, rate = 0.10 }, { from = 1.0, rate = 0.15 }]
-"""
-
-
-def monthly(rep: str, amounts) -> list[tuple]:
-    return [
-        (rep, f"2027-{month:02d}-15", "bookings", float(amount), "")
-        for month, amount in enumerate(amounts, start=1)
-    ]
-
-
-def frame(rows) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["rep_id", "date", "measure", "amount", "deal_id"])
 
 
 def test_steady_reps_are_forecast_exactly():
