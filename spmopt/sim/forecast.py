@@ -80,6 +80,8 @@ FORECAST_REP_COLUMNS = (
     "replay_basis",
     "behaviour_factor",
     "pipeline_expected",
+    "timing_pulled",
+    "timing_pushed",
 )
 FORECAST_TOTAL_COLUMNS = (
     "plan_id",
@@ -384,6 +386,7 @@ def _plan_forecast(
     # simulated rests of the year, every replication stacked (row = replication·R + rep)
     completed, actual = {}, {}
     factor = np.full(count, np.nan)
+    pulled, pushed = np.full(count, np.nan), np.full(count, np.nan)
     if response is not None and len(models) != 1:
         raise SpmoptInputError(
             f"the behavioural forecast needs a plan with one measure; plan '{plan.id}' has "
@@ -419,8 +422,11 @@ def _plan_forecast(
         common = np.sqrt(model.common) * common_z[:, None, 1:]
         shocks = (model.cv * month_z + common) / scale
         rate = np.broadcast_to(theta[:, :, None], shocks.shape)
+        timing = None
         if response is not None:
-            multiplier = response.for_reps(reps, model).multipliers(
+            rep_policy = response.for_reps(reps, model)
+            timing = rep_policy.timing
+            multiplier = rep_policy.multipliers(
                 state.monthly_by_measure[measure],
                 model.quota,
                 as_of,
@@ -437,6 +443,19 @@ def _plan_forecast(
                 measure, streams, model.quota, remaining, model.mean, rate,
                 common / scale, model.cv * month_z / scale,
             )  # fmt: skip
+        if timing is not None:
+            month_sd = np.sqrt(model.cv**2 + model.common)
+            moves = timing.apply(
+                simulated,
+                state.monthly_by_measure[measure] / 100.0,
+                as_of.month + int(as_of.month_closed),
+                rate,
+                model.quota,
+                month_sd,
+            )
+            simulated = moves.simulated
+            pulled = moves.pulled.sum(axis=2).mean(axis=0)
+            pushed = moves.pushed.sum(axis=2).mean(axis=0)
         cents = np.rint(simulated * 100.0)
         base = np.broadcast_to(state.monthly_by_measure[measure], cents.shape)
         completed[measure] = (base + cents).reshape(-1, MONTHS_PER_YEAR)
@@ -505,6 +524,8 @@ def _plan_forecast(
             "replay_basis": replay_basis,
             "behaviour_factor": factor,
             "pipeline_expected": np.nan,
+            "timing_pulled": pulled,
+            "timing_pushed": pushed,
         },
         columns=list(FORECAST_REP_COLUMNS),
     )
@@ -577,6 +598,7 @@ class BehaviourModel:
     seasonality: object
     ramp: object
     max_types: int
+    timing: object = None
 
     def for_reps(self, reps: RepTerms, rates: RateModel) -> RepBehaviour:
         """Each rep's own dynamic policy (see :func:`rep_behaviour`)."""
@@ -596,6 +618,7 @@ class RepBehaviour:
     effectiveness: np.ndarray
     period_months: int
     block_months: int
+    timing: ForecastTiming | None = None
 
     def sales(self, effort: np.ndarray) -> np.ndarray:
         """Expected sales rate at ``effort`` (..., R), h + k·e per rep [currency/year]."""
@@ -669,6 +692,98 @@ class RepBehaviour:
         return result
 
 
+@dataclass(frozen=True)
+class TimingMoves:
+    """The forecast's paths after the period-end moves: ``simulated`` credits (P, R, 12) and
+    the face value ``pulled``, the bookings ``pushed`` and the discounts ``discount_lost`` of
+    each path, rep and closing month (P, R, 12) [currency]."""
+
+    simulated: np.ndarray
+    pulled: np.ndarray
+    pushed: np.ndarray
+    discount_lost: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class ForecastTiming:
+    """Deal timing in the behavioural forecast: the scenario's timing model (``decide``, as the
+    engines call it), the reps' :class:`~spmopt.reps.situation.Situation` (period pay curves,
+    measurement period) and their risk aversion (R,) [1/currency]."""
+
+    model: object
+    situation: object
+    risk_aversion: np.ndarray
+
+    def apply(self, simulated, actual, first, rate, quota, month_sd) -> TimingMoves:
+        """Walk the remaining months from ``first`` and move deals at each measurement-period
+        end (docs/monitoring.md). ``simulated`` credits still to come (P, R, 12) and ``actual``
+        credits (R, 12) [currency]; ``rate`` each path's rate (P, R, 12) [attainment] and
+        ``quota`` monthly quotas (R, 12) [currency] give the next period's expected credits at
+        month j's rate, ``month_sd`` a month's spread [attainment] its σ. Pulls at month j < 11
+        come out of month j + 1's simulated credits (capacity: ``pull_share`` of them); at the
+        year end (j = 11) out of next January (capacity: ``pull_share`` of its expected credits
+        at December's rate), which lies outside the year, as in the engines."""
+        model, period = self.model, self.situation.measurement_months
+        simulated = np.array(simulated, dtype=float)
+        paths, count = simulated.shape[:2]
+        tile = np.tile(np.arange(count), paths)
+        risk = self.risk_aversion[tile]
+        pulled = np.zeros(simulated.shape)
+        pushed = np.zeros(simulated.shape)
+        for j in range(first, MONTHS_PER_YEAR):
+            if (j + 1) % period:
+                continue
+            credits = actual[None] + simulated
+            start = j + 1 - period
+            credited = credits[..., start : j + 1].sum(axis=-1)
+            following = (j + 1 + np.arange(period)) % MONTHS_PER_YEAR
+            upcoming = quota[:, following]
+            next_mean = rate[..., j] * upcoming.sum(axis=1)
+            next_sd = month_sd * np.sqrt((upcoming**2).sum(axis=1))
+            if j + 1 < MONTHS_PER_YEAR:
+                pullable = credits[..., j + 1]
+            else:
+                pullable = rate[..., j] * quota[:, 0]
+            moves = _decide_in_blocks(
+                model,
+                self.situation.period_pay_of(j // period).take(tile),
+                credited.ravel(),
+                model.pull_share * np.maximum(pullable, 0.0).ravel(),
+                model.push_share * np.maximum(credits[..., j], 0.0).ravel(),
+                next_mean.ravel(),
+                np.broadcast_to(next_sd, (paths, count)).ravel(),
+                risk,
+            )
+            x = moves[0].reshape(paths, count)
+            y = moves[1].reshape(paths, count)
+            simulated[..., j] += (1.0 - model.discount) * x - y
+            if j + 1 < MONTHS_PER_YEAR:
+                simulated[..., j + 1] += y - x
+            pulled[..., j] = x
+            pushed[..., j] = y
+        return TimingMoves(simulated, pulled, pushed, model.discount * pulled)
+
+
+def _decide_in_blocks(model, pay, credited, pull, push, next_mean, next_sd, risk, block=2048):
+    """``model.decide`` over N rows ``block`` at a time (its candidate grid is memory-hungry);
+    returns (pulled, pushed) (N,) [currency]."""
+    n = credited.shape[0]
+    pulled, pushed = np.zeros(n), np.zeros(n)
+    for start in range(0, n, block):
+        part = slice(start, start + block)
+        moves = model.decide(
+            pay.take(np.arange(n)[part]),
+            credited[part],
+            pull[part],
+            push[part],
+            next_mean[part],
+            next_sd[part],
+            risk[part],
+        )
+        pulled[part], pushed[part] = moves.pulled, moves.pushed
+    return pulled, pushed
+
+
 def _mean_factor(multiplier: np.ndarray, remaining: np.ndarray) -> np.ndarray:
     """Mean rate multiplier over replications and remaining months, weighted by the share of
     each month to come (R,)."""
@@ -709,6 +824,7 @@ def behaviour_model(scenario, plan: Plan, segment: str | None = None) -> Behavio
         seasonality=target.seasonality,
         ramp=model.ramp,
         max_types=model.policy_types,
+        timing=model.behaviour.timing,
     )
 
 
@@ -768,6 +884,13 @@ def rep_behaviour(behaviour: BehaviourModel, reps: RepTerms, rates: RateModel) -
         policy = _TypedPolicy(solved, types, solved_on.productivity)
         rows = np.arange(len(base))
     arrays = population.arrays
+    timing = None
+    if getattr(behaviour.timing, "name", "none") != "none":
+        timing = ForecastTiming(
+            behaviour.timing,
+            whole,
+            np.asarray(population.arrays.risk_aversion, dtype=float),
+        )
     return RepBehaviour(
         policy=policy,
         rows=np.asarray(rows, dtype=np.intp),
@@ -775,6 +898,7 @@ def rep_behaviour(behaviour: BehaviourModel, reps: RepTerms, rates: RateModel) -
         effectiveness=arrays.effectiveness.astype(float),
         period_months=solved.period_months,
         block_months=solved.block_months,
+        timing=timing,
     )
 
 
