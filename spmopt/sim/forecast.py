@@ -187,8 +187,9 @@ def forecast(
         (default: the first) with the dynamic effort model: each rep's remaining months' rate
         responds to their position through their own policy on this plan, base sales fitted
         to their rate and the segment's median traits (:func:`behaviour_model`,
-        :func:`rep_behaviour`). Plans with several measures stay statistical
-        (``behaviour_factor`` empty).
+        :func:`rep_behaviour`); unless the scenario's timing model is ``none``, reps also
+        pull and push deals at measurement-period ends (:class:`ForecastTiming`). Plans with
+        several measures stay statistical (``behaviour_factor`` empty).
     pipeline:
         Optional open deals (:func:`spmopt.sim.forecast_pipeline.validate_pipeline`: ``rep_id,
         deal_id, amount, expected_close[, probability, stage, measure]``): each closes in its
