@@ -12,10 +12,10 @@ runs them (:func:`spmopt.run.suite.run_block`). Runs, interleaved in ``--rounds`
   (``MALLOC_TRIM_THRESHOLD_`` unset, one BLAS thread) — what ``spmopt bench`` started before;
 * ``dask_tuned``: the LocalCluster ``spmopt bench --executor dask`` starts
   (:func:`spmopt.run.executors.dask_worker_config`: also no profiler, 1 s ticks, slower
-  monitors);
+  monitors, one malloc arena);
 * ``processes``: :class:`concurrent.futures.ProcessPoolExecutor` with 2 workers, for reference;
-* ``dask_arena1`` (only with ``--variants``): the tuned cluster with ``MALLOC_ARENA_MAX=1``
-  (tried; no consistent gain, ``docs/scaling.md``).
+* ``dask_arena_default`` (only with ``--variants``): the tuned cluster with glibc's default
+  arenas (without ``MALLOC_ARENA_MAX=1``; ``docs/scaling.md``).
 
 Each cluster is started for its run and closed after it (an idle cluster left running costs the
 others CPU: 0.17 cores for a default one), and every worker runs one task before timing (as
@@ -114,12 +114,15 @@ def _dask_config(name: str) -> dict:
 
     if name == "dask_default":
         return {}
-    if name == "dask_env":
-        return {k: v for k, v in dask_worker_config().items() if ".pre-spawn-environ." in k}
-    if (
-        name == "dask_arena1"
-    ):  # tried: all threads on glibc's main arena (the task runs in a thread)
-        return {**dask_worker_config(), "distributed.nanny.pre-spawn-environ.MALLOC_ARENA_MAX": 1}
+    arena = "distributed.nanny.pre-spawn-environ.MALLOC_ARENA_MAX"
+    if name == "dask_env":  # the first fix: the environment without the arena setting
+        return {
+            k: v
+            for k, v in dask_worker_config().items()
+            if ".pre-spawn-environ." in k and k != arena
+        }
+    if name == "dask_arena_default":  # the tuned cluster with glibc's default arenas
+        return {k: v for k, v in dask_worker_config().items() if k != arena}
     return dask_worker_config()
 
 

@@ -31,6 +31,7 @@ def _worker_state(dask_worker) -> dict:
         "tick_s": dask_worker._tick_interval,
         "malloc_trim": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
         "omp_threads": os.environ.get("OMP_NUM_THREADS"),
+        "malloc_arenas": os.environ.get("MALLOC_ARENA_MAX"),
     }
 
 
@@ -44,5 +45,11 @@ def test_the_local_cluster_workers_run_without_the_profiler_and_malloc_trimming(
         scheduler_tick = client.run_on_scheduler(
             lambda dask_scheduler: dask_scheduler._tick_interval
         )
-    assert state == {"profiler": False, "tick_s": 1.0, "malloc_trim": None, "omp_threads": "1"}
+    assert state == {
+        "profiler": False,
+        "tick_s": 1.0,
+        "malloc_trim": None,
+        "omp_threads": "1",
+        "malloc_arenas": "1",
+    }
     assert scheduler_tick == 1.0
